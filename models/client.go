@@ -1,0 +1,176 @@
+package models
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Grant types a client may register (RFC 6749 §4, RFC 8628 §3.4).
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
+)
+
+// GrantTypes lists every grant type, in the order metadata shows them.
+var GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantPassword, GrantDeviceCode}
+
+// DefaultGrantTypes are given to a client that registers none.
+var DefaultGrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+
+// MaxClientsPerUser bounds how many apps one user registers, so listing
+// them is a bounded query.
+const MaxClientsPerUser = 100
+
+// Client is an app a user registered to ask other users for access.
+// SecretHash is the SHA-256 of the client secret, empty for public clients.
+type Client struct {
+	ID           string
+	OwnerID      string
+	Name         string
+	SecretHash   string
+	RedirectURIs []string
+	GrantTypes   []string
+	Public       bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// AllowsGrant reports whether the client registered grant type g.
+func (c *Client) AllowsGrant(g string) bool { return slices.Contains(c.GrantTypes, g) }
+
+// ClientUpdate is a partial change to a client: nil fields stay as they are.
+type ClientUpdate struct {
+	Name         *string
+	RedirectURIs []string // nil: unchanged
+	SecretHash   *string
+}
+
+// ValidateClient checks a client's registration: name 1–100 characters,
+// 1–10 acceptable redirect URIs and known grant types that suit its kind.
+func ValidateClient(c *Client) error {
+	var v validator
+	checkClientName(&v, c.Name)
+	checkRedirectURIs(&v, c.RedirectURIs, c.Public)
+	for _, g := range c.GrantTypes {
+		if !slices.Contains(GrantTypes, g) {
+			v.check(false, "grant_types", "unknown grant type "+quote(g))
+			return v.err()
+		}
+	}
+	v.check(len(c.GrantTypes) > 0, "grant_types", "must not be empty")
+	if c.Public {
+		v.check(!c.AllowsGrant(GrantClientCredentials) && !c.AllowsGrant(GrantPassword),
+			"grant_types", "a public client may not use client_credentials or password")
+	}
+	v.check(!c.AllowsGrant(GrantRefreshToken) || len(c.GrantTypes) > 1,
+		"grant_types", "refresh_token needs a grant that issues refresh tokens")
+	return v.err()
+}
+
+// ValidateClientUpdate checks the fields of u that are set.
+func ValidateClientUpdate(u ClientUpdate, public bool) error {
+	var v validator
+	if u.Name != nil {
+		checkClientName(&v, *u.Name)
+	}
+	if u.RedirectURIs != nil {
+		checkRedirectURIs(&v, u.RedirectURIs, public)
+	}
+	return v.err()
+}
+
+func checkClientName(v *validator, name string) {
+	n := utf8.RuneCountInString(strings.TrimSpace(name))
+	v.check(utf8.ValidString(name) && n >= 1 && n <= 100, "name", "must be 1–100 characters")
+}
+
+func checkRedirectURIs(v *validator, uris []string, public bool) {
+	if len(uris) < 1 || len(uris) > 10 {
+		v.check(false, "redirect_uris", "must hold 1–10 URIs")
+		return
+	}
+	for _, u := range uris {
+		if msg := RedirectURIProblem(u, public); msg != "" {
+			v.check(false, "redirect_uris", quote(u)+": "+msg)
+			return
+		}
+	}
+}
+
+// RedirectURIProblem says what is wrong with a redirect URI a client wants
+// to register, or returns "" when it is acceptable: absolute, no fragment,
+// https, or http on a loopback host, or for public clients a private-use
+// scheme (RFC 8252 §7.1).
+func RedirectURIProblem(raw string, public bool) string {
+	if len(raw) > 2000 {
+		return "is longer than 2000 characters"
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return "must be an absolute URI"
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return "must not contain a fragment"
+	}
+	if u.User != nil {
+		return "must not contain user information"
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Host == "" {
+			return "must name a host"
+		}
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "http is allowed only for localhost, 127.0.0.1 and [::1]"
+		}
+	default:
+		// RFC 8252 §7.1: private-use schemes are reverse domain names,
+		// which always contain a dot.
+		if !public || !strings.Contains(u.Scheme, ".") {
+			return "must use https (or http on a loopback host)"
+		}
+	}
+	return ""
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
+}
+
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return "\"" + s + "\""
+}
+
+// ClientRepository stores OAuth clients.
+type ClientRepository interface {
+	// Create inserts c. Returns ErrConflict if the owner already has
+	// MaxClientsPerUser clients.
+	Create(ctx context.Context, c *Client) error
+	// Get returns the client with that id whoever owns it, or ErrNotFound.
+	Get(ctx context.Context, id string) (*Client, error)
+	// GetOwned returns the owner's client with that id, or ErrNotFound.
+	GetOwned(ctx context.Context, ownerID, id string) (*Client, error)
+	// List returns the owner's clients, oldest first.
+	List(ctx context.Context, ownerID string) ([]*Client, error)
+	// Update applies u and returns the result, or ErrNotFound.
+	Update(ctx context.Context, ownerID, id string, u ClientUpdate, now time.Time) (*Client, error)
+	// Delete removes the owner's client with its codes, tokens and
+	// consents, or returns ErrNotFound.
+	Delete(ctx context.Context, ownerID, id string) error
+}

@@ -1,0 +1,54 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// TokenKind tells access tokens from refresh tokens.
+type TokenKind string
+
+// Token kinds.
+const (
+	AccessToken  TokenKind = "access"
+	RefreshToken TokenKind = "refresh"
+)
+
+// Token is an access or refresh token, stored by the SHA-256 of its value.
+// Tokens issued from one grant share a FamilyID: the code's hash for the
+// authorization code grant, a fresh id otherwise; refresh rotation keeps it.
+type Token struct {
+	Hash      string
+	Kind      TokenKind
+	ClientID  string
+	UserID    string // "" for client_credentials tokens
+	Scopes    []string
+	FamilyID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// Rotated is true for a refresh token that was already exchanged; it
+	// is kept until it expires so that its reuse can be detected.
+	Rotated bool
+}
+
+// TokenRepository stores tokens. Revoking a token deletes it.
+type TokenRepository interface {
+	// Create inserts the tokens.
+	Create(ctx context.Context, tokens ...*Token) error
+	// Get returns the token with that hash, rotated or not, or ErrNotFound
+	// if it is unknown, revoked or expired at now.
+	Get(ctx context.Context, hash string, now time.Time) (*Token, error)
+	// Rotate marks the refresh token used, atomically, so that of
+	// concurrent calls exactly one succeeds. Returns ErrConflict if it was
+	// already rotated (RFC 6819 §5.2.2.3: the caller revokes the family),
+	// and ErrNotFound if it is unknown, revoked or expired.
+	Rotate(ctx context.Context, hash string, now time.Time) error
+	// Revoke deletes the token. Revoking an unknown token is not an error.
+	Revoke(ctx context.Context, hash string) error
+	// RevokeFamily deletes every token of the family.
+	RevokeFamily(ctx context.Context, familyID string) error
+	// RevokeUser deletes every token of the user.
+	RevokeUser(ctx context.Context, userID string) error
+	// DeleteExpired removes tokens that expired before now and returns how many.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+}
