@@ -29,8 +29,16 @@ var DefaultGrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
 // them is a bounded query.
 const MaxClientsPerUser = 100
 
-// Client is an app a user registered to ask other users for access.
-// SecretHash is the SHA-256 of the client secret, empty for public clients.
+// MaxClientIDLen bounds client ids. They are opaque strings the server
+// generates (not NewID ids), so stores check only the length.
+const MaxClientIDLen = 100
+
+// ValidClientID reports whether s could be a client id.
+func ValidClientID(s string) bool { return s != "" && len(s) <= MaxClientIDLen }
+
+// Client is an app a user registered to ask other users for access. ID is
+// an opaque, unguessable string. SecretHash is the SHA-256 of the client
+// secret, empty for public clients.
 type Client struct {
 	ID           string
 	OwnerID      string

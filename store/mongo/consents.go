@@ -1,0 +1,196 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"beerlocker/models"
+)
+
+type consentRepo struct{ d *db }
+
+// maxConsentsPerUser bounds List. A user consents to each client at most
+// once, so this is far above anything a person does by hand.
+const maxConsentsPerUser = 1000
+
+// maxScopesPerConsent bounds the scopes read for one consent; the server
+// knows only a handful of scopes.
+const maxScopesPerConsent = 64
+
+// Grant stamps the consent's head with one upsert and adds each scope as
+// its own document with a unique _id. Merging is thus a set of inserts,
+// where a scope that is already there is a duplicate key to ignore, and
+// that is atomic on every server. ($addToSet on an array would be atomic
+// on MongoDB, but FerretDB v1 applies an update by reading the document
+// and writing all of it back, so concurrent grants lose each other's
+// scopes; a compare-and-swap loop fails there for the same reason.)
+func (r *consentRepo) Grant(ctx context.Context, userID, clientID string, scopes []string, now time.Time) (*models.Consent, error) {
+	if err := r.upsertHead(ctx, userID, clientID, now); err != nil {
+		return nil, wrap("grant consent", err)
+	}
+	if len(scopes) > 0 {
+		docs := make([]any, len(scopes))
+		for i, sc := range scopes {
+			docs[i] = newScopeDoc(userID, clientID, sc)
+		}
+		if err := r.insertScopes(ctx, docs); err != nil {
+			return nil, wrap("grant consent", err)
+		}
+	}
+	return r.Get(ctx, userID, clientID)
+}
+
+// upsertHead creates the consent's head at now, or sets its UpdatedAt.
+// Two concurrent first grants can both try to insert it; the loser then
+// finds it and updates it.
+func (r *consentRepo) upsertHead(ctx context.Context, userID, clientID string, now time.Time) error {
+	filter := bson.D{{Key: "_id", Value: consentID(userID, clientID)}}
+	update := bson.D{
+		{Key: "$setOnInsert", Value: bson.D{
+			{Key: "user_id", Value: userID},
+			{Key: "client_id", Value: clientID},
+			{Key: "created_at", Value: now},
+		}},
+		{Key: "$set", Value: bson.D{{Key: "updated_at", Value: now}}},
+	}
+	var err error
+	for range 3 {
+		err = func() error {
+			ctx, cancel := withTimeout(ctx)
+			defer cancel()
+			_, err := r.d.consents.UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
+			return err
+		}()
+		if !mongo.IsDuplicateKeyError(err) {
+			break
+		}
+	}
+	return err
+}
+
+// errDuplicateKey is the server's error code for a unique index violation.
+const errDuplicateKey = 11000
+
+// insertScopes inserts the scope documents, ignoring those already there.
+func (r *consentRepo) insertScopes(ctx context.Context, docs []any) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err := r.d.scopes.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && bwe.WriteConcernError == nil {
+		for _, we := range bwe.WriteErrors {
+			if we.Code != errDuplicateKey {
+				return err
+			}
+		}
+		return nil
+	}
+	return err
+}
+
+func (r *consentRepo) Get(ctx context.Context, userID, clientID string) (*models.Consent, error) {
+	var head consentDoc
+	err := func() error {
+		ctx, cancel := withTimeout(ctx)
+		defer cancel()
+		return r.d.consents.FindOne(ctx, bson.D{{Key: "_id", Value: consentID(userID, clientID)}}).Decode(&head)
+	}()
+	if err != nil {
+		return nil, wrap("get consent", err)
+	}
+	scopes, err := r.scopesOf(ctx, []string{head.ID}, maxScopesPerConsent)
+	if err != nil {
+		return nil, wrap("get consent", err)
+	}
+	return head.model(scopes[head.ID]), nil
+}
+
+// scopesOf returns the scopes of the consents with the given ids.
+func (r *consentRepo) scopesOf(ctx context.Context, ids []string, limit int64) (map[string][]string, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	docs, err := findAll[scopeDoc](ctx, r.d.scopes, bson.D{{Key: "consent_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(limit))
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string][]string, len(ids))
+	for _, d := range docs {
+		m[d.ConsentID] = append(m[d.ConsentID], d.Scope)
+	}
+	return m, nil
+}
+
+func (r *consentRepo) List(ctx context.Context, userID string) ([]*models.Consent, error) {
+	heads, err := func() ([]consentDoc, error) {
+		ctx, cancel := withTimeout(ctx)
+		defer cancel()
+		return findAll[consentDoc](ctx, r.d.consents, bson.D{{Key: "user_id", Value: userID}},
+			options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(maxConsentsPerUser))
+	}()
+	if err != nil {
+		return nil, wrap("list consents", err)
+	}
+	consents := make([]*models.Consent, len(heads))
+	if len(heads) == 0 {
+		return consents, nil
+	}
+	ids := make([]string, len(heads))
+	for i, h := range heads {
+		ids[i] = h.ID
+	}
+	scopes, err := r.scopesOf(ctx, ids, int64(len(ids))*maxScopesPerConsent)
+	if err != nil {
+		return nil, wrap("list consents", err)
+	}
+	for i := range heads {
+		consents[i] = heads[i].model(scopes[heads[i].ID])
+	}
+	return consents, nil
+}
+
+// Delete removes the consent's scopes, then its head, then the client's
+// codes and tokens for the user. Scopes go before the head so that an
+// interruption never leaves scopes without a head, which a later grant
+// would bring back; it leaves at worst a head without scopes, which asks
+// again for every scope. The deletes of codes and tokens run even when
+// there was no consent, so a retry after an interruption finishes them;
+// they only ever touch the user's own grants.
+func (r *consentRepo) Delete(ctx context.Context, userID, clientID string) error {
+	if userID == "" {
+		// Tokens without a user are client_credentials tokens; they are
+		// not the user's to revoke.
+		return models.ErrNotFound
+	}
+	cid := consentID(userID, clientID)
+	var deleted int64
+	delHead := func(ctx context.Context) error {
+		ctx, cancel := withTimeout(ctx)
+		defer cancel()
+		res, err := r.d.consents.DeleteOne(ctx, bson.D{{Key: "_id", Value: cid}})
+		if err == nil {
+			deleted = res.DeletedCount
+		}
+		return err
+	}
+	grants := bson.D{{Key: "user_id", Value: userID}, {Key: "client_id", Value: clientID}}
+	for _, step := range []func(context.Context) error{
+		deleteMany(r.d.scopes, bson.D{{Key: "consent_id", Value: cid}}),
+		delHead,
+		deleteMany(r.d.tokens, grants),
+		deleteMany(r.d.codes, grants),
+	} {
+		if err := step(ctx); err != nil {
+			return wrap("delete consent", err)
+		}
+	}
+	if deleted == 0 {
+		return models.ErrNotFound
+	}
+	return nil
+}

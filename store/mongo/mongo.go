@@ -1,0 +1,298 @@
+// Package mongo stores Beer Locker's data in MongoDB (or a server that
+// speaks its protocol, such as FerretDB): Open returns a models.Store whose
+// repositories use one collection per aggregate.
+//
+// BSON exists only in this package: private document structs (docs.go) are
+// converted to and from the models. Every write is a single-document atomic
+// operation, because the backend must not depend on multi-document
+// transactions, which FerretDB v1 does not have:
+//
+//   - one-shot operations (Codes.Consume, Tokens.Rotate) are a
+//     FindOneAndUpdate whose filter requires the object to be unused, backed
+//     up by the insert of a claim document with a unique _id (see claim);
+//   - the bound on clients per user is a unique (owner_id, slot) index;
+//   - a consent's scopes are documents of their own, so that granting more
+//     scopes is a set of inserts (see consentRepo.Grant);
+//   - cascading deletes are ordered sequences of single-collection deletes
+//     that are safe to interrupt and retry (see Users.Delete).
+//
+// Expired codes and tokens carry a TTL index where the server supports one,
+// but no query relies on it: every read filters on expires_at itself.
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"beerlocker/models"
+)
+
+// opTimeout bounds every database call, so a stalled server answers a
+// request with an error instead of holding it until the client gives up.
+const opTimeout = 5 * time.Second
+
+// Collection names.
+const (
+	colUsers    = "users"
+	colBeers    = "beers"
+	colClients  = "clients"
+	colConsents = "consents"
+	colScopes   = "consent_scopes"
+	colCodes    = "codes"
+	colTokens   = "tokens"
+	colClaims   = "claims"
+)
+
+// db is the connection every repository shares.
+type db struct {
+	client   *mongo.Client
+	users    *mongo.Collection
+	beers    *mongo.Collection
+	clients  *mongo.Collection
+	consents *mongo.Collection
+	scopes   *mongo.Collection
+	codes    *mongo.Collection
+	tokens   *mongo.Collection
+	claims   *mongo.Collection
+}
+
+// Open connects to the MongoDB server at uri, checks that it answers,
+// creates the indexes of the named database if they are missing, and
+// returns the store. Close the store to disconnect.
+func Open(ctx context.Context, uri, database string) (*models.Store, error) {
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		return nil, fmt.Errorf("mongo: connect: %w", err)
+	}
+	d := &db{client: client}
+	mdb := client.Database(database)
+	d.users = mdb.Collection(colUsers)
+	d.beers = mdb.Collection(colBeers)
+	d.clients = mdb.Collection(colClients)
+	d.consents = mdb.Collection(colConsents)
+	d.scopes = mdb.Collection(colScopes)
+	d.codes = mdb.Collection(colCodes)
+	d.tokens = mdb.Collection(colTokens)
+	d.claims = mdb.Collection(colClaims)
+
+	if err := d.Ping(ctx); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	if err := d.createIndexes(ctx); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	return &models.Store{
+		Users:    &userRepo{d},
+		Beers:    &beerRepo{d},
+		Clients:  &clientRepo{d},
+		Consents: &consentRepo{d},
+		Codes:    &codeRepo{d},
+		Tokens:   &tokenRepo{d},
+		DB:       d,
+	}, nil
+}
+
+// Ping returns nil when the server answers.
+func (d *db) Ping(ctx context.Context) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	if err := d.client.Ping(ctx, nil); err != nil {
+		return fmt.Errorf("mongo: ping: %w", err)
+	}
+	return nil
+}
+
+// Close disconnects from the server.
+func (d *db) Close() error {
+	ctx, cancel := withTimeout(context.Background())
+	defer cancel()
+	if err := d.client.Disconnect(ctx); err != nil {
+		return fmt.Errorf("mongo: close: %w", err)
+	}
+	return nil
+}
+
+// withTimeout gives one database call its own deadline.
+func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, opTimeout)
+}
+
+// index is one index to create; every index is named so that creating it
+// again is a no-op.
+type index struct {
+	coll   *mongo.Collection
+	name   string
+	keys   bson.D
+	unique bool
+}
+
+// createIndexes creates the indexes every query relies on. It is
+// idempotent: an index that already exists with the same name and keys is
+// left alone.
+func (d *db) createIndexes(ctx context.Context) error {
+	indexes := []index{
+		{d.users, "username_key_unique", bson.D{{Key: "username_key", Value: 1}}, true},
+		// Keyset pagination, newest first: filter _id < after, sort _id desc.
+		{d.beers, "owner_id_newest", bson.D{{Key: "owner_id", Value: 1}, {Key: "_id", Value: -1}}, false},
+		{d.clients, "owner_id_created", bson.D{{Key: "owner_id", Value: 1}, {Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, false},
+		{d.clients, "owner_id_slot_unique", bson.D{{Key: "owner_id", Value: 1}, {Key: "slot", Value: 1}}, true},
+		{d.consents, "user_id_created_at", bson.D{{Key: "user_id", Value: 1}, {Key: "created_at", Value: 1}}, false},
+		{d.consents, "client_id", bson.D{{Key: "client_id", Value: 1}}, false},
+		{d.scopes, "consent_id", bson.D{{Key: "consent_id", Value: 1}}, false},
+		{d.scopes, "user_id", bson.D{{Key: "user_id", Value: 1}}, false},
+		{d.scopes, "client_id", bson.D{{Key: "client_id", Value: 1}}, false},
+		{d.codes, "user_id", bson.D{{Key: "user_id", Value: 1}}, false},
+		{d.codes, "client_id", bson.D{{Key: "client_id", Value: 1}}, false},
+		{d.tokens, "user_id", bson.D{{Key: "user_id", Value: 1}}, false},
+		{d.tokens, "client_id", bson.D{{Key: "client_id", Value: 1}}, false},
+		{d.tokens, "family_id", bson.D{{Key: "family_id", Value: 1}}, false},
+	}
+	for _, ix := range indexes {
+		opts := options.Index().SetName(ix.name)
+		if ix.unique {
+			opts.SetUnique(true)
+		}
+		if err := d.createIndex(ctx, ix.coll, mongo.IndexModel{Keys: ix.keys, Options: opts}); err != nil {
+			return fmt.Errorf("mongo: create index %s.%s: %w", ix.coll.Name(), ix.name, err)
+		}
+	}
+	for _, c := range []*mongo.Collection{d.codes, d.tokens, d.claims} {
+		if err := d.createTTLIndex(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *db) createIndex(ctx context.Context, c *mongo.Collection, m mongo.IndexModel) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err := c.Indexes().CreateOne(ctx, m)
+	return err
+}
+
+// ttlWarning makes a server without TTL indexes a single warning per
+// process, not one per collection and Open.
+var ttlWarning sync.Once
+
+// createTTLIndex asks the server to remove documents once expires_at has
+// passed. A server that refuses TTL indexes (FerretDB v1 answers
+// NotImplemented) gets a plain index on expires_at instead, for
+// DeleteExpired: correctness never depends on the TTL monitor, which runs
+// only once a minute even on MongoDB, because every read filters out
+// expired documents itself.
+func (d *db) createTTLIndex(ctx context.Context, c *mongo.Collection) error {
+	keys := bson.D{{Key: "expires_at", Value: 1}}
+	err := d.createIndex(ctx, c, mongo.IndexModel{
+		Keys:    keys,
+		Options: options.Index().SetName("expires_at_ttl").SetExpireAfterSeconds(0),
+	})
+	if err == nil {
+		return nil
+	}
+	var se mongo.ServerError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("mongo: create index %s.expires_at_ttl: %w", c.Name(), err)
+	}
+	ttlWarning.Do(func() {
+		slog.WarnContext(ctx, "mongo: the server refused a TTL index; expired codes and tokens stay until DeleteExpired removes them",
+			"collection", c.Name(), "err", err)
+	})
+	if err := d.createIndex(ctx, c, mongo.IndexModel{Keys: keys, Options: options.Index().SetName("expires_at")}); err != nil {
+		return fmt.Errorf("mongo: create index %s.expires_at: %w", c.Name(), err)
+	}
+	return nil
+}
+
+// claim records that the one-shot object key was used, and returns
+// models.ErrConflict if it already was.
+//
+// On MongoDB the FindOneAndUpdate with "unused" in its filter that precedes
+// every claim is atomic by itself. FerretDB v1 is different: its
+// findAndModify reads the matching document and then writes it back by _id
+// in a separate step, so two concurrent calls can both match and both
+// "win". An insert, however, is atomic on every server, because _id is
+// unique. The claim therefore decides the race wherever the
+// FindOneAndUpdate cannot; on MongoDB it is one more small insert that
+// always succeeds for the caller that won.
+func (d *db) claim(ctx context.Context, key string, expiresAt time.Time) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err := d.claims.InsertOne(ctx, claimDoc{ID: key, ExpiresAt: expiresAt})
+	if mongo.IsDuplicateKeyError(err) {
+		return models.ErrConflict
+	}
+	return err
+}
+
+// wrap translates a driver error at the edge of the store: no document is
+// models.ErrNotFound, a unique index violation models.ErrConflict, and
+// anything else is wrapped with what was being done.
+func wrap(what string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return models.ErrNotFound
+	case mongo.IsDuplicateKeyError(err):
+		return models.ErrConflict
+	case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrConflict):
+		return err
+	}
+	return fmt.Errorf("mongo: %s: %w", what, err)
+}
+
+// findAll decodes every document of a bounded query.
+func findAll[T any](ctx context.Context, c *mongo.Collection, filter any, opts *options.FindOptionsBuilder) ([]T, error) {
+	cur, err := c.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, err
+	}
+	var docs []T
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	return docs, nil
+}
+
+// deleteMany returns a cascade step that deletes every document filter
+// matches in c.
+func deleteMany(c *mongo.Collection, filter any) func(context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, cancel := withTimeout(ctx)
+		defer cancel()
+		_, err := c.DeleteMany(ctx, filter)
+		return err
+	}
+}
+
+// deleteExpired deletes the documents of c that expired before now and
+// returns how many, and removes expired claims with them (of codes and
+// tokens alike: an expired claim guards nothing, because its object no
+// longer passes the expiry filter of any read).
+func (d *db) deleteExpired(ctx context.Context, c *mongo.Collection, now time.Time) (int64, error) {
+	expired := bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: now}}}}
+	n, err := func() (int64, error) {
+		ctx, cancel := withTimeout(ctx)
+		defer cancel()
+		res, err := c.DeleteMany(ctx, expired)
+		if err != nil {
+			return 0, err
+		}
+		return res.DeletedCount, nil
+	}()
+	if err != nil {
+		return 0, err
+	}
+	return n, deleteMany(d.claims, expired)(ctx)
+}

@@ -1,0 +1,75 @@
+package mongo_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"beerlocker/models"
+	"beerlocker/store/mongo"
+	"beerlocker/store/mongo/mongotest"
+	"beerlocker/store/storetest"
+)
+
+var testNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// TestFerretDB runs the conformance suite against an in-process FerretDB,
+// always: each subtest gets its own database on one shared server.
+func TestFerretDB(t *testing.T) {
+	uri := mongotest.Start(t)
+	storetest.Run(t, func(t *testing.T) *models.Store { return mongotest.Store(t, uri) })
+}
+
+// TestMongoDB runs the conformance suite against the real MongoDB that
+// MONGODB_TEST_URI names, each subtest on a fresh database that is dropped
+// afterwards.
+func TestMongoDB(t *testing.T) {
+	uri := os.Getenv(mongotest.EnvURI)
+	if uri == "" {
+		t.Skip(mongotest.EnvURI + " is not set; skipping the suite against a real MongoDB")
+	}
+	storetest.Run(t, func(t *testing.T) *models.Store { return mongotest.Store(t, uri) })
+}
+
+// TestOpenTwice checks that Open may run again on a database it already
+// set up: creating the indexes a second time is a no-op, and the data stays.
+func TestOpenTwice(t *testing.T) {
+	uri := mongotest.URI(t)
+	name := mongotest.DatabaseName()
+	t.Cleanup(func() {
+		if err := mongotest.DropDatabase(uri, name); err != nil {
+			t.Errorf("drop database: %v", err)
+		}
+	})
+	ctx := context.Background()
+
+	s1, err := mongo.Open(ctx, uri, name)
+	if err != nil {
+		t.Fatalf("first Open: %v", err)
+	}
+	u := &models.User{ID: models.NewID(testNow), Username: "alice", PasswordHash: "h", CreatedAt: testNow, UpdatedAt: testNow}
+	if err := s1.Users.Create(ctx, u); err != nil {
+		t.Fatalf("Users.Create: %v", err)
+	}
+	if err := s1.Close(); err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+
+	s2, err := mongo.Open(ctx, uri, name)
+	if err != nil {
+		t.Fatalf("second Open: %v", err)
+	}
+	defer s2.Close()
+	if err := s2.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if _, err := s2.Users.GetByUsername(ctx, "ALICE"); err != nil {
+		t.Errorf("Users.GetByUsername after second Open: %v", err)
+	}
+	// The unique index still holds after the second Open.
+	dup := &models.User{ID: models.NewID(testNow), Username: "Alice", PasswordHash: "h", CreatedAt: testNow, UpdatedAt: testNow}
+	if err := s2.Users.Create(ctx, dup); err != models.ErrConflict {
+		t.Errorf("Users.Create(duplicate) error = %v, want %v", err, models.ErrConflict)
+	}
+}

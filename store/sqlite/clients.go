@@ -1,0 +1,130 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"beerlocker/models"
+)
+
+// clients implements models.ClientRepository. Redirect URIs and grant types
+// are stored as JSON arrays.
+type clients struct{ db *db }
+
+const clientColumns = `id, owner_id, name, secret_hash, redirect_uris, grant_types, public, created_at, updated_at`
+
+func scanClient(s scanner) (*models.Client, error) {
+	var c models.Client
+	var uris, grants string
+	var created, updated int64
+	err := s.Scan(&c.ID, &c.OwnerID, &c.Name, &c.SecretHash, &uris, &grants, &c.Public, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(uris), &c.RedirectURIs); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(grants), &c.GrantTypes); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return &c, nil
+}
+
+// jsonList encodes a list of strings, nil as [].
+func jsonList(s []string) string {
+	if s == nil {
+		s = []string{}
+	}
+	b, _ := json.Marshal(s) // a []string always encodes
+	return string(b)
+}
+
+// Create counts the owner's clients and inserts in one IMMEDIATE
+// transaction, so concurrent registrations cannot pass the limit together.
+func (r *clients) Create(ctx context.Context, c *models.Client) error {
+	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		const count = `SELECT COUNT(*) FROM clients WHERE owner_id = ?`
+		if err := tx.QueryRowContext(ctx, count, c.OwnerID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= models.MaxClientsPerUser {
+			return models.ErrConflict
+		}
+		const q = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		_, err := tx.ExecContext(ctx, q, c.ID, c.OwnerID, c.Name, c.SecretHash,
+			jsonList(c.RedirectURIs), jsonList(c.GrantTypes), c.Public,
+			millis(c.CreatedAt), millis(c.UpdatedAt))
+		return err
+	})
+	return translate("create client", err)
+}
+
+func (r *clients) Get(ctx context.Context, id string) (*models.Client, error) {
+	const q = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
+	c, err := scanClient(r.db.r.QueryRowContext(ctx, q, id))
+	return c, translate("get client", err)
+}
+
+func (r *clients) GetOwned(ctx context.Context, ownerID, id string) (*models.Client, error) {
+	const q = `SELECT ` + clientColumns + ` FROM clients WHERE id = ? AND owner_id = ?`
+	c, err := scanClient(r.db.r.QueryRowContext(ctx, q, id, ownerID))
+	return c, translate("get client", err)
+}
+
+// List is bounded by MaxClientsPerUser, which Create enforces.
+func (r *clients) List(ctx context.Context, ownerID string) ([]*models.Client, error) {
+	const q = `SELECT ` + clientColumns + ` FROM clients WHERE owner_id = ?
+		ORDER BY created_at, id LIMIT ?`
+	rows, err := r.db.r.QueryContext(ctx, q, ownerID, models.MaxClientsPerUser)
+	if err != nil {
+		return nil, translate("list clients", err)
+	}
+	defer rows.Close()
+	list := []*models.Client{}
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, translate("list clients", err)
+		}
+		list = append(list, c)
+	}
+	return list, translate("list clients", rows.Err())
+}
+
+// Update applies u in one statement: COALESCE keeps each column whose new
+// value is NULL, that is, each field u leaves nil.
+func (r *clients) Update(ctx context.Context, ownerID, id string, u models.ClientUpdate, now time.Time) (*models.Client, error) {
+	const q = `UPDATE clients SET
+			name = COALESCE(?, name),
+			redirect_uris = COALESCE(?, redirect_uris),
+			secret_hash = COALESCE(?, secret_hash),
+			updated_at = ?
+		WHERE id = ? AND owner_id = ?
+		RETURNING ` + clientColumns
+	var name, uris, secret any
+	if u.Name != nil {
+		name = *u.Name
+	}
+	if u.RedirectURIs != nil {
+		uris = jsonList(u.RedirectURIs)
+	}
+	if u.SecretHash != nil {
+		secret = *u.SecretHash
+	}
+	c, err := scanClient(r.db.w.QueryRowContext(ctx, q, name, uris, secret, millis(now), id, ownerID))
+	return c, translate("update client", err)
+}
+
+// Delete removes the owner's client; ON DELETE CASCADE removes its codes,
+// tokens and consents in the same statement.
+func (r *clients) Delete(ctx context.Context, ownerID, id string) error {
+	res, err := r.db.w.ExecContext(ctx, `DELETE FROM clients WHERE id = ? AND owner_id = ?`, id, ownerID)
+	if err == nil {
+		err = rowsAffected(res)
+	}
+	return translate("delete client", err)
+}

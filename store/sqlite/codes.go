@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"beerlocker/models"
+)
+
+// codes implements models.CodeRepository.
+type codes struct{ db *db }
+
+const codeColumns = `hash, client_id, user_id, redirect_uri, scopes, code_challenge, created_at, expires_at`
+
+func scanCode(s scanner) (*models.Code, error) {
+	var c models.Code
+	var scopes string
+	var created, expires int64
+	err := s.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &scopes, &c.CodeChallenge, &created, &expires)
+	if err != nil {
+		return nil, err
+	}
+	c.Scopes = splitScopes(scopes)
+	c.CreatedAt, c.ExpiresAt = fromMillis(created), fromMillis(expires)
+	return &c, nil
+}
+
+func (r *codes) Create(ctx context.Context, c *models.Code) error {
+	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	_, err := r.db.w.ExecContext(ctx, q, c.Hash, c.ClientID, c.UserID, c.RedirectURI,
+		joinScopes(c.Scopes), c.CodeChallenge, millis(c.CreatedAt), millis(c.ExpiresAt))
+	return translate("create code", err)
+}
+
+// Consume is one conditional UPDATE: only a statement that finds used_at
+// NULL sets it, so of concurrent calls exactly one gets the row back. When
+// none comes back, a second look in the same transaction tells a used code
+// (ErrConflict, even once expired: RFC 6749 §4.1.2 asks that a second use be
+// detected, to revoke the tokens issued from it) from an unknown or expired
+// one (ErrNotFound).
+func (r *codes) Consume(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
+	var c *models.Code
+	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		const q = `UPDATE codes SET used_at = ?
+			WHERE hash = ? AND used_at IS NULL AND expires_at > ?
+			RETURNING ` + codeColumns
+		var err error
+		c, err = scanCode(tx.QueryRowContext(ctx, q, millis(now), hash, millis(now)))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var used bool
+		const look = `SELECT used_at IS NOT NULL FROM codes WHERE hash = ?`
+		if err := tx.QueryRowContext(ctx, look, hash).Scan(&used); err != nil {
+			return err
+		}
+		if used {
+			return models.ErrConflict
+		}
+		return models.ErrNotFound
+	})
+	if err != nil {
+		return nil, translate("consume code", err)
+	}
+	return c, nil
+}
+
+func (r *codes) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	res, err := r.db.w.ExecContext(ctx, `DELETE FROM codes WHERE expires_at < ?`, millis(now))
+	if err != nil {
+		return 0, translate("delete expired codes", err)
+	}
+	n, err := res.RowsAffected()
+	return n, translate("delete expired codes", err)
+}

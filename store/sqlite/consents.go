@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"time"
+
+	"beerlocker/models"
+)
+
+// consents implements models.ConsentRepository.
+type consents struct{ db *db }
+
+const consentColumns = `user_id, client_id, scopes, created_at, updated_at`
+
+// maxConsents bounds List. A user approves apps one by one, so this is far
+// more than anyone has.
+const maxConsents = 1000
+
+func scanConsent(s scanner) (*models.Consent, error) {
+	var c models.Consent
+	var scopes string
+	var created, updated int64
+	if err := s.Scan(&c.UserID, &c.ClientID, &scopes, &created, &updated); err != nil {
+		return nil, err
+	}
+	c.Scopes = splitScopes(scopes)
+	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return &c, nil
+}
+
+// Grant reads the consent and writes the union of its scopes and the new
+// ones in one IMMEDIATE transaction, so that concurrent grants all count.
+// Scopes already granted keep their order; new ones follow in the order given.
+func (r *consents) Grant(ctx context.Context, userID, clientID string, scopes []string, now time.Time) (*models.Consent, error) {
+	var c *models.Consent
+	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		var have string
+		const get = `SELECT scopes FROM consents WHERE user_id = ? AND client_id = ?`
+		err := tx.QueryRowContext(ctx, get, userID, clientID).Scan(&have)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		merged := splitScopes(have)
+		for _, s := range scopes {
+			if s != "" && !slices.Contains(merged, s) {
+				merged = append(merged, s)
+			}
+		}
+		const q = `INSERT INTO consents (` + consentColumns + `) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (user_id, client_id) DO UPDATE SET
+				scopes = excluded.scopes,
+				updated_at = excluded.updated_at
+			RETURNING ` + consentColumns
+		c, err = scanConsent(tx.QueryRowContext(ctx, q, userID, clientID, joinScopes(merged), millis(now), millis(now)))
+		return err
+	})
+	if err != nil {
+		return nil, translate("grant consent", err)
+	}
+	return c, nil
+}
+
+func (r *consents) Get(ctx context.Context, userID, clientID string) (*models.Consent, error) {
+	const q = `SELECT ` + consentColumns + ` FROM consents WHERE user_id = ? AND client_id = ?`
+	c, err := scanConsent(r.db.r.QueryRowContext(ctx, q, userID, clientID))
+	return c, translate("get consent", err)
+}
+
+func (r *consents) List(ctx context.Context, userID string) ([]*models.Consent, error) {
+	const q = `SELECT ` + consentColumns + ` FROM consents WHERE user_id = ?
+		ORDER BY created_at, client_id LIMIT ?`
+	rows, err := r.db.r.QueryContext(ctx, q, userID, maxConsents)
+	if err != nil {
+		return nil, translate("list consents", err)
+	}
+	defer rows.Close()
+	list := []*models.Consent{}
+	for rows.Next() {
+		c, err := scanConsent(rows)
+		if err != nil {
+			return nil, translate("list consents", err)
+		}
+		list = append(list, c)
+	}
+	return list, translate("list consents", rows.Err())
+}
+
+// Delete removes the consent and the client's codes and tokens for the user
+// in one transaction. The codes and tokens go even when there was no
+// consent (tokens from the password grant have none): the caller asked for
+// the client's access to end, and ErrNotFound then only reports that no
+// consent was remembered.
+func (r *consents) Delete(ctx context.Context, userID, clientID string) error {
+	var found bool
+	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		const (
+			delCodes   = `DELETE FROM codes WHERE user_id = ? AND client_id = ?`
+			delTokens  = `DELETE FROM tokens WHERE user_id = ? AND client_id = ?`
+			delConsent = `DELETE FROM consents WHERE user_id = ? AND client_id = ?`
+		)
+		if _, err := tx.ExecContext(ctx, delCodes, userID, clientID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, delTokens, userID, clientID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, delConsent, userID, clientID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		found = n > 0
+		return err
+	})
+	if err != nil {
+		return translate("delete consent", err)
+	}
+	if !found {
+		return models.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,304 @@
+// Package sqlite implements Beer Locker's repositories on an embedded SQLite
+// database, through the pure Go driver modernc.org/sqlite.
+//
+// The database is one file, beerlocker.db, in WAL mode with
+// synchronous=FULL, so a commit is on disk before it returns and a crash
+// loses no committed write. SQLite allows one writer at a time, so a Store
+// keeps two connection pools: a writer of exactly one connection whose
+// transactions begin IMMEDIATE, which serializes every write inside the
+// process instead of letting them collide with SQLITE_BUSY, and a read-only
+// pool of several connections, which WAL lets read alongside the writer.
+//
+// Errors are translated at this edge: a missing row is models.ErrNotFound, a
+// UNIQUE or PRIMARY KEY violation is models.ErrConflict, a reference to a
+// user or client that does not exist is models.ErrNotFound, and anything
+// else is wrapped as "sqlite: <operation>: <cause>".
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"beerlocker/models"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// FileName is the name of the database file Open keeps in its directory.
+const FileName = "beerlocker.db"
+
+// busyTimeout is how long, in milliseconds, a connection waits for a lock
+// another process holds before it fails with SQLITE_BUSY. Inside one process
+// the single writer connection means writers queue in database/sql instead.
+const busyTimeout = 5000
+
+// pragmas are set on every pooled connection, through the DSN, as each
+// connection opens. busy_timeout comes first, so that switching to WAL can
+// wait for a lock. synchronous=FULL fsyncs the WAL on every commit: the
+// default for WAL (NORMAL) may lose the last commits on power loss.
+var pragmas = []string{
+	fmt.Sprintf("busy_timeout(%d)", busyTimeout),
+	"journal_mode(WAL)",
+	"synchronous(FULL)",
+	"foreign_keys(ON)",
+}
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Open opens (creating if missing) the database file beerlocker.db in dir
+// (mkdir -p dir, 0700), applies migrations and returns the store.
+func Open(ctx context.Context, dir string) (*models.Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	abs, err := filepath.Abs(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	d := &db{}
+	// The writer comes first: it switches the file to WAL and migrates it
+	// before any reader connects.
+	d.w, err = openPool(ctx, abs, "_txlock=immediate", 1)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open writer: %w", err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.w.Close()
+		return nil, err
+	}
+	// query_only makes a write sent to the read pool by mistake fail
+	// instead of competing with the writer for the lock.
+	d.r, err = openPool(ctx, abs, "_query_only=1", max(4, runtime.NumCPU()))
+	if err != nil {
+		d.w.Close()
+		return nil, fmt.Errorf("sqlite: open reader: %w", err)
+	}
+	return &models.Store{
+		Users:    &users{d},
+		Beers:    &beers{d},
+		Clients:  &clients{d},
+		Consents: &consents{d},
+		Codes:    &codes{d},
+		Tokens:   &tokens{d},
+		DB:       d,
+	}, nil
+}
+
+// dsn returns a file: URI for the database at abs, so that characters such
+// as '?', '#' and '%' in the directory name are escaped rather than read as
+// the start of the query, followed by the pragmas and extra parameters.
+func dsn(abs, extra string) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
+	q := make([]string, 0, len(pragmas)+1)
+	for _, p := range pragmas {
+		q = append(q, "_pragma="+url.QueryEscape(p))
+	}
+	q = append(q, extra)
+	return u.String() + "?" + strings.Join(q, "&")
+}
+
+// openPool opens a pool of at most n connections and checks, on one of
+// them, that the pragmas took effect.
+func openPool(ctx context.Context, abs, extra string, n int) (*sql.DB, error) {
+	pool, err := sql.Open("sqlite", dsn(abs, extra))
+	if err != nil {
+		return nil, err
+	}
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	// Connections live as long as the pool: opening one reruns the pragmas.
+	pool.SetConnMaxLifetime(0)
+	pool.SetConnMaxIdleTime(0)
+	if err := checkPragmas(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// checkPragmas verifies the settings Open relies on, since a pragma SQLite
+// does not understand, or cannot apply, is silently ignored.
+func checkPragmas(ctx context.Context, pool *sql.DB) error {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	checks := []struct {
+		pragma string
+		want   string
+	}{
+		{"PRAGMA journal_mode", "wal"},
+		{"PRAGMA synchronous", "2"}, // FULL
+		{"PRAGMA foreign_keys", "1"},
+		{"PRAGMA busy_timeout", fmt.Sprint(busyTimeout)},
+	}
+	for _, c := range checks {
+		var got string
+		if err := conn.QueryRowContext(ctx, c.pragma).Scan(&got); err != nil {
+			return fmt.Errorf("%s: %w", c.pragma, err)
+		}
+		if !strings.EqualFold(got, c.want) {
+			return fmt.Errorf("%s = %q, want %q", c.pragma, got, c.want)
+		}
+	}
+	return nil
+}
+
+// migrate applies, in one transaction and in name order, every embedded
+// migration not yet recorded in schema_migrations. The writer's IMMEDIATE
+// transaction also serializes two processes opening the same new file.
+func (d *db) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	err = d.tx(ctx, func(tx *sql.Tx) error {
+		const create = `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    TEXT PRIMARY KEY,
+			applied_at INTEGER NOT NULL
+		) STRICT`
+		if _, err := tx.ExecContext(ctx, create); err != nil {
+			return err
+		}
+		for _, name := range names {
+			version := strings.TrimSuffix(path.Base(name), ".sql")
+			var n int
+			const applied = `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`
+			if err := tx.QueryRowContext(ctx, applied, version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			script, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+				return fmt.Errorf("%s: %w", version, err)
+			}
+			const record = `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`
+			if _, err := tx.ExecContext(ctx, record, version, time.Now().UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+// db is the pair of pools behind a store. Every write goes to w, every plain
+// read to r.
+type db struct {
+	w *sql.DB // one connection; transactions begin IMMEDIATE
+	r *sql.DB // query_only connections
+}
+
+// Ping returns nil when both pools answer.
+func (d *db) Ping(ctx context.Context) error {
+	if err := d.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := d.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools. The last connection to close checkpoints the WAL
+// into the database file.
+func (d *db) Close() error {
+	err := errors.Join(d.r.Close(), d.w.Close())
+	if err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// tx runs fn in a write transaction, which begins IMMEDIATE so that it holds
+// the write lock from its first statement, and commits if fn returns nil.
+// fn must not use the writer pool itself: its one connection is fn's.
+func (d *db) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// translate maps a database error to the models' sentinels, or wraps it
+// with the operation that failed.
+func translate(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return models.ErrNotFound
+	}
+	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return models.ErrConflict
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			// The user or client the row refers to does not exist.
+			return models.ErrNotFound
+		}
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// millis is how times are stored: Unix milliseconds, UTC.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// joinScopes and splitScopes store a scope list as one space-separated
+// string, the form of the OAuth scope parameter (RFC 6749 §3.3).
+func joinScopes(s []string) string { return strings.Join(s, " ") }
+
+func splitScopes(s string) []string { return strings.Fields(s) }
+
+// nullable stores "" as NULL.
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// rowsAffected returns ErrNotFound when an UPDATE or DELETE matched nothing.
+func rowsAffected(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return models.ErrNotFound
+	}
+	return nil
+}

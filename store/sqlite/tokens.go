@@ -1,0 +1,111 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"beerlocker/models"
+)
+
+// tokens implements models.TokenRepository. A revoked token is deleted.
+type tokens struct{ db *db }
+
+const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at`
+
+func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
+	if len(list) == 0 {
+		return nil
+	}
+	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		const q = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		stmt, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, t := range list {
+			_, err := stmt.ExecContext(ctx, t.Hash, string(t.Kind), t.ClientID, nullable(t.UserID),
+				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return translate("create tokens", err)
+}
+
+func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.Token, error) {
+	const q = `SELECT ` + tokenColumns + `, rotated_at IS NOT NULL
+		FROM tokens WHERE hash = ? AND expires_at > ?`
+	var t models.Token
+	var kind, scopes string
+	var user sql.NullString
+	var created, expires int64
+	err := r.db.r.QueryRowContext(ctx, q, hash, millis(now)).Scan(&t.Hash, &kind, &t.ClientID, &user,
+		&scopes, &t.FamilyID, &created, &expires, &t.Rotated)
+	if err != nil {
+		return nil, translate("get token", err)
+	}
+	t.Kind, t.UserID, t.Scopes = models.TokenKind(kind), user.String, splitScopes(scopes)
+	t.CreatedAt, t.ExpiresAt = fromMillis(created), fromMillis(expires)
+	return &t, nil
+}
+
+// Rotate is one conditional UPDATE: only a statement that finds rotated_at
+// NULL sets it, so of concurrent calls exactly one succeeds. When none
+// does, a second look in the same transaction tells a rotated token
+// (ErrConflict: RFC 6819 §5.2.2.3, the caller revokes the family) from an
+// unknown, revoked or expired one, or an access token (ErrNotFound).
+func (r *tokens) Rotate(ctx context.Context, hash string, now time.Time) error {
+	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		const q = `UPDATE tokens SET rotated_at = ?
+			WHERE hash = ? AND kind = 'refresh' AND rotated_at IS NULL AND expires_at > ?`
+		res, err := tx.ExecContext(ctx, q, millis(now), hash, millis(now))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		var rotated bool
+		const look = `SELECT rotated_at IS NOT NULL FROM tokens
+			WHERE hash = ? AND kind = 'refresh' AND expires_at > ?`
+		if err := tx.QueryRowContext(ctx, look, hash, millis(now)).Scan(&rotated); err != nil {
+			return err
+		}
+		if rotated {
+			return models.ErrConflict
+		}
+		return models.ErrNotFound
+	})
+	return translate("rotate token", err)
+}
+
+func (r *tokens) Revoke(ctx context.Context, hash string) error {
+	_, err := r.db.w.ExecContext(ctx, `DELETE FROM tokens WHERE hash = ?`, hash)
+	return translate("revoke token", err)
+}
+
+func (r *tokens) RevokeFamily(ctx context.Context, familyID string) error {
+	if familyID == "" {
+		return nil // not a family: "" must not match every token without one
+	}
+	_, err := r.db.w.ExecContext(ctx, `DELETE FROM tokens WHERE family_id = ?`, familyID)
+	return translate("revoke token family", err)
+}
+
+func (r *tokens) RevokeUser(ctx context.Context, userID string) error {
+	_, err := r.db.w.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = ?`, userID)
+	return translate("revoke user tokens", err)
+}
+
+func (r *tokens) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	res, err := r.db.w.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ?`, millis(now))
+	if err != nil {
+		return 0, translate("delete expired tokens", err)
+	}
+	n, err := res.RowsAffected()
+	return n, translate("delete expired tokens", err)
+}

@@ -1,0 +1,158 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"beerlocker/models"
+)
+
+var codeTests = []test{
+	{"ConsumeReturnsCode", testCodeConsumeReturnsCode},
+	{"ConsumeTwice", testCodeConsumeTwice},
+	{"ConsumeUnknownIsNotFound", testCodeConsumeUnknown},
+	{"ConsumeExpiredIsNotFound", testCodeConsumeExpired},
+	{"DeleteExpired", testCodeDeleteExpired},
+}
+
+func testCodeConsumeReturnsCode(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	created := base.Add(1234 * time.Millisecond)
+	codes := []*models.Code{
+		{
+			Hash:          newHash(),
+			ClientID:      app.ID,
+			UserID:        alice.ID,
+			RedirectURI:   "https://app.example/cb?tab=1",
+			Scopes:        []string{"beers:write", "profile", "beers:read"},
+			CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+			CreatedAt:     created,
+			ExpiresAt:     created.Add(codeLife),
+		},
+		// Without PKCE, and with a single scope.
+		{
+			Hash:        newHash(),
+			ClientID:    app.ID,
+			UserID:      alice.ID,
+			RedirectURI: "http://127.0.0.1:9000/cb",
+			Scopes:      []string{"profile"},
+			CreatedAt:   created,
+			ExpiresAt:   created.Add(codeLife),
+		},
+	}
+	for _, c := range codes {
+		mustOK(t, "Codes.Create", s.Codes.Create(ctx, c))
+	}
+	for _, c := range codes {
+		got, err := s.Codes.Consume(ctx, c.Hash, now)
+		mustOK(t, "Codes.Consume", err)
+		checkEqual(t, "Codes.Consume", normCode(got), normCode(c))
+	}
+}
+
+func testCodeConsumeTwice(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	code := mustCreateCode(t, s, app.ID, alice.ID)
+	other := mustCreateCode(t, s, app.ID, alice.ID)
+
+	_, err := s.Codes.Consume(ctx, code.Hash, now)
+	mustOK(t, "first Codes.Consume", err)
+	for i := 2; i <= 3; i++ {
+		got, err := s.Codes.Consume(ctx, code.Hash, now.Add(time.Second))
+		if !errors.Is(err, models.ErrConflict) {
+			t.Errorf("Codes.Consume #%d = %+v, %v, want %v", i, got, err, models.ErrConflict)
+		}
+	}
+	// Using one code leaves the others alone.
+	wantCodeKept(t, s, "another code", other)
+}
+
+func testCodeConsumeUnknown(t *testing.T, s *models.Store) {
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	mustCreateCode(t, s, app.ID, alice.ID)
+	for _, h := range []string{newHash(), ""} {
+		got, err := s.Codes.Consume(t.Context(), h, now)
+		if !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("Codes.Consume(%q) = %+v, %v, want %v", h, got, err, models.ErrNotFound)
+		}
+	}
+}
+
+func testCodeConsumeExpired(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	code := mustCreateCode(t, s, app.ID, alice.ID)
+	expiry := code.ExpiresAt
+
+	for _, at := range []time.Time{expiry.Add(time.Millisecond), expiry.Add(time.Hour)} {
+		got, err := s.Codes.Consume(ctx, code.Hash, at)
+		if !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("Codes.Consume at expiry+%v = %+v, %v, want %v", at.Sub(expiry), got, err, models.ErrNotFound)
+		}
+	}
+	// Refusing an expired code does not use it: just before expiry it works.
+	_, err := s.Codes.Consume(ctx, code.Hash, expiry.Add(-time.Millisecond))
+	wantErr(t, "Codes.Consume just before expiry", err, nil)
+}
+
+func testCodeDeleteExpired(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	cutoff := base.Add(time.Hour)
+
+	var expired, live []*models.Code
+	for i, life := range []time.Duration{-time.Hour, -time.Minute, -time.Millisecond, time.Millisecond, time.Hour} {
+		c := &models.Code{
+			Hash:        newHash(),
+			ClientID:    app.ID,
+			UserID:      alice.ID,
+			RedirectURI: "https://app.example/cb",
+			Scopes:      []string{"profile"},
+			CreatedAt:   cutoff.Add(life - codeLife),
+			ExpiresAt:   cutoff.Add(life),
+		}
+		mustOK(t, fmt.Sprint("Codes.Create #", i), s.Codes.Create(ctx, c))
+		if life < 0 {
+			expired = append(expired, c)
+		} else {
+			live = append(live, c)
+		}
+	}
+	// An expired code that was used is removed too.
+	used := expired[0]
+	_, err := s.Codes.Consume(ctx, used.Hash, used.CreatedAt)
+	mustOK(t, "Codes.Consume", err)
+
+	n, err := s.Codes.DeleteExpired(ctx, cutoff)
+	mustOK(t, "Codes.DeleteExpired", err)
+	if n != int64(len(expired)) {
+		t.Errorf("Codes.DeleteExpired = %d, want %d", n, len(expired))
+	}
+	n, err = s.Codes.DeleteExpired(ctx, cutoff)
+	mustOK(t, "second Codes.DeleteExpired", err)
+	if n != 0 {
+		t.Errorf("second Codes.DeleteExpired = %d, want 0", n)
+	}
+	// Asked at a time when they were still valid, deleted codes are
+	// unknown, and live ones are still there.
+	for i, c := range expired {
+		got, err := s.Codes.Consume(ctx, c.Hash, c.CreatedAt)
+		if !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("Codes.Consume(deleted code %d) = %+v, %v, want %v", i, got, err, models.ErrNotFound)
+		}
+	}
+	for i, c := range live {
+		if _, err := s.Codes.Consume(ctx, c.Hash, cutoff); err != nil {
+			t.Errorf("Codes.Consume(live code %d) error = %v, want nil", i, err)
+		}
+	}
+}
