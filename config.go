@@ -1,0 +1,137 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is the service's configuration: environment variables with
+// matching flags (API.md §8). Flags win over the environment.
+type Config struct {
+	Addr            string
+	PublicURL       string
+	MongoURI        string
+	MongoDatabase   string
+	DataDir         string
+	SecretKey       string
+	PublicURLSecure bool // PUBLIC_URL is https: cookies get Secure
+}
+
+// parseConfig reads the environment, then flags, and validates the result.
+// Every error is one line naming the setting.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	var cfg Config
+	fs := flag.NewFlagSet("beerlocker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", env("ADDR", ":3000"), "listen address (ADDR)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("PUBLIC_URL", "http://localhost:3000"), "public base URL and OAuth issuer (PUBLIC_URL)")
+	fs.StringVar(&cfg.MongoURI, "mongodb-uri", env("MONGODB_URI", ""), "MongoDB connection string; empty uses the embedded database (MONGODB_URI)")
+	fs.StringVar(&cfg.MongoDatabase, "mongodb-database", env("MONGODB_DATABASE", "beerlocker"), "MongoDB database name (MONGODB_DATABASE)")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", "./data"), "directory of the embedded database and the generated secret key (DATA_DIR)")
+	fs.StringVar(&cfg.SecretKey, "secret-key", env("SECRET_KEY", ""), "secret for session and cache keys, at least 32 characters; generated into DATA_DIR when empty (SECRET_KEY)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, cfg.validate()
+}
+
+func (c *Config) validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("ADDR %q is not host:port (for example :3000 or 127.0.0.1:8080)", c.Addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("ADDR %q has no valid port", c.Addr)
+	}
+	if host != "" && host != "localhost" && net.ParseIP(host) == nil {
+		return fmt.Errorf("ADDR %q: the host must be an IP address or localhost", c.Addr)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("PUBLIC_URL %q must be an http or https URL without query or fragment, like https://beers.example.com", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	c.PublicURLSecure = u.Scheme == "https"
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return errors.New("MONGODB_URI must start with mongodb:// or mongodb+srv://")
+	}
+	if c.MongoDatabase == "" || len(c.MongoDatabase) > 63 || strings.ContainsAny(c.MongoDatabase, "/\\. \"$*<>:|?") {
+		return fmt.Errorf("MONGODB_DATABASE %q is not a valid database name", c.MongoDatabase)
+	}
+	if c.DataDir == "" {
+		return errors.New("DATA_DIR must not be empty")
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		return errors.New("SECRET_KEY must be at least 32 characters (try: openssl rand -hex 32)")
+	}
+	return nil
+}
+
+// secretKey returns SECRET_KEY, or the key kept in DATA_DIR, generating it
+// on first start so that sessions survive a restart.
+func (c *Config) secretKey() ([]byte, error) {
+	if c.SecretKey != "" {
+		return []byte(c.SecretKey), nil
+	}
+	path := filepath.Join(c.DataDir, "secret_key")
+	if b, err := os.ReadFile(path); err == nil {
+		key := strings.TrimSpace(string(b))
+		if len(key) < 32 {
+			return nil, fmt.Errorf("%s holds fewer than 32 characters; delete it to generate a new key", path)
+		}
+		return []byte(key), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read secret key: %w", err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("DATA_DIR %q: %w", c.DataDir, err)
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	key := hex.EncodeToString(b[:])
+	// Write a temporary file, then link it into place: the link fails if
+	// another process got there first, and nobody ever reads a partial key.
+	tmp, err := os.CreateTemp(c.DataDir, "secret_key.*")
+	if err != nil {
+		return nil, fmt.Errorf("write secret key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(key + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp.Name(), path)
+	}
+	if errors.Is(err, os.ErrExist) {
+		return c.secretKey()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write secret key: %w", err)
+	}
+	return []byte(key), nil
+}

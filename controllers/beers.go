@@ -1,0 +1,186 @@
+package controllers
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/middleware"
+	"beerlocker/models"
+)
+
+type beerResponse struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	Quantity  int       `json:"quantity"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toBeerResponse(b *models.Beer) beerResponse {
+	return beerResponse{ID: b.ID, Name: b.Name, Type: b.Type, Quantity: b.Quantity, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+}
+
+type beerListResponse struct {
+	Beers      []beerResponse `json:"beers"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
+
+// beerRequest is the body of POST, PUT and PATCH; absent fields are nil.
+type beerRequest struct {
+	Name     *string `json:"name"`
+	Type     *string `json:"type"`
+	Quantity *int    `json:"quantity"`
+}
+
+func (r *beerRequest) update() models.BeerUpdate {
+	return models.BeerUpdate{Name: r.Name, Type: r.Type, Quantity: r.Quantity}
+}
+
+// fullBeer validates a body that describes a whole beer (POST, PUT).
+type fullBeer beerRequest
+
+func (r *fullBeer) Validate() error { return (*beerRequest)(r).update().ValidateFull() }
+
+// partialBeer validates a body that changes some fields (PATCH).
+type partialBeer beerRequest
+
+func (r *partialBeer) Validate() error { return (*beerRequest)(r).update().Validate() }
+
+func createBeer(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in fullBeer
+		if err := decodeValid(c, &in); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		now := d.now()
+		b := &models.Beer{ID: models.NewID(now), OwnerID: middleware.GetPrincipal(c).UserID, CreatedAt: now, UpdatedAt: now}
+		(*beerRequest)(&in).update().Apply(b)
+		if err := d.Store.Beers.Create(c.Request.Context(), b); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.Header("Location", "/api/beers/"+b.ID)
+		c.JSON(http.StatusCreated, toBeerResponse(b))
+	}
+}
+
+func listBeers(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		page, err := parsePage(c)
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		beers, next, err := d.Store.Beers.List(c.Request.Context(), middleware.GetPrincipal(c).UserID, page)
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		out := beerListResponse{Beers: make([]beerResponse, len(beers)), NextCursor: encodeCursor(next)}
+		for i, b := range beers {
+			out.Beers[i] = toBeerResponse(b)
+		}
+		c.JSON(http.StatusOK, out)
+	}
+}
+
+func getBeer(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		b, err := d.Store.Beers.Get(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id"))
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.JSON(http.StatusOK, toBeerResponse(b))
+	}
+}
+
+// updateBeer answers PUT (full replace) and PATCH (partial update).
+func updateBeer(d Deps, full bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in beerRequest
+		var err error
+		if full {
+			var f fullBeer
+			err = decodeValid(c, &f)
+			in = beerRequest(f)
+			if in.Type == nil {
+				in.Type = new(string) // a full replace clears what it leaves out
+			}
+		} else {
+			var p partialBeer
+			err = decodeValid(c, &p)
+			in = beerRequest(p)
+		}
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		b, err := d.Store.Beers.Update(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id"), in.update(), d.now())
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.JSON(http.StatusOK, toBeerResponse(b))
+	}
+}
+
+func deleteBeer(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := d.Store.Beers.Delete(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id")); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	}
+}
+
+// parsePage reads limit (1–100, default 20) and the opaque cursor.
+func parsePage(c *gin.Context) (models.Page, error) {
+	page := models.Page{Limit: 20}
+	var fields []models.FieldError
+	if s, ok := c.GetQuery("limit"); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			fields = append(fields, models.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
+		}
+		page.Limit = n
+	}
+	if s, ok := c.GetQuery("cursor"); ok {
+		after, ok := decodeCursor(s)
+		if !ok {
+			fields = append(fields, models.FieldError{Field: "cursor", Message: "is not a cursor this server returned"})
+		}
+		page.After = after
+	}
+	if fields != nil {
+		return page, badRequest("The query parameters are invalid.", fields...)
+	}
+	return page, nil
+}
+
+// Cursors are the last id of a page, base64url-encoded so that clients
+// treat them as opaque and the encoding can change.
+func encodeCursor(lastID string) string {
+	if lastID == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(lastID))
+}
+
+func decodeCursor(s string) (string, bool) {
+	if len(s) > 64 {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || !models.ValidID(string(b)) {
+		return "", false
+	}
+	return string(b), true
+}

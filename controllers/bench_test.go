@@ -1,0 +1,56 @@
+package controllers_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"beerlocker/controllers"
+)
+
+// benchRouter returns the router of a fresh environment with one user who
+// has 20 beers, and that user's Basic header value.
+func benchRouter(b *testing.B) (http.Handler, string) {
+	e := newTestEnv(b)
+	e.mustRegister("bench", "bench password")
+	auth := basic("bench", "bench password")
+	for range 20 {
+		e.mustCreateBeer(auth, "Bench beer", 1)
+	}
+	_, value, _ := strings.Cut(auth, ": ")
+	return controllers.NewRouter(e.deps), value
+}
+
+// BenchmarkListBeersBasic measures GET /api/beers with a Basic credential
+// that is already in the cache (no argon2id on the hot path).
+func BenchmarkListBeersBasic(b *testing.B) {
+	router, auth := benchRouter(b)
+	req := httptest.NewRequest("GET", "/api/beers", nil)
+	req.Header.Set("Authorization", auth)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		router.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status = %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkCreateBeer measures POST /api/beers with a cached Basic credential.
+func BenchmarkCreateBeer(b *testing.B) {
+	router, auth := benchRouter(b)
+	body := `{"name":"Westmalle Tripel","type":"Tripel","quantity":6}`
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/api/beers", strings.NewReader(body))
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		router.ServeHTTP(w, req)
+		if w.Code != 201 {
+			b.Fatalf("status = %d: %s", w.Code, w.Body)
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package controllers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/middleware"
+	"beerlocker/models"
+	"beerlocker/oauth"
+)
+
+type clientResponse struct {
+	ClientID     string    `json:"client_id"`
+	ClientSecret string    `json:"client_secret,omitempty"`
+	Name         string    `json:"name"`
+	RedirectURIs []string  `json:"redirect_uris"`
+	GrantTypes   []string  `json:"grant_types"`
+	Public       bool      `json:"public"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func toClientResponse(cl *models.Client) clientResponse {
+	return clientResponse{ClientID: cl.ID, Name: cl.Name, RedirectURIs: cl.RedirectURIs,
+		GrantTypes: cl.GrantTypes, Public: cl.Public, CreatedAt: cl.CreatedAt}
+}
+
+type createClientRequest struct {
+	Name         string   `json:"name"`
+	RedirectURIs []string `json:"redirect_uris"`
+	Public       bool     `json:"public"`
+	GrantTypes   []string `json:"grant_types"`
+}
+
+// client builds the client to register; Validate checks it.
+func (r *createClientRequest) client() *models.Client {
+	grants := r.GrantTypes
+	if grants == nil {
+		grants = models.DefaultGrantTypes
+	}
+	return &models.Client{Name: r.Name, RedirectURIs: r.RedirectURIs, Public: r.Public, GrantTypes: grants}
+}
+
+func (r *createClientRequest) Validate() error { return models.ValidateClient(r.client()) }
+
+type updateClientRequest struct {
+	Name         *string  `json:"name"`
+	RedirectURIs []string `json:"redirect_uris"`
+}
+
+func createClient(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in createClientRequest
+		if err := decodeValid(c, &in); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		now := d.now()
+		cl := in.client()
+		cl.ID, cl.OwnerID, cl.CreatedAt, cl.UpdatedAt = oauth.NewClientID(), middleware.GetPrincipal(c).UserID, now, now
+		var secret string
+		if !cl.Public {
+			secret, cl.SecretHash = oauth.NewClientSecret()
+		}
+		if err := d.Store.Clients.Create(c.Request.Context(), cl); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		out := toClientResponse(cl)
+		out.ClientSecret = secret // shown only here and on rotation
+		c.Header("Location", "/api/clients/"+cl.ID)
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusCreated, out)
+	}
+}
+
+func listClients(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		clients, err := d.Store.Clients.List(c.Request.Context(), middleware.GetPrincipal(c).UserID)
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		out := make([]clientResponse, len(clients))
+		for i, cl := range clients {
+			out[i] = toClientResponse(cl)
+		}
+		c.JSON(http.StatusOK, gin.H{"clients": out})
+	}
+}
+
+func getClient(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cl, err := d.Store.Clients.GetOwned(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id"))
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.JSON(http.StatusOK, toClientResponse(cl))
+	}
+}
+
+func updateClient(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in updateClientRequest
+		if err := decodeJSON(c, &in); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		ctx, owner, id := c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id")
+		cl, err := d.Store.Clients.GetOwned(ctx, owner, id)
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		u := models.ClientUpdate{Name: in.Name, RedirectURIs: in.RedirectURIs}
+		if err := models.ValidateClientUpdate(u, cl.Public); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		cl, err = d.Store.Clients.Update(ctx, owner, id, u, d.now())
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.JSON(http.StatusOK, toClientResponse(cl))
+	}
+}
+
+func deleteClient(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := d.Store.Clients.Delete(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id")); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	}
+}
+
+// rotateClientSecret issues a new secret; the old one stops working at once.
+func rotateClientSecret(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, owner, id := c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id")
+		cl, err := d.Store.Clients.GetOwned(ctx, owner, id)
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		if cl.Public {
+			writeProblem(c, d.Log, badRequest("A public client has no secret to rotate."))
+			return
+		}
+		secret, hash := oauth.NewClientSecret()
+		if _, err := d.Store.Clients.Update(ctx, owner, id, models.ClientUpdate{SecretHash: &hash}, d.now()); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusOK, gin.H{"client_id": cl.ID, "client_secret": secret})
+	}
+}

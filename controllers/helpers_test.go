@@ -1,0 +1,174 @@
+package controllers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"beerlocker/controllers"
+	"beerlocker/models"
+	"beerlocker/store/sqlite"
+)
+
+// testEnv is the real router over a real embedded database, served by a
+// real HTTP server.
+type testEnv struct {
+	t      testing.TB
+	deps   controllers.Deps
+	server *httptest.Server
+	client *http.Client
+}
+
+func newTestEnv(t testing.TB) *testEnv {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return newTestEnvWith(t, store)
+}
+
+func newTestEnvWith(t testing.TB, store *models.Store) *testEnv {
+	t.Helper()
+	deps, err := controllers.NewDeps(controllers.Config{
+		PublicURL: "http://localhost:3000",
+		Secret:    []byte("test secret key, thirty-two bytes long!"),
+		Argon2:    models.TestArgon2,
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:       time.Now,
+	}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(controllers.NewRouter(deps))
+	t.Cleanup(srv.Close)
+	client := &http.Client{
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &testEnv{t: t, deps: deps, server: srv, client: client}
+}
+
+// response is a finished HTTP exchange with its body read.
+type response struct {
+	*http.Response
+	body []byte
+}
+
+func (r *response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%s", err, r.body)
+	}
+	return m
+}
+
+// request sends method path with an optional JSON body and headers given
+// as "Name: value" strings.
+func (e *testEnv) request(method, path string, body any, headers ...string) *response {
+	e.t.Helper()
+	var rd io.Reader
+	var contentType string
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, contentType = strings.NewReader(b), "application/json"
+	case []byte:
+		rd, contentType = bytes.NewReader(b), "application/json"
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd, contentType = bytes.NewReader(j), "application/json"
+	}
+	req, err := http.NewRequest(method, e.server.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &response{Response: resp, body: b}
+}
+
+func basic(username, password string) string {
+	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
+}
+
+// mustRegister registers a user through the API and returns its id.
+func (e *testEnv) mustRegister(username, password string) string {
+	e.t.Helper()
+	r := e.request("POST", "/api/users", map[string]string{"username": username, "password": password})
+	if r.StatusCode != http.StatusCreated {
+		e.t.Fatalf("register %s: status = %d, want 201: %s", username, r.StatusCode, r.body)
+	}
+	return r.json(e.t)["id"].(string)
+}
+
+// mustCreateBeer adds a beer through the API and returns it.
+func (e *testEnv) mustCreateBeer(auth string, name string, quantity int) map[string]any {
+	e.t.Helper()
+	r := e.request("POST", "/api/beers", map[string]any{"name": name, "type": "Ale", "quantity": quantity}, auth)
+	if r.StatusCode != http.StatusCreated {
+		e.t.Fatalf("create beer: status = %d, want 201: %s", r.StatusCode, r.body)
+	}
+	return r.json(e.t)
+}
+
+func wantStatus(t testing.TB, r *response, want int) {
+	t.Helper()
+	if r.StatusCode != want {
+		t.Fatalf("%s %s: status = %d, want %d; body: %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, want, r.body)
+	}
+}
+
+// wantProblem checks an RFC 9457 problem response.
+func wantProblem(t testing.TB, r *response, status int) map[string]any {
+	t.Helper()
+	wantStatus(t, r, status)
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want application/problem+json", ct)
+	}
+	p := r.json(t)
+	if p["status"] != float64(status) || p["title"] == "" || p["type"] == nil {
+		t.Errorf("problem body = %v, want type, title and status %d", p, status)
+	}
+	if strings.Contains(string(r.body), "goroutine") || strings.Contains(string(r.body), ".go:") {
+		t.Errorf("problem body leaks a stack trace: %s", r.body)
+	}
+	return p
+}
+
+// problemFields returns the field names of a validation problem, in order.
+func problemFields(p map[string]any) []string {
+	var out []string
+	errs, _ := p["errors"].([]any)
+	for _, e := range errs {
+		out = append(out, e.(map[string]any)["field"].(string))
+	}
+	return out
+}

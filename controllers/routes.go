@@ -1,0 +1,134 @@
+package controllers
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/middleware"
+	"beerlocker/models"
+	"beerlocker/oauth"
+	"beerlocker/templates"
+)
+
+// Config is what the HTTP layer needs to know about its deployment.
+type Config struct {
+	PublicURL string              // the issuer and base of absolute links
+	Secret    []byte              // root of the session and cache keys
+	Argon2    models.Argon2Params // password hashing cost
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// NewDeps wires the handlers' dependencies on top of a store.
+func NewDeps(cfg Config, store *models.Store) (Deps, error) {
+	passwords := &models.Passwords{Params: cfg.Argon2}
+	cache := middleware.NewCredentialCache(DeriveKey(cfg.Secret, "credential cache"), 60*time.Second, 10_000, cfg.Now)
+	pages, err := templates.Parse()
+	if err != nil {
+		return Deps{}, err
+	}
+	server := &oauth.Server{
+		Store: store, Passwords: passwords, Pages: pages, Issuer: cfg.PublicURL, Log: cfg.Log, Now: cfg.Now,
+		AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
+	}
+	return Deps{
+		Config:   cfg,
+		Store:    store,
+		Auth:     &middleware.Authenticator{Users: store.Users, Passwords: passwords, Cache: cache, Tokens: server, Log: cfg.Log},
+		Accounts: &Accounts{Store: store, Passwords: passwords, Cache: cache, Now: cfg.Now},
+		OAuth:    server,
+		Pages:    pages,
+		Sessions: middleware.Sessions(DeriveKey(cfg.Secret, "session signing"), DeriveKey(cfg.Secret, "session encryption"),
+			strings.HasPrefix(cfg.PublicURL, "https://")),
+		Log: cfg.Log,
+		Now: cfg.Now,
+	}, nil
+}
+
+// DeriveKey returns a 32-byte subkey of the secret for one purpose, so
+// that no two uses share a key.
+func DeriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("beerlocker " + purpose))
+	return m.Sum(nil)
+}
+
+// Deps are what the handlers need, passed in explicitly.
+type Deps struct {
+	Config
+	Store    *models.Store
+	Auth     *middleware.Authenticator
+	Accounts *Accounts
+	OAuth    *oauth.Server
+	Pages    *templates.Set
+	Sessions gin.HandlerFunc // the browser session, on pages and /authorize only
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// now is the clock at the precision stores keep, so a response written
+// from memory equals the same object read back.
+func (d Deps) now() time.Time { return d.Now().UTC().Truncate(time.Millisecond) }
+
+// NewRouter builds the engine with the whole HTTP surface.
+func NewRouter(d Deps) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	// Client addresses come from the connection; X-Forwarded-For is trusted
+	// from no one unless configured, or any client could pick its address.
+	_ = r.SetTrustedProxies(nil)
+	r.Use(middleware.RequestID(), middleware.AccessLog(d.Log), middleware.Recover(d.Log), middleware.SecurityHeaders())
+	r.NoRoute(func(c *gin.Context) {
+		middleware.AbortWithProblem(c, middleware.Problem{Status: http.StatusNotFound, Detail: "No route matches this path."})
+	})
+	r.NoMethod(func(c *gin.Context) {
+		middleware.AbortWithProblem(c, middleware.Problem{Status: http.StatusMethodNotAllowed,
+			Detail: "This route does not accept the method " + c.Request.Method + "."})
+	})
+	addRoutes(r, d)
+	return r
+}
+
+func addRoutes(r *gin.Engine, d Deps) {
+	auth := d.Auth
+
+	r.GET("/healthz", healthz)
+	r.GET("/readyz", readyz(d))
+
+	api := r.Group("/api")
+	api.POST("/users", registerUser(d))
+	api.GET("/users/me", auth.Require(models.ScopeProfile), getMe(d))
+	api.PATCH("/users/me", auth.RequireBasic(), changePassword(d))
+	api.DELETE("/users/me", auth.RequireBasic(), deleteMe(d))
+
+	api.POST("/beers", auth.Require(models.ScopeBeersWrite), createBeer(d))
+	api.GET("/beers", auth.Require(models.ScopeBeersRead), listBeers(d))
+	api.GET("/beers/:id", auth.Require(models.ScopeBeersRead), getBeer(d))
+	api.PUT("/beers/:id", auth.Require(models.ScopeBeersWrite), updateBeer(d, true))
+	api.PATCH("/beers/:id", auth.Require(models.ScopeBeersWrite), updateBeer(d, false))
+	api.DELETE("/beers/:id", auth.Require(models.ScopeBeersWrite), deleteBeer(d))
+
+	api.POST("/clients", auth.Require(models.ScopeClients), createClient(d))
+	api.GET("/clients", auth.Require(models.ScopeClients), listClients(d))
+	api.GET("/clients/:client_id", auth.Require(models.ScopeClients), getClient(d))
+	api.PATCH("/clients/:client_id", auth.Require(models.ScopeClients), updateClient(d))
+	api.DELETE("/clients/:client_id", auth.Require(models.ScopeClients), deleteClient(d))
+	api.POST("/clients/:client_id/secret", auth.Require(models.ScopeClients), rotateClientSecret(d))
+
+	oauth := d.OAuth
+	r.GET("/.well-known/oauth-authorization-server", oauth.Metadata())
+	api.GET("/oauth2/authorize", d.Sessions, oauth.Authorize())
+	api.POST("/oauth2/authorize", d.Sessions, oauth.Decide())
+	api.POST("/oauth2/token", oauth.Token())
+	api.POST("/oauth2/revoke", oauth.Revoke())
+	api.POST("/oauth2/introspect", oauth.Introspect())
+	addPageRoutes(r, d)
+}

@@ -1,0 +1,88 @@
+package controllers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/middleware"
+	"beerlocker/models"
+)
+
+type userResponse struct {
+	ID        string    `json:"id"`
+	Username  string    `json:"username"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toUserResponse(u *models.User) userResponse {
+	return userResponse{ID: u.ID, Username: u.Username, CreatedAt: u.CreatedAt}
+}
+
+type registerRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (r *registerRequest) Validate() error { return models.ValidateCredentials(r.Username, r.Password) }
+
+type passwordRequest struct {
+	Password string `json:"password"`
+}
+
+func (r *passwordRequest) Validate() error { return models.ValidatePassword(r.Password) }
+
+func registerUser(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in registerRequest
+		if err := decodeValid(c, &in); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		u, err := d.Accounts.Register(c.Request.Context(), in.Username, in.Password)
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.Header("Location", "/api/users/"+u.ID)
+		c.JSON(http.StatusCreated, toUserResponse(u))
+	}
+}
+
+func getMe(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, err := d.Store.Users.Get(c.Request.Context(), middleware.GetPrincipal(c).UserID)
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.JSON(http.StatusOK, toUserResponse(u))
+	}
+}
+
+func changePassword(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in passwordRequest
+		if err := decodeValid(c, &in); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		u, err := d.Accounts.ChangePassword(c.Request.Context(), middleware.GetPrincipal(c).UserID, in.Password)
+		if err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.JSON(http.StatusOK, toUserResponse(u))
+	}
+}
+
+func deleteMe(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := d.Accounts.Delete(c.Request.Context(), middleware.GetPrincipal(c).UserID); err != nil {
+			writeProblem(c, d.Log, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	}
+}

@@ -1,0 +1,20 @@
+// Command beerlocker serves the Beer Locker REST API and its OAuth 2.0
+// authorization server. See README.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "beerlocker:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startRun runs the service in a goroutine with the given environment and
+// returns its base URL and a function that stops it and returns run's error.
+func startRun(t *testing.T, env map[string]string) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		err := run(ctx, []string{"beerlocker"}, getenv, pw, io.Discard)
+		pw.CloseWithError(io.EOF)
+		done <- err
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		found := false
+		for sc.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" && !found {
+				found = true
+				addr <- line.Addr
+			}
+			// Keep draining so logging never blocks.
+		}
+		if !found {
+			close(addr)
+		}
+	}()
+	var base string
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			cancel()
+			t.Fatalf("run exited before listening: %v", <-done)
+		}
+		base = "http://" + a
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("run did not start listening in 30 s")
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("run did not stop in 30 s")
+			return nil
+		}
+	}
+	t.Cleanup(func() { stop() })
+	waitHealthy(t, base)
+	return base, stop
+}
+
+func waitHealthy(t *testing.T, base string) {
+	t.Helper()
+	for range 100 {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s/healthz never answered 200", base)
+}
+
+func do(t *testing.T, method, url, body string, user, pass string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestRunServesAndPersistsAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": dir}
+
+	base, stop := startRun(t, env)
+	resp, body := do(t, "POST", base+"/api/users", `{"username":"olga","password":"olgas password"}`, "", "")
+	if resp.StatusCode != 201 {
+		t.Fatalf("register: status = %d: %s", resp.StatusCode, body)
+	}
+	resp, body = do(t, "POST", base+"/api/beers", `{"name":"Kept","quantity":7}`, "olga", "olgas password")
+	if resp.StatusCode != 201 {
+		t.Fatalf("create beer: status = %d: %s", resp.StatusCode, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("run returned %v after a clean shutdown", err)
+	}
+	key1, err := os.ReadFile(filepath.Join(dir, "secret_key"))
+	if err != nil || len(strings.TrimSpace(string(key1))) < 32 {
+		t.Fatalf("secret key not kept in DATA_DIR: %q, %v", key1, err)
+	}
+
+	base, _ = startRun(t, env)
+	resp, body = do(t, "GET", base+"/api/beers", "", "olga", "olgas password")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"name":"Kept"`) || !strings.Contains(body, `"quantity":7`) {
+		t.Fatalf("after restart: status = %d, body = %s; want the beer back", resp.StatusCode, body)
+	}
+	key2, _ := os.ReadFile(filepath.Join(dir, "secret_key"))
+	if string(key1) != string(key2) {
+		t.Error("secret key changed across a restart")
+	}
+}
+
+func TestShutdownFinishesInFlightRequests(t *testing.T) {
+	base, stop := startRun(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
+	// A request whose body is still arriving when shutdown starts.
+	body, w := io.Pipe()
+	result := make(chan error, 1)
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", base+"/api/users", body)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			result <- err
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	io.WriteString(w, `{"username":"pete",`)
+	time.Sleep(200 * time.Millisecond)
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case err := <-stopped:
+		t.Fatalf("run returned (%v) while a request was in flight", err)
+	default:
+	}
+	io.WriteString(w, `"password":"petes password"}`)
+	w.Close()
+	select {
+	case got := <-status:
+		if got != 201 {
+			t.Errorf("in-flight request: status = %d, want 201", got)
+		}
+	case err := <-result:
+		t.Fatalf("in-flight request failed: %v", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("server still accepts connections after shutdown")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"bad addr", map[string]string{"ADDR": "3000"}, nil, "ADDR"},
+		{"bad port", map[string]string{"ADDR": ":99999"}, nil, "ADDR"},
+		{"bad host", map[string]string{"ADDR": "not a host:80"}, nil, "ADDR"},
+		{"bad public url", map[string]string{"PUBLIC_URL": "localhost:3000"}, nil, "PUBLIC_URL"},
+		{"public url with query", map[string]string{"PUBLIC_URL": "https://x.example/?a=b"}, nil, "PUBLIC_URL"},
+		{"bad mongo uri", map[string]string{"MONGODB_URI": "postgres://x"}, nil, "MONGODB_URI"},
+		{"bad database", map[string]string{"MONGODB_DATABASE": "a/b"}, nil, "MONGODB_DATABASE"},
+		{"short secret", map[string]string{"SECRET_KEY": "short"}, nil, "SECRET_KEY"},
+		{"flag beats env", map[string]string{"ADDR": ":3000"}, []string{"-addr", "nope"}, "ADDR"},
+		{"unknown argument", nil, []string{"serve-please"}, "unexpected argument"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"DATA_DIR": t.TempDir()}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			err := run(context.Background(), append([]string{"beerlocker"}, tc.args...), func(k string) string { return env[k] }, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("run error = %v, want one line mentioning %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Addr: ":3000", PublicURL: "http://localhost:3000", MongoDatabase: "beerlocker", DataDir: "./data"}
+	if cfg != want {
+		t.Errorf("defaults = %+v, want %+v", cfg, want)
+	}
+}

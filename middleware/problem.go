@@ -1,0 +1,44 @@
+package middleware
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Status   int            `json:"status"`
+	Detail   string         `json:"detail,omitempty"`
+	Instance string         `json:"instance,omitempty"`
+	Errors   []ProblemField `json:"errors,omitempty"`
+}
+
+// ProblemField is one invalid field of a validation problem.
+type ProblemField struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ProblemContentType is the media type of RFC 9457 problem bodies.
+const ProblemContentType = "application/problem+json"
+
+// AbortWithProblem writes p as the response and stops the handler chain.
+// It is the one writer of problem bodies; controllers decide which problem.
+func AbortWithProblem(c *gin.Context, p Problem) {
+	if p.Type == "" {
+		p.Type = "about:blank"
+	}
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	body, err := json.Marshal(p)
+	if err != nil { // only strings and ints: cannot happen
+		panic(err)
+	}
+	c.Abort()
+	c.Data(p.Status, ProblemContentType, body)
+}

@@ -1,0 +1,322 @@
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/middleware"
+	"beerlocker/models"
+	"beerlocker/templates"
+)
+
+// maxStateLen bounds the state parameter: it travels inside the session
+// cookie while the consent page is open, and cookies are small.
+const maxStateLen = 512
+
+// pendingTTL bounds how long a consent page stays answerable.
+const pendingTTL = 10 * time.Minute
+
+// maxPending is how many consent pages one browser may have open at once.
+const maxPending = 2
+
+// sessionPendingKey holds the pending authorization requests of a session.
+const sessionPendingKey = "authz"
+
+// authRequest is a validated authorization request (RFC 6749 §4.1.1).
+type authRequest struct {
+	TxID        string    `json:"tx"`
+	ClientID    string    `json:"c"`
+	RedirectURI string    `json:"r"`  // as sent; "" when omitted
+	Redirect    string    `json:"rr"` // where to send the browser
+	Scopes      []string  `json:"s"`
+	State       string    `json:"st,omitempty"`
+	Challenge   string    `json:"pc,omitempty"`
+	Created     time.Time `json:"t"`
+}
+
+// Authorize handles GET /api/oauth2/authorize (API.md §6 steps 1–5).
+func (s *Server) Authorize() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		q := c.Request.URL.Query()
+		client, redirect, ok := s.trustedRedirect(c, q)
+		if !ok {
+			return
+		}
+		req, oerr := parseAuthRequest(q, client, redirect)
+		if oerr != nil {
+			s.redirectError(c, http.StatusFound, redirect, q.Get("state"), oerr)
+			return
+		}
+		userID := middleware.SessionUserID(c, s.Now())
+		prompt := q.Get("prompt")
+		if userID == "" {
+			if prompt == "none" {
+				s.redirectError(c, http.StatusFound, redirect, req.State, &Error{Code: "login_required", Description: "The user is not signed in."})
+				return
+			}
+			c.Redirect(http.StatusFound, "/login?return_to="+url.QueryEscape(c.Request.URL.RequestURI()))
+			return
+		}
+		ctx := c.Request.Context()
+		if prompt != "consent" {
+			consent, err := s.Store.Consents.Get(ctx, userID, client.ID)
+			if err != nil && !errors.Is(err, models.ErrNotFound) {
+				s.pageFailed(c, err)
+				return
+			}
+			if err == nil && models.HasScopes(consent.Scopes, req.Scopes) {
+				s.approve(c, http.StatusFound, userID, req)
+				return
+			}
+		}
+		if prompt == "none" {
+			s.redirectError(c, http.StatusFound, redirect, req.State, &Error{Code: "consent_required", Description: "The user has not approved this app for these scopes."})
+			return
+		}
+		s.showConsent(c, userID, client, req)
+	}
+}
+
+// trustedRedirect applies step 1: the client must exist and the redirect
+// URI must be one it registered, compared by exact string (RFC 9700
+// §4.1.3). Otherwise the user sees an error page and is never redirected.
+func (s *Server) trustedRedirect(c *gin.Context, q url.Values) (*models.Client, string, bool) {
+	if len(q["client_id"]) != 1 || len(q["redirect_uri"]) > 1 {
+		s.errorPage(c, http.StatusBadRequest, "This app sent a malformed request", "The request must name exactly one client_id and at most one redirect_uri.")
+		return nil, "", false
+	}
+	client, err := s.Store.Clients.Get(c.Request.Context(), q.Get("client_id"))
+	if errors.Is(err, models.ErrNotFound) {
+		s.errorPage(c, http.StatusBadRequest, "Unknown app", "No app with this client_id is registered here, so there is nowhere safe to send you back to.")
+		return nil, "", false
+	}
+	if err != nil {
+		s.pageFailed(c, err)
+		return nil, "", false
+	}
+	redirect := q.Get("redirect_uri")
+	switch {
+	case redirect == "" && len(client.RedirectURIs) == 1:
+		redirect = client.RedirectURIs[0]
+	case redirect == "":
+		s.errorPage(c, http.StatusBadRequest, "This app sent a malformed request", "redirect_uri is required because the app registered more than one.")
+		return nil, "", false
+	case !slices.Contains(client.RedirectURIs, redirect):
+		s.errorPage(c, http.StatusBadRequest, "This app sent an unregistered redirect address", "The redirect_uri is not one the app registered, so you are not sent there.")
+		return nil, "", false
+	}
+	return client, redirect, true
+}
+
+// parseAuthRequest checks the rest of the request (step 2): errors here
+// go back to the app's redirect URI.
+func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*authRequest, *Error) {
+	for k, v := range q {
+		if len(v) > 1 {
+			return nil, errInvalidRequest("The parameter " + k + " appears more than once.")
+		}
+	}
+	if rt := q.Get("response_type"); rt != "code" {
+		return nil, &Error{Code: "unsupported_response_type", Description: "Only response_type=code is supported."}
+	}
+	if !client.AllowsGrant(models.GrantAuthorizationCode) {
+		return nil, errUnauthorizedClient("This client did not register the authorization_code grant.")
+	}
+	state := q.Get("state")
+	if len(state) > maxStateLen {
+		return nil, errInvalidRequest("state must be at most 512 characters.")
+	}
+	scopes, oerr := resolveScope(q.Get("scope"), models.Scopes)
+	if oerr != nil {
+		return nil, oerr
+	}
+	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	switch {
+	case challenge == "" && method != "":
+		return nil, errInvalidRequest("code_challenge_method was sent without code_challenge.")
+	case challenge == "" && client.Public:
+		return nil, errInvalidRequest("PKCE is required for public clients: send code_challenge with code_challenge_method=S256.")
+	case challenge != "" && method != "S256":
+		// RFC 7636 §4.3 defaults to plain; RFC 9700 §2.1.1 says do not allow it.
+		return nil, errInvalidRequest("code_challenge_method must be S256; plain is not accepted.")
+	case challenge != "" && !validChallenge(challenge):
+		return nil, errInvalidRequest("code_challenge must be the 43-character base64url SHA-256 of the code_verifier.")
+	}
+	return &authRequest{
+		ClientID: client.ID, RedirectURI: q.Get("redirect_uri"), Redirect: redirect,
+		Scopes: scopes, State: state, Challenge: challenge,
+	}, nil
+}
+
+// showConsent renders the consent page (step 5) and parks the request in
+// the session under a fresh transaction id.
+func (s *Server) showConsent(c *gin.Context, userID string, client *models.Client, req *authRequest) {
+	ctx := c.Request.Context()
+	owner := "a deleted account"
+	if u, err := s.Store.Users.Get(ctx, client.OwnerID); err == nil {
+		owner = u.Username
+	}
+	user, err := s.Store.Users.Get(ctx, userID)
+	if err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	req.TxID, _ = newSecret("")
+	req.Created = s.Now()
+	if err := s.savePending(c, req); err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	csrf, err := middleware.CSRFToken(c)
+	if err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	data := templates.ConsentData{
+		Base:       templates.Base{Title: "Allow " + client.Name + "?", CSRFToken: csrf, Username: user.Username},
+		Action:     "/api/oauth2/authorize",
+		ClientName: client.Name, OwnerName: owner, RedirectURI: req.Redirect,
+		Scopes: describeScopes(req.Scopes), TxID: req.TxID,
+	}
+	if err := s.Pages.Render(c.Writer, http.StatusOK, "consent", data); err != nil {
+		s.Log.Error("render consent page", "err", err)
+	}
+}
+
+// Decide handles POST /api/oauth2/authorize: the user's Allow or Deny.
+// The transaction id must be pending in this very session and the CSRF
+// token must match, or nothing is issued.
+func (s *Server) Decide() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
+		if err := c.Request.ParseForm(); err != nil {
+			s.errorPage(c, http.StatusBadRequest, "Malformed form", "The form could not be read.")
+			return
+		}
+		userID := middleware.SessionUserID(c, s.Now())
+		if userID == "" || !middleware.ValidCSRF(c, c.Request.PostForm.Get("csrf_token")) {
+			s.errorPage(c, http.StatusForbidden, "This request could not be verified", "Your session ended or the form did not come from this site. Go back to the app and start again.")
+			return
+		}
+		req, err := s.takePending(c, c.Request.PostForm.Get("tx"))
+		if err != nil {
+			s.errorPage(c, http.StatusForbidden, "This request has expired", "The approval request is unknown, expired or already answered. Go back to the app and start again.")
+			return
+		}
+		switch c.Request.PostForm.Get("decision") {
+		case "allow":
+			if _, err := s.Store.Consents.Grant(c.Request.Context(), userID, req.ClientID, req.Scopes, s.now()); err != nil {
+				s.pageFailed(c, err)
+				return
+			}
+			// RFC 9700 §4.12: 303, so the browser does not re-post the form.
+			s.approve(c, http.StatusSeeOther, userID, req)
+		case "deny":
+			s.redirectError(c, http.StatusSeeOther, req.Redirect, req.State, &Error{Code: "access_denied", Description: "The user denied the request."})
+		default:
+			s.errorPage(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
+		}
+	}
+}
+
+// approve issues a code and sends the browser back to the app with it.
+func (s *Server) approve(c *gin.Context, status int, userID string, req *authRequest) {
+	value, hash := newSecret(prefixCode)
+	now := s.now()
+	code := &models.Code{
+		Hash: hash, ClientID: req.ClientID, UserID: userID, RedirectURI: req.RedirectURI,
+		Scopes: req.Scopes, CodeChallenge: req.Challenge, CreatedAt: now, ExpiresAt: now.Add(CodeTTL),
+	}
+	if err := s.Store.Codes.Create(c.Request.Context(), code); err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	s.redirectTo(c, status, req.Redirect, url.Values{"code": {value}, "state": {req.State}})
+}
+
+// redirectError sends an authorization error to the app (RFC 6749 §4.1.2.1).
+func (s *Server) redirectError(c *gin.Context, status int, redirect, state string, e *Error) {
+	s.redirectTo(c, status, redirect, url.Values{"error": {e.Code}, "error_description": {e.Description}, "state": {state}})
+}
+
+// redirectTo adds params to the redirect URI's query, keeping the query it
+// already has, plus iss (RFC 9207) so the app can tell which server answered.
+func (s *Server) redirectTo(c *gin.Context, status int, redirect string, params url.Values) {
+	u, err := url.Parse(redirect)
+	if err != nil { // registered URIs were validated; cannot happen
+		s.pageFailed(c, err)
+		return
+	}
+	q := u.Query()
+	for k, v := range params {
+		if v[0] != "" {
+			q.Set(k, v[0])
+		}
+	}
+	q.Set("iss", s.Issuer)
+	u.RawQuery = q.Encode()
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(status, u.String())
+}
+
+// savePending adds req to the session's pending requests, dropping expired
+// ones and the oldest beyond maxPending.
+func (s *Server) savePending(c *gin.Context, req *authRequest) error {
+	pending := s.loadPending(c)
+	pending = append(pending, req)
+	if len(pending) > maxPending {
+		pending = pending[len(pending)-maxPending:]
+	}
+	b, err := json.Marshal(pending)
+	if err != nil {
+		return err
+	}
+	return middleware.SetSessionValue(c, sessionPendingKey, string(b))
+}
+
+var errNoPending = errors.New("oauth: no such pending authorization request")
+
+// takePending removes and returns the pending request with that id.
+func (s *Server) takePending(c *gin.Context, txID string) (*authRequest, error) {
+	pending := s.loadPending(c)
+	i := slices.IndexFunc(pending, func(r *authRequest) bool { return txID != "" && r.TxID == txID })
+	if i < 0 {
+		return nil, errNoPending
+	}
+	req := pending[i]
+	pending = slices.Delete(pending, i, i+1)
+	value := ""
+	if len(pending) > 0 {
+		b, _ := json.Marshal(pending)
+		value = string(b)
+	}
+	return req, middleware.SetSessionValue(c, sessionPendingKey, value)
+}
+
+func (s *Server) loadPending(c *gin.Context) []*authRequest {
+	var pending []*authRequest
+	_ = json.Unmarshal([]byte(middleware.SessionValue(c, sessionPendingKey)), &pending)
+	now := s.Now()
+	return slices.DeleteFunc(pending, func(r *authRequest) bool { return now.Sub(r.Created) > pendingTTL })
+}
+
+// errorPage shows the HTML error page.
+func (s *Server) errorPage(c *gin.Context, status int, heading, message string) {
+	c.Abort()
+	data := templates.ErrorData{Base: templates.Base{Title: heading}, Heading: heading, Message: message}
+	if err := s.Pages.Render(c.Writer, status, "error", data); err != nil {
+		s.Log.Error("render error page", "err", err)
+	}
+}
+
+// pageFailed logs an unexpected error and shows a generic error page.
+func (s *Server) pageFailed(c *gin.Context, err error) {
+	s.Log.Error("authorization endpoint failed", "request_id", middleware.GetRequestID(c), "err", err)
+	s.errorPage(c, http.StatusInternalServerError, "Something went wrong", "An unexpected error occurred. Please try again.")
+}

@@ -1,0 +1,77 @@
+package oauth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/url"
+	"strings"
+
+	"beerlocker/models"
+)
+
+// clientCredentials are what a request presented to authenticate a client.
+type clientCredentials struct {
+	id, secret string
+	basic      bool // client_secret_basic was used
+	hasSecret  bool
+}
+
+// readClientCredentials extracts client credentials from the Authorization
+// header (client_secret_basic) or the form (client_secret_post, or none
+// with only client_id). Using two methods at once is refused (RFC 6749 §2.3).
+func readClientCredentials(authorization string, form url.Values) (clientCredentials, *Error) {
+	if authorization != "" {
+		scheme, cred, _ := strings.Cut(authorization, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return clientCredentials{}, errInvalidClient("Client authentication must use HTTP Basic.", true)
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+		if err != nil {
+			return clientCredentials{}, errInvalidClient("The Basic credentials are not valid base64.", true)
+		}
+		rawID, rawSecret, ok := strings.Cut(string(raw), ":")
+		// RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+		id, err1 := url.QueryUnescape(rawID)
+		secret, err2 := url.QueryUnescape(rawSecret)
+		if !ok || err1 != nil || err2 != nil || id == "" {
+			return clientCredentials{}, errInvalidClient("The Basic credentials are malformed.", true)
+		}
+		if form.Get("client_secret") != "" {
+			return clientCredentials{}, errInvalidRequest("Use one client authentication method, not Basic and client_secret together.")
+		}
+		if fid := form.Get("client_id"); fid != "" && fid != id {
+			return clientCredentials{}, errInvalidRequest("client_id in the body differs from the Basic credentials.")
+		}
+		return clientCredentials{id: id, secret: secret, basic: true, hasSecret: true}, nil
+	}
+	id := form.Get("client_id")
+	if id == "" {
+		return clientCredentials{}, errInvalidClient("Client authentication is required.", false)
+	}
+	_, hasSecret := form["client_secret"]
+	return clientCredentials{id: id, secret: form.Get("client_secret"), hasSecret: hasSecret}, nil
+}
+
+// authenticateClient checks the credentials against the stored client:
+// confidential clients must present their secret (compared in constant
+// time against its hash), public clients must present none.
+func (s *Server) authenticateClient(ctx context.Context, cred clientCredentials) (*models.Client, error) {
+	client, err := s.Store.Clients.Get(ctx, cred.id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, errInvalidClient("Client authentication failed.", cred.basic)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if client.Public {
+		if cred.hasSecret {
+			return nil, errInvalidClient("This is a public client; it has no secret to send.", cred.basic)
+		}
+		return client, nil
+	}
+	if !cred.hasSecret || !secretMatches(cred.secret, client.SecretHash) {
+		return nil, errInvalidClient("Client authentication failed.", cred.basic)
+	}
+	return client, nil
+}

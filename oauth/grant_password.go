@@ -1,0 +1,31 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"net/url"
+
+	"beerlocker/middleware"
+	"beerlocker/models"
+)
+
+// grantPassword exchanges a user's own username and password for tokens
+// (RFC 6749 §4.3), for clients that registered this grant.
+func (s *Server) grantPassword(ctx context.Context, client *models.Client, form url.Values) (*tokenResponse, error) {
+	username, password := form.Get("username"), form.Get("password")
+	if username == "" || password == "" {
+		return nil, errInvalidRequest("username and password are required.")
+	}
+	scopes, oerr := resolveScope(form.Get("scope"), models.Scopes)
+	if oerr != nil {
+		return nil, oerr
+	}
+	u, err := middleware.CheckPassword(ctx, s.Store.Users, s.Passwords, username, password)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, errInvalidGrant("The username or password is wrong.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, client, u.ID, scopes, scopes, models.NewID(s.Now()), client.AllowsGrant(models.GrantRefreshToken))
+}

@@ -1,0 +1,62 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"net/url"
+
+	"beerlocker/models"
+)
+
+// grantRefresh exchanges a refresh token for new tokens (RFC 6749 §6),
+// rotating it: each refresh token works once.
+func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form url.Values) (*tokenResponse, error) {
+	value := form.Get("refresh_token")
+	if value == "" {
+		return nil, errInvalidRequest("refresh_token is required.")
+	}
+	hash := HashSecret(value)
+	old, err := s.Store.Tokens.Get(ctx, hash, s.Now())
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, errInvalidGrant("The refresh token is invalid, expired or revoked.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if old.Kind != models.RefreshToken || old.ClientID != client.ID {
+		return nil, errInvalidGrant("The refresh token is invalid, expired or revoked.")
+	}
+	if old.Rotated {
+		return nil, s.refreshReused(ctx, old)
+	}
+	scopes := old.Scopes
+	if form.Get("scope") != "" {
+		var oerr *Error
+		if scopes, oerr = resolveScope(form.Get("scope"), old.Scopes); oerr != nil {
+			return nil, oerr
+		}
+	}
+	switch err := s.Store.Tokens.Rotate(ctx, hash, s.Now()); {
+	case errors.Is(err, models.ErrConflict):
+		return nil, s.refreshReused(ctx, old) // lost a race with another use
+	case errors.Is(err, models.ErrNotFound):
+		return nil, errInvalidGrant("The refresh token is invalid, expired or revoked.")
+	case err != nil:
+		return nil, err
+	}
+	// RFC 6749 §6: the new refresh token keeps the old one's scope; only
+	// the access token is narrowed.
+	return s.issue(ctx, client, old.UserID, scopes, old.Scopes, old.FamilyID, true)
+}
+
+// refreshReused answers the reuse of a rotated refresh token. RFC 6819
+// §5.2.2.3 and RFC 9700 §4.14.2: either the legitimate client or an
+// attacker holds a stolen token, and the server cannot tell which, so the
+// whole family is revoked.
+func (s *Server) refreshReused(ctx context.Context, old *models.Token) error {
+	if err := s.Store.Tokens.RevokeFamily(ctx, old.FamilyID); err != nil {
+		return err
+	}
+	s.Log.Warn("refresh token reused; token family revoked", "client_id", old.ClientID)
+	return errInvalidGrant("The refresh token was already used; every token of this grant is revoked.")
+}

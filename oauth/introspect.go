@@ -1,0 +1,90 @@
+package oauth
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/models"
+)
+
+// introspection is the RFC 7662 §2.2 response of an active token.
+type introspection struct {
+	Active    bool   `json:"active"`
+	Scope     string `json:"scope,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	Username  string `json:"username,omitempty"`
+	Subject   string `json:"sub,omitempty"`
+	TokenType string `json:"token_type,omitempty"`
+	Exp       int64  `json:"exp,omitempty"`
+	Iat       int64  `json:"iat,omitempty"`
+	Issuer    string `json:"iss,omitempty"`
+}
+
+// Introspect handles POST /api/oauth2/introspect (RFC 7662). Only
+// confidential clients may call it, and a client learns only about tokens
+// issued to itself: anything else is {"active": false}, like an unknown,
+// expired, revoked or rotated token (§2.2 leaves that choice to the server).
+func (s *Server) Introspect() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		resp, err := s.introspect(c)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		noStore(c)
+		c.JSON(http.StatusOK, resp)
+	}
+}
+
+func (s *Server) introspect(c *gin.Context) (*introspection, error) {
+	form, err := readForm(c)
+	if err != nil {
+		return nil, err
+	}
+	cred, oerr := readClientCredentials(c.GetHeader("Authorization"), form)
+	if oerr != nil {
+		return nil, oerr
+	}
+	ctx := c.Request.Context()
+	client, err := s.authenticateClient(ctx, cred)
+	if err != nil {
+		return nil, err
+	}
+	if client.Public {
+		return nil, errInvalidClient("Only confidential clients may introspect tokens.", cred.basic)
+	}
+	value := form.Get("token")
+	if value == "" {
+		return nil, errInvalidRequest("token is required.")
+	}
+	t, err := s.Store.Tokens.Get(ctx, HashSecret(value), s.Now())
+	if errors.Is(err, models.ErrNotFound) {
+		return &introspection{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.ClientID != client.ID || t.Rotated {
+		return &introspection{}, nil
+	}
+	out := &introspection{
+		Active: true, Scope: models.ScopeString(t.Scopes), ClientID: t.ClientID, Subject: t.UserID,
+		TokenType: "Bearer", Exp: t.ExpiresAt.Unix(), Iat: t.CreatedAt.Unix(), Issuer: s.Issuer,
+	}
+	if t.Kind == models.RefreshToken {
+		out.TokenType = "refresh_token"
+	}
+	if t.UserID != "" {
+		u, err := s.Store.Users.Get(ctx, t.UserID)
+		if errors.Is(err, models.ErrNotFound) {
+			return &introspection{}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out.Username = u.Username
+	}
+	return out, nil
+}

@@ -1,0 +1,134 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"beerlocker/models"
+	"beerlocker/templates"
+)
+
+// Default lifetimes (API.md §6).
+const (
+	DefaultAccessTTL  = time.Hour
+	DefaultRefreshTTL = 30 * 24 * time.Hour
+	// CodeTTL: RFC 6749 §4.1.2 recommends at most 10 minutes; we keep 60 s.
+	CodeTTL = 60 * time.Second
+)
+
+// Server is the authorization server. Its fields are its dependencies;
+// the handler makers in this package read them.
+type Server struct {
+	Store     *models.Store
+	Passwords *models.Passwords
+	Pages     *templates.Set
+	Issuer    string // PUBLIC_URL: the base of every endpoint URL
+	Log       *slog.Logger
+	Now       func() time.Time
+
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+}
+
+// now is the clock at the precision stores keep.
+func (s *Server) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+// VerifyAccessToken resolves a bearer token with one indexed lookup by its
+// hash. Revocation deletes the row, so it takes effect on the next request.
+func (s *Server) VerifyAccessToken(ctx context.Context, token string) (*models.Token, error) {
+	if len(token) > 200 {
+		return nil, models.ErrNotFound
+	}
+	t, err := s.Store.Tokens.Get(ctx, HashSecret(token), s.Now())
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != models.AccessToken {
+		return nil, models.ErrNotFound
+	}
+	return t, nil
+}
+
+// tokenResponse is the success body of the token endpoint (RFC 6749 §5.1).
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope"`
+}
+
+// issue creates an access token, and a refresh token when withRefresh,
+// in one family. refreshScopes are the scopes the refresh token keeps
+// (RFC 6749 §6: a rotated refresh token has the scope of the old one).
+func (s *Server) issue(ctx context.Context, client *models.Client, userID string, scopes, refreshScopes []string, family string, withRefresh bool) (*tokenResponse, error) {
+	now := s.now()
+	access, accessHash := newSecret(prefixAccessToken)
+	tokens := []*models.Token{{
+		Hash: accessHash, Kind: models.AccessToken, ClientID: client.ID, UserID: userID,
+		Scopes: scopes, FamilyID: family, CreatedAt: now, ExpiresAt: now.Add(s.AccessTTL),
+	}}
+	resp := &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.AccessTTL / time.Second), Scope: models.ScopeString(scopes)}
+	if withRefresh {
+		refresh, refreshHash := newSecret(prefixRefreshToken)
+		tokens = append(tokens, &models.Token{
+			Hash: refreshHash, Kind: models.RefreshToken, ClientID: client.ID, UserID: userID,
+			Scopes: refreshScopes, FamilyID: family, CreatedAt: now, ExpiresAt: now.Add(s.RefreshTTL),
+		})
+		resp.RefreshToken = refresh
+	}
+	if err := s.Store.Tokens.Create(ctx, tokens...); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			// The user or client went away while the grant ran.
+			return nil, errInvalidGrant("The grant's user or client no longer exists.")
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
+// resolveScope parses a requested scope against what may be granted:
+// empty means the default scopes (narrowed to what is allowed); anything
+// outside allowed is invalid_scope.
+func resolveScope(requested string, allowed []string) ([]string, *Error) {
+	scopes, ok := models.ParseScope(requested)
+	if !ok {
+		return nil, errInvalidScope("The scope names an unknown scope; known scopes are: " + models.ScopeString(models.Scopes) + ".")
+	}
+	if len(scopes) == 0 {
+		for _, d := range models.DefaultScopes {
+			if slices.Contains(allowed, d) {
+				scopes = append(scopes, d)
+			}
+		}
+		if len(scopes) == 0 {
+			return nil, errInvalidScope("No scope was requested and the default scopes are not available.")
+		}
+		return scopes, nil
+	}
+	if !models.HasScopes(allowed, scopes) {
+		return nil, errInvalidScope("The scope asks for more than this grant may have.")
+	}
+	return scopes, nil
+}
+
+// ScopeDescriptions says what each scope allows, in the words the consent
+// page shows.
+var ScopeDescriptions = map[string]string{
+	models.ScopeProfile:    "See your username and when you joined",
+	models.ScopeBeersRead:  "See the beers in your locker",
+	models.ScopeBeersWrite: "Add, change and remove beers in your locker",
+	models.ScopeClients:    "Register and manage OAuth apps on your behalf",
+}
+
+// describeScopes turns scopes into consent-page entries.
+func describeScopes(scopes []string) []templates.Scope {
+	out := make([]templates.Scope, len(scopes))
+	for i, sc := range scopes {
+		out[i] = templates.Scope{Name: sc, Description: ScopeDescriptions[sc]}
+	}
+	return out
+}

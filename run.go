@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"beerlocker/controllers"
+	"beerlocker/models"
+	"beerlocker/store/mongo"
+	"beerlocker/store/sqlite"
+)
+
+// shutdownGrace bounds how long in-flight requests may finish after a
+// shutdown signal.
+const shutdownGrace = 15 * time.Second
+
+// sweepEvery is how often expired codes and tokens are deleted. Queries
+// ignore expired rows anyway; the sweep only reclaims space.
+const sweepEvery = time.Minute
+
+// run is the whole program; main only supplies the process's environment.
+// It serves until ctx is cancelled, then shuts down gracefully.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args[1:], getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, nil))
+
+	secret, err := cfg.secretKey()
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	deps, err := controllers.NewDeps(controllers.Config{
+		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, Now: time.Now,
+	}, store)
+	if err != nil {
+		return err
+	}
+	router := controllers.NewRouter(deps)
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on ADDR %s: %w", cfg.Addr, err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+
+	go sweep(ctx, store, log)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openStore opens MongoDB when a URI is configured, else the embedded
+// database in DATA_DIR.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*models.Store, error) {
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if cfg.MongoURI != "" {
+		s, err := mongo.Open(openCtx, cfg.MongoURI, cfg.MongoDatabase)
+		if err != nil {
+			return nil, fmt.Errorf("MONGODB_URI: %w", err)
+		}
+		log.Info("database", "backend", "mongodb", "database", cfg.MongoDatabase)
+		return s, nil
+	}
+	s, err := sqlite.Open(openCtx, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("embedded database in DATA_DIR %s: %w", cfg.DataDir, err)
+	}
+	log.Info("database", "backend", "sqlite", "data_dir", cfg.DataDir)
+	return s, nil
+}
+
+// sweep deletes expired codes and tokens every sweepEvery until ctx ends.
+func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		codes, err1 := store.Codes.DeleteExpired(ctx, now)
+		tokens, err2 := store.Tokens.DeleteExpired(ctx, now)
+		if err := errors.Join(err1, err2); err != nil && ctx.Err() == nil {
+			log.Warn("sweep of expired codes and tokens failed", "err", err)
+			continue
+		}
+		if codes+tokens > 0 {
+			log.Info("swept expired", "codes", codes, "tokens", tokens)
+		}
+	}
+}

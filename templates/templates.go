@@ -1,0 +1,145 @@
+// Package templates holds the server-rendered HTML pages (login, register,
+// account, the OAuth consent dialog, errors), embedded in the binary and
+// parsed once at start-up.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+)
+
+//go:embed *.html
+var files embed.FS
+
+// Base is the data every page gets.
+type Base struct {
+	Title     string
+	CSRFToken string // for every state-changing form, including logout
+	Username  string // the signed-in user, "" when signed out
+}
+
+// Scope is one requested scope, described in plain words.
+type Scope struct {
+	Name        string
+	Description string
+}
+
+// ConsentData is the consent dialog: app, owner and scopes, and the
+// transaction its two forms (Allow, Deny) post back to Action.
+type ConsentData struct {
+	Base
+	Action      string // POST target: /api/oauth2/authorize or /device
+	ClientName  string
+	OwnerName   string
+	RedirectURI string // where the browser goes next, shown so users can check it
+	Scopes      []Scope
+	TxID        string
+}
+
+// HomeData is the front page.
+type HomeData struct {
+	Base
+}
+
+// LoginData is the login form. EnteredUsername is what was typed, kept
+// after a failed attempt; Base.Username stays the signed-in user.
+type LoginData struct {
+	Base
+	ReturnTo        string // a local path, already checked
+	EnteredUsername string
+	Error           string
+}
+
+// RegisterData is the registration form, with a message per invalid field.
+type RegisterData struct {
+	Base
+	ReturnTo        string // a local path, already checked
+	EnteredUsername string
+	Error           string // about the whole form, such as a taken username
+	UsernameError   string
+	PasswordError   string
+}
+
+// AccountData is the account page: the apps the user has allowed.
+type AccountData struct {
+	Base
+	Apps []App
+}
+
+// App is one connected app on the account page.
+type App struct {
+	ClientID string
+	Name     string
+	Scopes   []Scope
+	Since    time.Time // when the user first allowed it
+}
+
+// ErrorData is the error page.
+type ErrorData struct {
+	Base
+	Heading string
+	Message string
+}
+
+// Set is every page, each parsed with the layout.
+type Set struct {
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+}
+
+// Parse parses layout.html together with each other page.
+func Parse() (*Set, error) {
+	names, err := fs.Glob(files, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{pages: make(map[string]*template.Template)}
+	for _, name := range names {
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(files, "layout.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("templates: %s: %w", name, err)
+		}
+		s.pages[strings.TrimSuffix(name, ".html")] = t
+	}
+	return s, nil
+}
+
+// Names lists the pages.
+func (s *Set) Names() []string {
+	out := make([]string, 0, len(s.pages))
+	for n := range s.pages {
+		out = append(out, n)
+	}
+	return out
+}
+
+// Render executes page into a buffer first, so a template error never sends
+// half a page, then writes it with status.
+func (s *Set) Render(w http.ResponseWriter, status int, page string, data any) error {
+	t, ok := s.pages[page]
+	if !ok {
+		return fmt.Errorf("templates: no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("templates: render %s: %w", page, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
