@@ -23,10 +23,17 @@ type Code struct {
 type CodeRepository interface {
 	// Create inserts c.
 	Create(ctx context.Context, c *Code) error
+	// Get returns the unused code with that hash without using it. Returns
+	// ErrConflict if it was already used, and ErrNotFound if it is unknown
+	// or expired at now.
+	Get(ctx context.Context, hash string, now time.Time) (*Code, error)
 	// Consume marks the code used and returns it, atomically, so that of
 	// concurrent calls exactly one succeeds. Returns ErrConflict if it was
 	// already used, and ErrNotFound if it is unknown or expired at now.
 	Consume(ctx context.Context, hash string, now time.Time) (*Code, error)
+	// DeleteUser removes every code issued for the user, so that a password
+	// change also ends the grants still in flight.
+	DeleteUser(ctx context.Context, userID string) error
 	// DeleteExpired removes codes that expired before now and returns how many.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }

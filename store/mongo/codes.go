@@ -19,6 +19,29 @@ func (r *codeRepo) Create(ctx context.Context, c *models.Code) error {
 	return wrap("create code", err)
 }
 
+// Get reads the code without using it.
+func (r *codeRepo) Get(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
+	if hash == "" {
+		return nil, models.ErrNotFound
+	}
+	var d codeDoc
+	if err := r.find(ctx, bson.D{{Key: "_id", Value: hash}, {Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}}}, &d); err != nil {
+		return nil, wrap("get code", err)
+	}
+	if d.UsedAt != nil {
+		return nil, models.ErrConflict
+	}
+	return d.model(), nil
+}
+
+// DeleteUser removes the user's codes.
+func (r *codeRepo) DeleteUser(ctx context.Context, userID string) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	_, err := r.d.codes.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
+	return wrap("delete codes of user", err)
+}
+
 // Consume marks the code used with a FindOneAndUpdate whose filter admits
 // only an unused, unexpired code, so of concurrent calls one matches. When
 // none matches, a second read tells a used code (ErrConflict) from an

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"beerlocker/models"
@@ -28,7 +29,7 @@ func scanBeer(s scanner) (*models.Beer, error) {
 
 func (r *beers) Create(ctx context.Context, b *models.Beer) error {
 	const q = `INSERT INTO beers (` + beerColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
-	_, err := r.db.w.ExecContext(ctx, q, b.ID, b.OwnerID, b.Name, b.Type, b.Quantity,
+	_, err := r.db.exec(ctx, q, b.ID, b.OwnerID, b.Name, b.Type, b.Quantity,
 		millis(b.CreatedAt), millis(b.UpdatedAt))
 	return translate("create beer", err)
 }
@@ -108,7 +109,12 @@ func (r *beers) Update(ctx context.Context, ownerID, id string, u models.BeerUpd
 	if u.Quantity != nil {
 		quantity = *u.Quantity
 	}
-	b, err := scanBeer(r.db.w.QueryRowContext(ctx, q, name, typ, quantity, millis(now), id, ownerID))
+	var b *models.Beer
+	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		b, err = scanBeer(tx.QueryRowContext(ctx, q, name, typ, quantity, millis(now), id, ownerID))
+		return err
+	})
 	return b, translate("update beer", err)
 }
 
@@ -116,7 +122,7 @@ func (r *beers) Delete(ctx context.Context, ownerID, id string) error {
 	if !models.ValidID(id) {
 		return models.ErrNotFound
 	}
-	res, err := r.db.w.ExecContext(ctx, `DELETE FROM beers WHERE id = ? AND owner_id = ?`, id, ownerID)
+	res, err := r.db.exec(ctx, `DELETE FROM beers WHERE id = ? AND owner_id = ?`, id, ownerID)
 	if err == nil {
 		err = rowsAffected(res)
 	}

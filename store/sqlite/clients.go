@@ -115,14 +115,19 @@ func (r *clients) Update(ctx context.Context, ownerID, id string, u models.Clien
 	if u.SecretHash != nil {
 		secret = *u.SecretHash
 	}
-	c, err := scanClient(r.db.w.QueryRowContext(ctx, q, name, uris, secret, millis(now), id, ownerID))
+	var c *models.Client
+	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = scanClient(tx.QueryRowContext(ctx, q, name, uris, secret, millis(now), id, ownerID))
+		return err
+	})
 	return c, translate("update client", err)
 }
 
 // Delete removes the owner's client; ON DELETE CASCADE removes its codes,
 // tokens and consents in the same statement.
 func (r *clients) Delete(ctx context.Context, ownerID, id string) error {
-	res, err := r.db.w.ExecContext(ctx, `DELETE FROM clients WHERE id = ? AND owner_id = ?`, id, ownerID)
+	res, err := r.db.exec(ctx, `DELETE FROM clients WHERE id = ? AND owner_id = ?`, id, ownerID)
 	if err == nil {
 		err = rowsAffected(res)
 	}

@@ -29,9 +29,36 @@ func scanCode(s scanner) (*models.Code, error) {
 
 func (r *codes) Create(ctx context.Context, c *models.Code) error {
 	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	_, err := r.db.w.ExecContext(ctx, q, c.Hash, c.ClientID, c.UserID, c.RedirectURI,
+	_, err := r.db.exec(ctx, q, c.Hash, c.ClientID, c.UserID, c.RedirectURI,
 		joinScopes(c.Scopes), c.CodeChallenge, millis(c.CreatedAt), millis(c.ExpiresAt))
 	return translate("create code", err)
+}
+
+func (r *codes) Get(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
+	const q = `SELECT ` + codeColumns + `, used_at IS NOT NULL FROM codes WHERE hash = ?`
+	var c models.Code
+	var scopes string
+	var created, expires int64
+	var used bool
+	err := r.db.r.QueryRowContext(ctx, q, hash).Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI,
+		&scopes, &c.CodeChallenge, &created, &expires, &used)
+	if err != nil {
+		return nil, translate("get code", err)
+	}
+	c.Scopes = splitScopes(scopes)
+	c.CreatedAt, c.ExpiresAt = fromMillis(created), fromMillis(expires)
+	switch {
+	case used: // detected even once expired, as Consume does
+		return nil, models.ErrConflict
+	case !c.ExpiresAt.After(now):
+		return nil, models.ErrNotFound
+	}
+	return &c, nil
+}
+
+func (r *codes) DeleteUser(ctx context.Context, userID string) error {
+	_, err := r.db.exec(ctx, `DELETE FROM codes WHERE user_id = ?`, userID)
+	return translate("delete codes of user", err)
 }
 
 // Consume is one conditional UPDATE: only a statement that finds used_at
@@ -68,7 +95,7 @@ func (r *codes) Consume(ctx context.Context, hash string, now time.Time) (*model
 }
 
 func (r *codes) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := r.db.w.ExecContext(ctx, `DELETE FROM codes WHERE expires_at < ?`, millis(now))
+	res, err := r.db.exec(ctx, `DELETE FROM codes WHERE expires_at < ?`, millis(now))
 	if err != nil {
 		return 0, translate("delete expired codes", err)
 	}

@@ -86,6 +86,7 @@ func Open(ctx context.Context, dir string) (*models.Store, error) {
 		d.w.Close()
 		return nil, fmt.Errorf("sqlite: open reader: %w", err)
 	}
+	d.startWriter()
 	return &models.Store{
 		Users:    &users{d},
 		Beers:    &beers{d},
@@ -166,7 +167,7 @@ func (d *db) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	err = d.tx(ctx, func(tx *sql.Tx) error {
+	err = d.directTx(ctx, func(tx *sql.Tx) error {
 		const create = `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    TEXT PRIMARY KEY,
 			applied_at INTEGER NOT NULL
@@ -207,8 +208,12 @@ func (d *db) migrate(ctx context.Context) error {
 // db is the pair of pools behind a store. Every write goes to w, every plain
 // read to r.
 type db struct {
-	w *sql.DB // one connection; transactions begin IMMEDIATE
+	w *sql.DB // one connection, used only by the writer goroutine; transactions begin IMMEDIATE
 	r *sql.DB // query_only connections
+
+	queue   chan *writeReq // writes waiting for the next group commit
+	closing chan struct{}
+	stopped chan struct{}
 }
 
 // Ping returns nil when both pools answer.
@@ -225,6 +230,7 @@ func (d *db) Ping(ctx context.Context) error {
 // Close closes both pools. The last connection to close checkpoints the WAL
 // into the database file.
 func (d *db) Close() error {
+	d.stopWriter()
 	err := errors.Join(d.r.Close(), d.w.Close())
 	if err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
@@ -232,10 +238,11 @@ func (d *db) Close() error {
 	return nil
 }
 
-// tx runs fn in a write transaction, which begins IMMEDIATE so that it holds
-// the write lock from its first statement, and commits if fn returns nil.
-// fn must not use the writer pool itself: its one connection is fn's.
-func (d *db) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// directTx runs fn in a write transaction of its own, which begins
+// IMMEDIATE so that it holds the write lock from its first statement, and
+// commits if fn returns nil. Only migrations use it, before the writer
+// goroutine starts; every other write goes through tx (group commit).
+func (d *db) directTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -84,7 +84,7 @@ func (r *tokens) Rotate(ctx context.Context, hash string, now time.Time) error {
 }
 
 func (r *tokens) Revoke(ctx context.Context, hash string) error {
-	_, err := r.db.w.ExecContext(ctx, `DELETE FROM tokens WHERE hash = ?`, hash)
+	_, err := r.db.exec(ctx, `DELETE FROM tokens WHERE hash = ?`, hash)
 	return translate("revoke token", err)
 }
 
@@ -92,17 +92,17 @@ func (r *tokens) RevokeFamily(ctx context.Context, familyID string) error {
 	if familyID == "" {
 		return nil // not a family: "" must not match every token without one
 	}
-	_, err := r.db.w.ExecContext(ctx, `DELETE FROM tokens WHERE family_id = ?`, familyID)
+	_, err := r.db.exec(ctx, `DELETE FROM tokens WHERE family_id = ?`, familyID)
 	return translate("revoke token family", err)
 }
 
 func (r *tokens) RevokeUser(ctx context.Context, userID string) error {
-	_, err := r.db.w.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = ?`, userID)
+	_, err := r.db.exec(ctx, `DELETE FROM tokens WHERE user_id = ?`, userID)
 	return translate("revoke user tokens", err)
 }
 
 func (r *tokens) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := r.db.w.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ?`, millis(now))
+	res, err := r.db.exec(ctx, `DELETE FROM tokens WHERE expires_at < ?`, millis(now))
 	if err != nil {
 		return 0, translate("delete expired tokens", err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"beerlocker/models"
@@ -25,7 +26,7 @@ func scanUser(s scanner) (*models.User, error) {
 func (r *users) Create(ctx context.Context, u *models.User) error {
 	const q = `INSERT INTO users (id, username, username_key, password_hash, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`
-	_, err := r.db.w.ExecContext(ctx, q, u.ID, u.Username, models.UsernameKey(u.Username),
+	_, err := r.db.exec(ctx, q, u.ID, u.Username, models.UsernameKey(u.Username),
 		u.PasswordHash, millis(u.CreatedAt), millis(u.UpdatedAt))
 	return translate("create user", err)
 }
@@ -51,7 +52,12 @@ func (r *users) UpdatePassword(ctx context.Context, id, passwordHash string, now
 	}
 	const q = `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?
 		RETURNING ` + userColumns
-	u, err := scanUser(r.db.w.QueryRowContext(ctx, q, passwordHash, millis(now), id))
+	var u *models.User
+	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, q, passwordHash, millis(now), id))
+		return err
+	})
 	return u, translate("update password", err)
 }
 
@@ -62,7 +68,7 @@ func (r *users) Delete(ctx context.Context, id string) error {
 	if !models.ValidID(id) {
 		return models.ErrNotFound
 	}
-	res, err := r.db.w.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	res, err := r.db.exec(ctx, `DELETE FROM users WHERE id = ?`, id)
 	if err == nil {
 		err = rowsAffected(res)
 	}

@@ -15,6 +15,41 @@ var codeTests = []test{
 	{"ConsumeUnknownIsNotFound", testCodeConsumeUnknown},
 	{"ConsumeExpiredIsNotFound", testCodeConsumeExpired},
 	{"DeleteExpired", testCodeDeleteExpired},
+	{"GetDoesNotConsume", testCodeGet},
+	{"DeleteUser", testCodeDeleteUser},
+}
+
+func testCodeGet(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	code := mustCreateCode(t, s, app.ID, alice.ID)
+	for i := range 2 {
+		got, err := s.Codes.Get(ctx, code.Hash, now)
+		mustOK(t, fmt.Sprintf("Codes.Get #%d", i+1), err)
+		checkEqual(t, "Codes.Get", normCode(got), normCode(code))
+	}
+	wantErr(t, "Codes.Get(unknown)", errOnly(s.Codes.Get(ctx, newHash(), now)), models.ErrNotFound)
+	wantErr(t, "Codes.Get(expired)", errOnly(s.Codes.Get(ctx, code.Hash, code.ExpiresAt.Add(time.Millisecond))), models.ErrNotFound)
+	// Get left the code unused: it can still be consumed, once.
+	_, err := s.Codes.Consume(ctx, code.Hash, now)
+	mustOK(t, "Codes.Consume after Get", err)
+	wantErr(t, "Codes.Get(used)", errOnly(s.Codes.Get(ctx, code.Hash, now)), models.ErrConflict)
+}
+
+func testCodeDeleteUser(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	bob := mustCreateUser(t, s, "bob")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	gone := []*models.Code{mustCreateCode(t, s, app.ID, alice.ID), mustCreateCode(t, s, app.ID, alice.ID)}
+	kept := mustCreateCode(t, s, app.ID, bob.ID)
+	mustOK(t, "Codes.DeleteUser", s.Codes.DeleteUser(ctx, alice.ID))
+	for _, c := range gone {
+		wantErr(t, "Codes.Get(deleted)", errOnly(s.Codes.Get(ctx, c.Hash, now)), models.ErrNotFound)
+	}
+	wantCodeKept(t, s, "another user's code", kept)
+	mustOK(t, "Codes.DeleteUser(no codes)", s.Codes.DeleteUser(ctx, alice.ID))
 }
 
 func testCodeConsumeReturnsCode(t *testing.T, s *models.Store) {

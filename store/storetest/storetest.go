@@ -338,3 +338,6 @@ func wantConsentKept(t testing.TB, s *models.Store, what, userID, clientID strin
 
 // ptr returns a pointer to v, for the fields of update types.
 func ptr[T any](v T) *T { return &v }
+
+// errOnly drops the value of a (value, error) pair.
+func errOnly[T any](_ T, err error) error { return err }
