@@ -34,8 +34,9 @@ func (a *Accounts) Register(ctx context.Context, username, password string) (*mo
 	return u, nil
 }
 
-// ChangePassword sets a new password and revokes every token of the user
-// (API.md §3): whoever held the old password may have taken tokens.
+// ChangePassword sets a new password and revokes every token and pending
+// code of the user (API.md §3): whoever held the old password may have
+// taken tokens.
 func (a *Accounts) ChangePassword(ctx context.Context, userID, password string) (*models.User, error) {
 	if err := models.ValidatePassword(password); err != nil {
 		return nil, err
@@ -50,6 +51,10 @@ func (a *Accounts) ChangePassword(ctx context.Context, userID, password string) 
 		return nil, err
 	}
 	if err := a.Store.Tokens.RevokeUser(ctx, userID); err != nil {
+		return nil, err
+	}
+	// A code issued just before the change would otherwise still buy tokens.
+	if err := a.Store.Codes.DeleteUser(ctx, userID); err != nil {
 		return nil, err
 	}
 	return u, nil

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -50,6 +51,50 @@ func BenchmarkCreateBeer(b *testing.B) {
 		w := httptest.NewRecorder()
 		router.ServeHTTP(w, req)
 		if w.Code != 201 {
+			b.Fatalf("status = %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkListBeersBearer measures GET /api/beers with a Bearer token
+// (one indexed token lookup per request).
+func BenchmarkListBeersBearer(b *testing.B) {
+	e := newTestEnv(b)
+	e.mustRegister("bench", "bench password")
+	auth := basic("bench", "bench password")
+	for range 20 {
+		e.mustCreateBeer(auth, "Bench beer", 1)
+	}
+	app := e.mustCreateClient(auth, map[string]any{"name": "Bench", "grant_types": []string{"password", "refresh_token"}})
+	tok := e.mustToken(&app, url.Values{"grant_type": {"password"}, "username": {"bench"}, "password": {"bench password"}, "scope": {"beers:read"}})
+	router := controllers.NewRouter(e.deps)
+	req := httptest.NewRequest("GET", "/api/beers", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		router.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status = %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkClientCredentialsToken measures POST /api/oauth2/token with
+// grant_type=client_credentials and Basic client authentication.
+func BenchmarkClientCredentialsToken(b *testing.B) {
+	e := newTestEnv(b)
+	e.mustRegister("bench", "bench password")
+	app := e.mustCreateClient(basic("bench", "bench password"), map[string]any{"name": "Bench", "grant_types": []string{"client_credentials"}})
+	router := controllers.NewRouter(e.deps)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/api/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(app.ID, app.Secret)
+		w := httptest.NewRecorder()
+		router.ServeHTTP(w, req)
+		if w.Code != 200 {
 			b.Fatalf("status = %d: %s", w.Code, w.Body)
 		}
 	}

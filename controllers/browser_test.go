@@ -1,46 +1,23 @@
 package controllers_test
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"beerlocker/controllers"
 	"beerlocker/middleware"
-	"beerlocker/models"
-	"beerlocker/store/sqlite"
 )
 
 // newTestEnvPublicURL is newTestEnv served as if from publicURL, for what
 // depends on it, such as the Secure flag of the session cookie.
 func newTestEnvPublicURL(t testing.TB, publicURL string) *testEnv {
 	t.Helper()
-	store, err := sqlite.Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { store.Close() })
-	deps, err := controllers.NewDeps(controllers.Config{
-		PublicURL: publicURL,
-		Secret:    []byte("test secret key, thirty-two bytes long!"),
-		Argon2:    models.TestArgon2,
-		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:       time.Now,
-	}, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(controllers.NewRouter(deps))
-	t.Cleanup(srv.Close)
-	return &testEnv{t: t, deps: deps, server: srv, client: srv.Client()}
+	return newTestEnvAt(t, openTestStore(t), publicURL)
 }
 
 // browser is one browser: its own cookie jar, redirects not followed.
@@ -74,6 +51,7 @@ func (b *browser) do(req *http.Request) *response {
 	if err != nil {
 		b.t.Fatal(err)
 	}
+	checkResponse(b.t, req, resp, body)
 	return &response{Response: resp, body: body}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 // real HTTP server.
 type testEnv struct {
 	t      testing.TB
+	clock  *testClock
 	deps   controllers.Deps
 	server *httptest.Server
 	client *http.Client
@@ -29,22 +31,35 @@ type testEnv struct {
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, openTestStore(t))
+}
+
+// openTestStore opens a fresh embedded database, closed when the test ends.
+func openTestStore(t testing.TB) *models.Store {
+	t.Helper()
 	store, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return newTestEnvWith(t, store)
+	return store
 }
 
 func newTestEnvWith(t testing.TB, store *models.Store) *testEnv {
 	t.Helper()
+	return newTestEnvAt(t, store, "http://localhost:3000")
+}
+
+// newTestEnvAt serves the router as if from publicURL.
+func newTestEnvAt(t testing.TB, store *models.Store, publicURL string) *testEnv {
+	t.Helper()
+	clock := &testClock{}
 	deps, err := controllers.NewDeps(controllers.Config{
-		PublicURL: "http://localhost:3000",
+		PublicURL: publicURL,
 		Secret:    []byte("test secret key, thirty-two bytes long!"),
 		Argon2:    models.TestArgon2,
 		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:       time.Now,
+		Now:       clock.Now,
 	}, store)
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +70,16 @@ func newTestEnvWith(t testing.TB, store *models.Store) *testEnv {
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &testEnv{t: t, deps: deps, server: srv, client: client}
+	return &testEnv{t: t, clock: clock, deps: deps, server: srv, client: client}
 }
+
+// testClock is the real time plus an offset a test can move forward, so
+// expiry is tested without sleeping.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // response is a finished HTTP exchange with its body read.
 type response struct {
@@ -112,6 +135,7 @@ func (e *testEnv) request(method, path string, body any, headers ...string) *res
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	checkResponse(e.t, req, resp, b)
 	return &response{Response: resp, body: b}
 }
 

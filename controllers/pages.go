@@ -33,6 +33,7 @@ func addPageRoutes(r *gin.Engine, d Deps) {
 	pages.POST("/register", registerForm(d))
 	pages.GET("/account", accountPage(d))
 	pages.POST("/account/apps/:client_id/revoke", revokeApp(d))
+	pages.GET("/demo/callback", demoCallback(d))
 }
 
 func homePage(d Deps) gin.HandlerFunc {

@@ -278,9 +278,14 @@ func TestAccountRevoke(t *testing.T) {
 	if _, err := e.deps.Store.Consents.Get(ctx, alice, revoked); err != nil {
 		t.Fatalf("consent after a revoke without CSRF token: %v, want it kept", err)
 	}
-	// Another browser cannot revoke with its own session's token.
+	// Another browser cannot use alice's token, and its own token acts for nobody.
 	eve := e.newBrowser()
-	wantStatus(t, eve.post("/account/apps/"+revoked+"/revoke", url.Values{"csrf_token": {eve.csrfToken("/login")}}), http.StatusForbidden)
+	wantStatus(t, eve.post("/account/apps/"+revoked+"/revoke", url.Values{"csrf_token": {token}}), http.StatusForbidden)
+	wantRedirect(t, eve.post("/account/apps/"+revoked+"/revoke", url.Values{"csrf_token": {eve.csrfToken("/login")}}),
+		http.StatusSeeOther, "/login?return_to=%2Faccount")
+	if _, err := e.deps.Store.Consents.Get(ctx, alice, revoked); err != nil {
+		t.Fatalf("consent after another browser's revoke: %v, want it kept", err)
+	}
 
 	wantRedirect(t, b.post("/account/apps/"+revoked+"/revoke", url.Values{"csrf_token": {token}}), http.StatusSeeOther, "/account")
 	if _, err := e.deps.Store.Consents.Get(ctx, alice, revoked); !errors.Is(err, models.ErrNotFound) {

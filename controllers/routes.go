@@ -102,6 +102,7 @@ func addRoutes(r *gin.Engine, d Deps) {
 
 	r.GET("/healthz", healthz)
 	r.GET("/readyz", readyz(d))
+	r.GET("/openapi.json", openAPI)
 
 	api := r.Group("/api")
 	api.POST("/users", registerUser(d))

@@ -45,7 +45,7 @@ func registerUser(d Deps) gin.HandlerFunc {
 			writeProblem(c, d.Log, err)
 			return
 		}
-		c.Header("Location", "/api/users/"+u.ID)
+		c.Header("Location", "/api/users/me") // the new user's own resource
 		c.JSON(http.StatusCreated, toUserResponse(u))
 	}
 }

@@ -15,7 +15,7 @@ func TestRegister(t *testing.T) {
 	if u["username"] != "Alice" || u["id"] == "" || u["created_at"] == "" {
 		t.Errorf("user = %v, want id, username Alice and created_at", u)
 	}
-	if got, want := r.Header.Get("Location"), "/api/users/"+u["id"].(string); got != want {
+	if got, want := r.Header.Get("Location"), "/api/users/me"; got != want {
 		t.Errorf("Location = %q, want %q", got, want)
 	}
 	if len(u) != 3 || strings.Contains(string(r.body), "argon2") || strings.Contains(string(r.body), "password") {

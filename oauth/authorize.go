@@ -163,6 +163,10 @@ func (s *Server) showConsent(c *gin.Context, userID string, client *models.Clien
 		owner = u.Username
 	}
 	user, err := s.Store.Users.Get(ctx, userID)
+	if errors.Is(err, models.ErrNotFound) { // the account was deleted in another tab
+		c.Redirect(http.StatusFound, "/login?return_to="+url.QueryEscape(c.Request.URL.RequestURI()))
+		return
+	}
 	if err != nil {
 		s.pageFailed(c, err)
 		return

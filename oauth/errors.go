@@ -2,8 +2,11 @@ package oauth
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"beerlocker/middleware"
 )
 
 // Error is an OAuth error response (RFC 6749 §5.2, §4.1.2.1).
@@ -62,7 +65,7 @@ func noStore(c *gin.Context) {
 func (s *Server) writeError(c *gin.Context, err error) {
 	e, ok := err.(*Error)
 	if !ok {
-		s.Log.Error("oauth endpoint failed", "request_id", c.GetString("request_id"), "route", c.FullPath(), "err", err)
+		s.Log.Error("oauth endpoint failed", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
 		e = &Error{Code: "server_error", Description: "An unexpected error occurred.", Status: http.StatusInternalServerError}
 	}
 	noStore(c)
@@ -70,18 +73,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		c.Header("WWW-Authenticate", `Basic realm="beerlocker"`)
 	}
 	if e.retryAfter > 0 {
-		c.Header("Retry-After", itoa(e.retryAfter))
+		c.Header("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	c.AbortWithStatusJSON(e.Status, errorBody{Error: e.Code, Description: e.Description})
-}
-
-func itoa(n int) string {
-	return string(appendInt(nil, n))
-}
-
-func appendInt(b []byte, n int) []byte {
-	if n >= 10 {
-		b = appendInt(b, n/10)
-	}
-	return append(b, byte('0'+n%10))
 }

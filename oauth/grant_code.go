@@ -19,19 +19,9 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 		return nil, errInvalidRequest("code_verifier must be 43–128 characters of A–Z a–z 0–9 - . _ ~ (RFC 7636 §4.1).")
 	}
 	hash := HashSecret(value)
-	code, err := s.Store.Codes.Consume(ctx, hash, s.Now())
-	switch {
-	case errors.Is(err, models.ErrConflict):
-		// RFC 6749 §4.1.2: a code used twice is refused, and the tokens
-		// already issued from it are revoked; they carry its hash as family.
-		if rerr := s.Store.Tokens.RevokeFamily(ctx, hash); rerr != nil {
-			return nil, rerr
-		}
-		return nil, errInvalidGrant("The authorization code was already used; the tokens issued from it are revoked.")
-	case errors.Is(err, models.ErrNotFound):
-		return nil, errInvalidGrant("The authorization code is invalid or expired.")
-	case err != nil:
-		return nil, err
+	code, err := s.Store.Codes.Get(ctx, hash, s.Now())
+	if err != nil {
+		return nil, s.codeRefused(ctx, hash, err)
 	}
 	if code.ClientID != client.ID {
 		return nil, errInvalidGrant("The authorization code was issued to another client.")
@@ -49,7 +39,35 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 	case code.CodeChallenge != "" && !verifierMatches(verifier, code.CodeChallenge):
 		return nil, errInvalidGrant("code_verifier does not match the code_challenge.")
 	}
-	return s.issue(ctx, client, code.UserID, code.Scopes, code.Scopes, hash, client.AllowsGrant(models.GrantRefreshToken))
+	// The tokens are stored before the code is used up, in the code's
+	// family: if a concurrent redemption wins, or wins and then sees this
+	// one as a replay, revoking the family always finds these tokens.
+	resp, err := s.issue(ctx, client, code.UserID, code.Scopes, code.Scopes, hash, client.AllowsGrant(models.GrantRefreshToken))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.Codes.Consume(ctx, hash, s.Now()); err != nil {
+		s.discard(ctx, resp)
+		return nil, s.codeRefused(ctx, hash, err)
+	}
+	return resp, nil
+}
+
+// codeRefused answers a code that cannot be redeemed. RFC 6749 §4.1.2: a
+// code used twice is refused, and every token issued from it is revoked;
+// they carry the code's hash as their family.
+func (s *Server) codeRefused(ctx context.Context, hash string, err error) error {
+	switch {
+	case errors.Is(err, models.ErrConflict):
+		if rerr := s.Store.Tokens.RevokeFamily(ctx, hash); rerr != nil {
+			return rerr
+		}
+		s.Log.Warn("authorization code replayed; tokens issued from it revoked")
+		return errInvalidGrant("The authorization code was already used; the tokens issued from it are revoked.")
+	case errors.Is(err, models.ErrNotFound):
+		return errInvalidGrant("The authorization code is invalid or expired.")
+	}
+	return err
 }
 
 // redirectMatches applies RFC 6749 §4.1.3: when the authorization request

@@ -36,17 +36,34 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 			return nil, oerr
 		}
 	}
+	// RFC 6749 §6: the new refresh token keeps the old one's scope; only
+	// the access token is narrowed. The new tokens are stored before the
+	// old one is rotated: a concurrent use that loses the rotation then
+	// revokes the family after they exist, so they cannot escape it.
+	resp, err := s.issue(ctx, client, old.UserID, scopes, old.Scopes, old.FamilyID, true)
+	if err != nil {
+		return nil, err
+	}
 	switch err := s.Store.Tokens.Rotate(ctx, hash, s.Now()); {
 	case errors.Is(err, models.ErrConflict):
 		return nil, s.refreshReused(ctx, old) // lost a race with another use
-	case errors.Is(err, models.ErrNotFound):
-		return nil, errInvalidGrant("The refresh token is invalid, expired or revoked.")
 	case err != nil:
+		s.discard(ctx, resp)
+		if errors.Is(err, models.ErrNotFound) {
+			return nil, errInvalidGrant("The refresh token is invalid, expired or revoked.")
+		}
 		return nil, err
 	}
-	// RFC 6749 §6: the new refresh token keeps the old one's scope; only
-	// the access token is narrowed.
-	return s.issue(ctx, client, old.UserID, scopes, old.Scopes, old.FamilyID, true)
+	return resp, nil
+}
+
+// discard revokes the tokens of resp, issued for a rotation that failed.
+func (s *Server) discard(ctx context.Context, resp *tokenResponse) {
+	for _, v := range []string{resp.AccessToken, resp.RefreshToken} {
+		if err := s.Store.Tokens.Revoke(ctx, HashSecret(v)); err != nil {
+			s.Log.Error("revoke the tokens of a failed rotation", "err", err)
+		}
+	}
 }
 
 // refreshReused answers the reuse of a rotated refresh token. RFC 6819

@@ -143,3 +143,16 @@ func (s *Set) Render(w http.ResponseWriter, status int, page string, data any) e
 	_, err := buf.WriteTo(w)
 	return err
 }
+
+// DemoData is the demo app's callback page: what the authorization server
+// sent back, and the command that exchanges the code.
+type DemoData struct {
+	Base
+	Code             string
+	State            string
+	Error            string
+	ErrorDescription string
+	TokenURL         string
+	RedirectURI      string
+	ClientID         string
+}

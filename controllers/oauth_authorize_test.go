@@ -1,0 +1,339 @@
+package controllers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"beerlocker/oauth"
+)
+
+// wantNotFramed checks the anti-clickjacking headers every page carries.
+func wantNotFramed(t testing.TB, r *response) {
+	t.Helper()
+	if got := r.Header.Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("X-Frame-Options = %q, want DENY", got)
+	}
+	if got := r.Header.Get("Content-Security-Policy"); !strings.Contains(got, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy = %q, want frame-ancestors 'none'", got)
+	}
+}
+
+// wantErrorPage checks API.md §6 step 1: an HTML page, never a redirect.
+func wantErrorPage(t testing.TB, r *response, status int) {
+	t.Helper()
+	wantStatus(t, r, status)
+	wantNoLocation(t, r)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("Content-Type = %q, want text/html", ct)
+	}
+	wantNotFramed(t, r)
+}
+
+// wantAuthError checks an error redirect to the app (RFC 6749 §4.1.2.1)
+// and returns its query.
+func wantAuthError(t testing.TB, r *response, status int, redirectURI, code, state string) url.Values {
+	t.Helper()
+	wantStatus(t, r, status)
+	u := location(t, r)
+	if got := u.Scheme + "://" + u.Host + u.Path; got != redirectURI {
+		t.Errorf("redirected to %s, want %s", got, redirectURI)
+	}
+	q := u.Query()
+	if got := q.Get("error"); got != code {
+		t.Errorf("error = %q, want %q (description %q)", got, code, q.Get("error_description"))
+	}
+	if q.Get("error_description") == "" {
+		t.Error("error_description is empty")
+	}
+	if got := q.Get("state"); got != state {
+		t.Errorf("state = %q, want %q", got, state)
+	}
+	if q.Has("code") {
+		t.Errorf("an error redirect carries a code: %s", u)
+	}
+	return q
+}
+
+func TestAuthorizeUntrustedRedirect(t *testing.T) {
+	e := newOAuthEnv(t)
+	two := e.mustCreateClient(e.dev, map[string]any{"name": "Two Homes",
+		"redirect_uris": []string{"https://app.example/cb", "http://localhost:7000/cb"}})
+	b := e.aliceBrowser()
+	base := func(mod func(q url.Values)) string {
+		q := authQuery(e.app, "", "st", "")
+		mod(q)
+		return "/api/oauth2/authorize?" + q.Encode()
+	}
+	tests := []struct {
+		name string
+		path string
+	}{
+		{"unknown client", base(func(q url.Values) { q.Set("client_id", "blci_nobody") })},
+		{"missing client_id", base(func(q url.Values) { q.Del("client_id") })},
+		{"redirect_uri not registered", base(func(q url.Values) { q.Set("redirect_uri", "https://evil.example/cb") })},
+		{"redirect_uri with trailing slash", base(func(q url.Values) { q.Set("redirect_uri", e.app.RedirectURI+"/") })},
+		{"redirect_uri in another case", base(func(q url.Values) { q.Set("redirect_uri", strings.ToUpper(e.app.RedirectURI)) })},
+		{"redirect_uri with another path case", base(func(q url.Values) {
+			q.Set("redirect_uri", strings.Replace(e.app.RedirectURI, "callback", "Callback", 1))
+		})},
+		{"redirect_uri with an extra query", base(func(q url.Values) { q.Set("redirect_uri", e.app.RedirectURI+"?x=1") })},
+		{"redirect_uri missing when the client has two", "/api/oauth2/authorize?" +
+			url.Values{"response_type": {"code"}, "client_id": {two.ID}, "state": {"st"}}.Encode()},
+		{"duplicated client_id", base(func(q url.Values) { q.Add("client_id", e.app.ID) })},
+		{"duplicated client_id, the second unknown", base(func(q url.Values) { q.Add("client_id", "blci_other") })},
+		{"duplicated redirect_uri", base(func(q url.Values) { q.Add("redirect_uri", e.app.RedirectURI) })},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantErrorPage(t, b.get(tc.path), http.StatusBadRequest)
+		})
+	}
+	t.Run("no session either", func(t *testing.T) {
+		// Step 1 comes before the login redirect: nothing is trusted yet.
+		wantErrorPage(t, e.newBrowser().get(tests[0].path), http.StatusBadRequest)
+	})
+}
+
+func TestAuthorizeRedirectErrors(t *testing.T) {
+	e := newOAuthEnv(t)
+	noCode := e.mustCreateClient(e.dev, map[string]any{"name": "Machine", "grant_types": []string{"client_credentials"}})
+	_, challenge := pkce()
+	b := e.aliceBrowser()
+	tests := []struct {
+		name  string
+		c     client
+		mod   func(q url.Values)
+		error string
+	}{
+		{"response_type token", e.app, func(q url.Values) { q.Set("response_type", "token") }, "unsupported_response_type"},
+		{"response_type missing", e.app, func(q url.Values) { q.Del("response_type") }, "unsupported_response_type"},
+		{"unknown scope", e.app, func(q url.Values) { q.Set("scope", "beers:read admin") }, "invalid_scope"},
+		{"public client without code_challenge", e.pub, func(q url.Values) {
+			q.Del("code_challenge")
+			q.Del("code_challenge_method")
+		}, "invalid_request"},
+		{"code_challenge_method plain", e.pub, func(q url.Values) { q.Set("code_challenge_method", "plain") }, "invalid_request"},
+		{"code_challenge_method missing", e.pub, func(q url.Values) { q.Del("code_challenge_method") }, "invalid_request"},
+		{"code_challenge_method plain, confidential client", e.app, func(q url.Values) {
+			q.Set("code_challenge", challenge)
+			q.Set("code_challenge_method", "plain")
+		}, "invalid_request"},
+		{"code_challenge too short", e.pub, func(q url.Values) { q.Set("code_challenge", challenge[:42]) }, "invalid_request"},
+		{"code_challenge not base64url", e.pub, func(q url.Values) { q.Set("code_challenge", "+"+challenge[1:]) }, "invalid_request"},
+		{"code_challenge_method without code_challenge", e.app, func(q url.Values) { q.Set("code_challenge_method", "S256") }, "invalid_request"},
+		{"client without the authorization_code grant", noCode, nil, "unauthorized_client"},
+		{"state longer than 512", e.app, func(q url.Values) { q.Set("state", strings.Repeat("s", 513)) }, "invalid_request"},
+		{"duplicated scope", e.app, func(q url.Values) { q.Add("scope", "profile") }, "invalid_request"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q := authQuery(tc.c, "profile", "st-"+tc.name, "")
+			if tc.c.ID == e.pub.ID {
+				q.Set("code_challenge", challenge)
+				q.Set("code_challenge_method", "S256")
+			}
+			if tc.mod != nil {
+				tc.mod(q)
+			}
+			r := b.authorize(q)
+			wantAuthError(t, r, http.StatusFound, tc.c.RedirectURI, tc.error, q.Get("state"))
+			if iss := location(t, r).Query().Get("iss"); iss != "http://localhost:3000" {
+				t.Errorf("iss = %q, want http://localhost:3000 (RFC 9207)", iss)
+			}
+		})
+	}
+	t.Run("state of 512 is accepted", func(t *testing.T) {
+		r := b.authorize(authQuery(e.app, "", strings.Repeat("s", 512), ""))
+		wantStatus(t, r, http.StatusOK)
+	})
+}
+
+func TestAuthorizeWithoutSession(t *testing.T) {
+	e := newOAuthEnv(t)
+	_, challenge := pkce()
+	q := authQuery(e.pub, "profile beers:read", "s1", challenge)
+	b := e.newBrowser()
+	r := b.authorize(q)
+	wantStatus(t, r, http.StatusFound)
+	u := location(t, r)
+	if u.Path != "/login" {
+		t.Fatalf("redirected to %s, want /login", u)
+	}
+	if got, want := u.Query().Get("return_to"), "/api/oauth2/authorize?"+q.Encode(); got != want {
+		t.Errorf("return_to = %q, want %q", got, want)
+	}
+
+	t.Run("after login the request goes on", func(t *testing.T) {
+		r := b.logIn("alice", "alices password", u.Query().Get("return_to"))
+		wantRedirect(t, r, http.StatusSeeOther, "/api/oauth2/authorize?"+q.Encode())
+		wantStatus(t, b.get(r.Header.Get("Location")), http.StatusOK)
+	})
+	t.Run("prompt=none", func(t *testing.T) {
+		q := authQuery(e.pub, "", "s2", challenge)
+		q.Set("prompt", "none")
+		wantAuthError(t, e.newBrowser().authorize(q), http.StatusFound, e.pub.RedirectURI, "login_required", "s2")
+	})
+}
+
+func TestAuthorizeConsent(t *testing.T) {
+	e := newOAuthEnv(t)
+	b := e.aliceBrowser()
+
+	r := b.authorize(authQuery(e.app, "profile beers:write", "s1", ""))
+	wantStatus(t, r, http.StatusOK)
+	wantNotFramed(t, r)
+	for _, want := range []string{"Beer Buddy", "<strong>dev</strong>",
+		oauth.ScopeDescriptions["profile"], oauth.ScopeDescriptions["beers:write"],
+		`action="/api/oauth2/authorize"`, `value="allow"`, `value="deny"`} {
+		wantBodyContains(t, r, want)
+	}
+	if strings.Contains(string(r.body), oauth.ScopeDescriptions["beers:read"]) {
+		t.Errorf("consent page names beers:read, which was not asked for")
+	}
+	form := consentForm(t, r)
+	form.Set("decision", "allow")
+	r = b.post("/api/oauth2/authorize", form)
+	wantStatus(t, r, http.StatusSeeOther)
+	wantNotFramed(t, r)
+	u := location(t, r)
+	if got := u.Scheme + "://" + u.Host + u.Path; got != e.app.RedirectURI {
+		t.Errorf("redirected to %s, want %s", got, e.app.RedirectURI)
+	}
+	if q := u.Query(); q.Get("code") == "" || q.Get("state") != "s1" || q.Has("error") {
+		t.Errorf("callback query = %v, want code and state s1", q)
+	}
+
+	t.Run("remembered consent skips the page", func(t *testing.T) {
+		r := b.authorize(authQuery(e.app, "profile", "s2", ""))
+		wantStatus(t, r, http.StatusFound)
+		if q := location(t, r).Query(); q.Get("code") == "" || q.Get("state") != "s2" {
+			t.Errorf("callback query = %v, want code and state s2", q)
+		}
+	})
+	t.Run("prompt=none with remembered consent", func(t *testing.T) {
+		q := authQuery(e.app, "beers:write", "s3", "")
+		q.Set("prompt", "none")
+		r := b.authorize(q)
+		wantStatus(t, r, http.StatusFound)
+		if code := location(t, r).Query().Get("code"); code == "" {
+			t.Errorf("no code in %s", r.Header.Get("Location"))
+		}
+	})
+	t.Run("prompt=consent shows the page", func(t *testing.T) {
+		q := authQuery(e.app, "profile", "s4", "")
+		q.Set("prompt", "consent")
+		r := b.authorize(q)
+		wantStatus(t, r, http.StatusOK)
+		wantNoLocation(t, r)
+		consentForm(t, r)
+	})
+	t.Run("more scopes than remembered show the page", func(t *testing.T) {
+		r := b.authorize(authQuery(e.app, "profile beers:read", "s5", ""))
+		wantStatus(t, r, http.StatusOK)
+		wantBodyContains(t, r, oauth.ScopeDescriptions["beers:read"])
+		consentForm(t, r)
+	})
+	t.Run("prompt=none beyond the remembered scopes", func(t *testing.T) {
+		q := authQuery(e.app, "clients", "s6", "")
+		q.Set("prompt", "none")
+		wantAuthError(t, b.authorize(q), http.StatusFound, e.app.RedirectURI, "consent_required", "s6")
+	})
+	t.Run("deny", func(t *testing.T) {
+		r := b.authorize(authQuery(e.app, "clients", "s7", ""))
+		wantStatus(t, r, http.StatusOK)
+		form := consentForm(t, r)
+		form.Set("decision", "deny")
+		wantAuthError(t, b.post("/api/oauth2/authorize", form), http.StatusSeeOther, e.app.RedirectURI, "access_denied", "s7")
+		// Denying remembers nothing.
+		q := authQuery(e.app, "clients", "s8", "")
+		q.Set("prompt", "none")
+		wantAuthError(t, b.authorize(q), http.StatusFound, e.app.RedirectURI, "consent_required", "s8")
+	})
+	t.Run("default scopes", func(t *testing.T) {
+		other := e.newBrowser()
+		other.mustLogIn("dev", "devs password")
+		r := other.authorize(authQuery(e.app, "", "s9", ""))
+		wantStatus(t, r, http.StatusOK)
+		wantBodyContains(t, r, oauth.ScopeDescriptions["profile"])
+		wantBodyContains(t, r, oauth.ScopeDescriptions["beers:read"])
+		if strings.Contains(string(r.body), oauth.ScopeDescriptions["beers:write"]) {
+			t.Error("the default scopes include beers:write")
+		}
+	})
+}
+
+func TestAuthorizeDecisionIsVerified(t *testing.T) {
+	e := newOAuthEnv(t)
+	a := e.aliceBrowser()
+	consent := func(b *browser) url.Values {
+		t.Helper()
+		r := b.authorize(authQuery(e.app, "beers:read", "st", ""))
+		wantStatus(t, r, http.StatusOK)
+		return consentForm(t, r)
+	}
+	bob := e.newBrowser() // another user
+	e.mustRegister("bob", "bobs password")
+	bob.mustLogIn("bob", "bobs password")
+	alice2 := e.aliceBrowser() // the same user, another session
+	formA := consent(a)
+	formBob := consent(bob)
+	formAlice2 := consent(alice2)
+
+	tests := []struct {
+		name   string
+		b      *browser
+		form   url.Values
+		status int
+	}{
+		{"missing CSRF token", a, url.Values{"tx": formA["tx"], "decision": {"allow"}}, http.StatusForbidden},
+		{"empty CSRF token", a, url.Values{"tx": formA["tx"], "csrf_token": {""}, "decision": {"allow"}}, http.StatusForbidden},
+		{"CSRF token of another session", a, url.Values{"tx": formA["tx"], "csrf_token": formAlice2["csrf_token"], "decision": {"allow"}}, http.StatusForbidden},
+		{"CSRF token of another user's session", a, url.Values{"tx": formA["tx"], "csrf_token": formBob["csrf_token"], "decision": {"allow"}}, http.StatusForbidden},
+		{"tx of another user's session", bob, url.Values{"tx": formA["tx"], "csrf_token": formBob["csrf_token"], "decision": {"allow"}}, http.StatusForbidden},
+		{"tx of the same user's other session", alice2, url.Values{"tx": formA["tx"], "csrf_token": formAlice2["csrf_token"], "decision": {"allow"}}, http.StatusForbidden},
+		{"unknown tx", a, url.Values{"tx": {"made-up"}, "csrf_token": formA["csrf_token"], "decision": {"allow"}}, http.StatusForbidden},
+		{"missing tx", a, url.Values{"csrf_token": formA["csrf_token"], "decision": {"allow"}}, http.StatusForbidden},
+		{"no session at all", e.newBrowser(), url.Values{"tx": formA["tx"], "csrf_token": formA["csrf_token"], "decision": {"allow"}}, http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.b.post("/api/oauth2/authorize", tc.form)
+			wantStatus(t, r, tc.status)
+			wantNoLocation(t, r)
+			wantNotFramed(t, r)
+		})
+	}
+	if _, err := e.deps.Store.Consents.Get(t.Context(), e.aliceID, e.app.ID); err == nil {
+		t.Error("a consent exists after refused decisions")
+	}
+
+	t.Run("unknown decision", func(t *testing.T) {
+		form := consent(a)
+		form.Set("decision", "maybe")
+		r := a.post("/api/oauth2/authorize", form)
+		wantStatus(t, r, http.StatusBadRequest)
+		wantNoLocation(t, r)
+	})
+	t.Run("tx reused after a decision", func(t *testing.T) {
+		// The refusals above did not use up alice's transaction.
+		formA.Set("decision", "allow")
+		r := a.post("/api/oauth2/authorize", formA)
+		wantStatus(t, r, http.StatusSeeOther)
+		for _, decision := range []string{"allow", "deny"} {
+			formA.Set("decision", decision)
+			r = a.post("/api/oauth2/authorize", formA)
+			wantStatus(t, r, http.StatusForbidden)
+			wantNoLocation(t, r)
+		}
+	})
+	t.Run("tx reused after deny", func(t *testing.T) {
+		formBob.Set("decision", "deny")
+		wantStatus(t, bob.post("/api/oauth2/authorize", formBob), http.StatusSeeOther)
+		formBob.Set("decision", "allow")
+		r := bob.post("/api/oauth2/authorize", formBob)
+		wantStatus(t, r, http.StatusForbidden)
+		wantNoLocation(t, r)
+	})
+}
