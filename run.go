@@ -25,11 +25,20 @@ const shutdownGrace = 15 * time.Second
 const sweepEvery = time.Minute
 
 // run is the whole program; main only supplies the process's environment.
-// It serves until ctx is cancelled, then shuts down gracefully.
+// It serves until ctx is cancelled, then shuts down gracefully; with the
+// subcommand "seed" it creates the demo user and app and exits.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args[1:], getenv, stderr)
+	args = args[1:]
+	seedOnly := len(args) > 0 && args[0] == "seed"
+	if seedOnly {
+		args = args[1:]
+	}
+	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if seedOnly {
+		return seed(ctx, cfg, stdout)
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, nil))
 

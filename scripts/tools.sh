@@ -1,7 +1,38 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Go toolchain, only when it
-# is missing, so `make test` works on a fresh machine.
+# is missing, so `make test` works on a fresh machine:
+#   - Go modules (go mod download)
+#   - newman (npm), for the Postman collection, into .tools/ (git-ignored)
+#   - chromium (Debian), for the headless browser test
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-command -v go >/dev/null || { echo "tools.sh: Go is required (https://go.dev/dl)" >&2; exit 1; }
+log() { printf 'tools: %s\n' "$*" >&2; }
+
+command -v go >/dev/null || { log "Go is required (https://go.dev/dl)"; exit 1; }
 go mod download
+
+apt_install() {
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { log "need root or sudo to apt-get install $*"; exit 1; }
+    sudo="sudo"
+  fi
+  log "installing $* (apt)"
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "$@" >/dev/null
+}
+
+# newman, pinned, installed locally so no global npm state is needed.
+NEWMAN_VERSION=6.2.2
+if [ ! -x .tools/node_modules/.bin/newman ] || [ "$(.tools/node_modules/.bin/newman --version 2>/dev/null)" != "$NEWMAN_VERSION" ]; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  log "installing newman $NEWMAN_VERSION (npm)"
+  mkdir -p .tools
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error "newman@$NEWMAN_VERSION" >/dev/null
+fi
+
+# Chromium for the browser test (chromedp drives it headless).
+if ! command -v chromium >/dev/null; then
+  apt_install chromium
+fi
