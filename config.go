@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the service's configuration: environment variables with
@@ -25,6 +26,7 @@ type Config struct {
 	DataDir         string
 	SecretKey       string
 	PublicURLSecure bool // PUBLIC_URL is https: cookies get Secure
+	TokenCacheTTL   time.Duration
 }
 
 // parseConfig reads the environment, then flags, and validates the result.
@@ -45,6 +47,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.MongoDatabase, "mongodb-database", env("MONGODB_DATABASE", "beerlocker"), "MongoDB database name (MONGODB_DATABASE)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", "./data"), "directory of the embedded database and the generated secret key (DATA_DIR)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", env("SECRET_KEY", ""), "secret for session and cache keys, at least 32 characters; generated into DATA_DIR when empty (SECRET_KEY)")
+	fs.DurationVar(&cfg.TokenCacheTTL, "token-cache-ttl", envDuration(getenv, "TOKEN_CACHE_TTL", 5*time.Second), "how long a bearer token is served from memory; bounds how late another instance's revocation is seen; 0 disables (TOKEN_CACHE_TTL)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -77,6 +80,9 @@ func (c *Config) validate() error {
 	if c.MongoDatabase == "" || len(c.MongoDatabase) > 63 || strings.ContainsAny(c.MongoDatabase, "/\\. \"$*<>:|?") {
 		return fmt.Errorf("MONGODB_DATABASE %q is not a valid database name", c.MongoDatabase)
 	}
+	if c.TokenCacheTTL < 0 || c.TokenCacheTTL > time.Minute {
+		return fmt.Errorf("TOKEN_CACHE_TTL %s must be between 0s and 1m", c.TokenCacheTTL)
+	}
 	if c.DataDir == "" {
 		return errors.New("DATA_DIR must not be empty")
 	}
@@ -84,6 +90,20 @@ func (c *Config) validate() error {
 		return errors.New("SECRET_KEY must be at least 32 characters (try: openssl rand -hex 32)")
 	}
 	return nil
+}
+
+// envDuration reads a duration from the environment; a malformed value
+// becomes -1, which validate reports.
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	v := getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return -1
+	}
+	return d
 }
 
 // secretKey returns SECRET_KEY, or the key kept in DATA_DIR, generating it

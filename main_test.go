@@ -202,6 +202,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad mongo uri", map[string]string{"MONGODB_URI": "postgres://x"}, nil, "MONGODB_URI"},
 		{"bad database", map[string]string{"MONGODB_DATABASE": "a/b"}, nil, "MONGODB_DATABASE"},
 		{"short secret", map[string]string{"SECRET_KEY": "short"}, nil, "SECRET_KEY"},
+		{"bad cache ttl", map[string]string{"TOKEN_CACHE_TTL": "soon"}, nil, "TOKEN_CACHE_TTL"},
+		{"long cache ttl", map[string]string{"TOKEN_CACHE_TTL": "2h"}, nil, "TOKEN_CACHE_TTL"},
 		{"flag beats env", map[string]string{"ADDR": ":3000"}, []string{"-addr", "nope"}, "ADDR"},
 		{"unknown argument", nil, []string{"serve-please"}, "unexpected argument"},
 	}
@@ -224,7 +226,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Addr: ":3000", PublicURL: "http://localhost:3000", MongoDatabase: "beerlocker", DataDir: "./data"}
+	want := Config{Addr: ":3000", PublicURL: "http://localhost:3000", MongoDatabase: "beerlocker", DataDir: "./data", TokenCacheTTL: 5 * time.Second}
 	if cfg != want {
 		t.Errorf("defaults = %+v, want %+v", cfg, want)
 	}

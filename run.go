@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	deps, err := controllers.NewDeps(controllers.Config{
 		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, Now: time.Now,
+		TokenCacheTTL: cfg.TokenCacheTTL,
 	}, store)
 	if err != nil {
 		return err

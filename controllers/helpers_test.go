@@ -58,8 +58,10 @@ func newTestEnvAt(t testing.TB, store *models.Store, publicURL string) *testEnv 
 		PublicURL: publicURL,
 		Secret:    []byte("test secret key, thirty-two bytes long!"),
 		Argon2:    models.TestArgon2,
-		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:       clock.Now,
+		// As in production, so revocation tests prove the cache evicts.
+		TokenCacheTTL: 5 * time.Second,
+		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:           clock.Now,
 	}, store)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/oauth"
+	"beerlocker/store/cache"
 	"beerlocker/templates"
 )
 
@@ -21,27 +22,36 @@ type Config struct {
 	PublicURL string              // the issuer and base of absolute links
 	Secret    []byte              // root of the session and cache keys
 	Argon2    models.Argon2Params // password hashing cost
-	Log       *slog.Logger
-	Now       func() time.Time
+	// TokenCacheTTL bounds how long a bearer token is served from memory,
+	// and so how long another instance's revocation can go unseen here;
+	// 0 turns the cache off.
+	TokenCacheTTL time.Duration
+	Log           *slog.Logger
+	Now           func() time.Time
 }
 
 // NewDeps wires the handlers' dependencies on top of a store.
 func NewDeps(cfg Config, store *models.Store) (Deps, error) {
+	if cfg.TokenCacheTTL > 0 {
+		store, _ = cache.Wrap(store, cfg.TokenCacheTTL, 50_000, cfg.Now)
+	}
 	passwords := &models.Passwords{Params: cfg.Argon2}
-	cache := middleware.NewCredentialCache(DeriveKey(cfg.Secret, "credential cache"), 60*time.Second, 10_000, cfg.Now)
+	creds := middleware.NewCredentialCache(DeriveKey(cfg.Secret, "credential cache"), 60*time.Second, 10_000, cfg.Now)
 	pages, err := templates.Parse()
 	if err != nil {
 		return Deps{}, err
 	}
+	auth := &middleware.Authenticator{Users: store.Users, Passwords: passwords, Cache: creds, Log: cfg.Log}
 	server := &oauth.Server{
-		Store: store, Passwords: passwords, Pages: pages, Issuer: cfg.PublicURL, Log: cfg.Log, Now: cfg.Now,
+		Store: store, Credentials: auth, Pages: pages, Issuer: cfg.PublicURL, Log: cfg.Log, Now: cfg.Now,
 		AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
 	}
+	auth.Tokens = server
 	return Deps{
 		Config:   cfg,
 		Store:    store,
-		Auth:     &middleware.Authenticator{Users: store.Users, Passwords: passwords, Cache: cache, Tokens: server, Log: cfg.Log},
-		Accounts: &Accounts{Store: store, Passwords: passwords, Cache: cache, Now: cfg.Now},
+		Auth:     auth,
+		Accounts: &Accounts{Store: store, Passwords: passwords, Cache: creds, Now: cfg.Now},
 		OAuth:    server,
 		Pages:    pages,
 		Sessions: middleware.Sessions(DeriveKey(cfg.Secret, "session signing"), DeriveKey(cfg.Secret, "session encryption"),

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/url"
 
-	"beerlocker/middleware"
 	"beerlocker/models"
 )
 
@@ -20,12 +19,12 @@ func (s *Server) grantPassword(ctx context.Context, client *models.Client, form 
 	if oerr != nil {
 		return nil, oerr
 	}
-	u, err := middleware.CheckPassword(ctx, s.Store.Users, s.Passwords, username, password)
+	userID, err := s.Credentials.VerifyPassword(ctx, username, password)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errInvalidGrant("The username or password is wrong.")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, client, u.ID, scopes, scopes, models.NewID(s.Now()), client.AllowsGrant(models.GrantRefreshToken))
+	return s.issue(ctx, client, userID, scopes, scopes, models.NewID(s.Now()), client.AllowsGrant(models.GrantRefreshToken))
 }

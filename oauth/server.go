@@ -22,15 +22,22 @@ const (
 // Server is the authorization server. Its fields are its dependencies;
 // the handler makers in this package read them.
 type Server struct {
-	Store     *models.Store
-	Passwords *models.Passwords
-	Pages     *templates.Set
-	Issuer    string // PUBLIC_URL: the base of every endpoint URL
-	Log       *slog.Logger
-	Now       func() time.Time
+	Store       *models.Store
+	Credentials CredentialVerifier // users' own passwords, for the password grant
+	Pages       *templates.Set
+	Issuer      string // PUBLIC_URL: the base of every endpoint URL
+	Log         *slog.Logger
+	Now         func() time.Time
 
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+}
+
+// CredentialVerifier checks a user's own username and password.
+type CredentialVerifier interface {
+	// VerifyPassword returns the user's id, or models.ErrNotFound when the
+	// username or the password is wrong.
+	VerifyPassword(ctx context.Context, username, password string) (string, error)
 }
 
 // now is the clock at the precision stores keep.

@@ -39,7 +39,7 @@ func (r *beers) Get(ctx context.Context, ownerID, id string) (*models.Beer, erro
 		return nil, models.ErrNotFound
 	}
 	const q = `SELECT ` + beerColumns + ` FROM beers WHERE id = ? AND owner_id = ?`
-	b, err := scanBeer(r.db.r.QueryRowContext(ctx, q, id, ownerID))
+	b, err := scanBeer(r.db.queryRow(ctx, q, id, ownerID))
 	return b, translate("get beer", err)
 }
 
@@ -62,7 +62,7 @@ func (r *beers) List(ctx context.Context, ownerID string, p models.Page) ([]*mod
 		q = after
 		args = []any{ownerID, p.After, limit + 1}
 	}
-	rows, err := r.db.r.QueryContext(ctx, q, args...)
+	rows, err := r.db.query(ctx, q, args...)
 	if err != nil {
 		return nil, "", translate("list beers", err)
 	}

@@ -65,13 +65,13 @@ func (r *clients) Create(ctx context.Context, c *models.Client) error {
 
 func (r *clients) Get(ctx context.Context, id string) (*models.Client, error) {
 	const q = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
-	c, err := scanClient(r.db.r.QueryRowContext(ctx, q, id))
+	c, err := scanClient(r.db.queryRow(ctx, q, id))
 	return c, translate("get client", err)
 }
 
 func (r *clients) GetOwned(ctx context.Context, ownerID, id string) (*models.Client, error) {
 	const q = `SELECT ` + clientColumns + ` FROM clients WHERE id = ? AND owner_id = ?`
-	c, err := scanClient(r.db.r.QueryRowContext(ctx, q, id, ownerID))
+	c, err := scanClient(r.db.queryRow(ctx, q, id, ownerID))
 	return c, translate("get client", err)
 }
 
@@ -79,7 +79,7 @@ func (r *clients) GetOwned(ctx context.Context, ownerID, id string) (*models.Cli
 func (r *clients) List(ctx context.Context, ownerID string) ([]*models.Client, error) {
 	const q = `SELECT ` + clientColumns + ` FROM clients WHERE owner_id = ?
 		ORDER BY created_at, id LIMIT ?`
-	rows, err := r.db.r.QueryContext(ctx, q, ownerID, models.MaxClientsPerUser)
+	rows, err := r.db.query(ctx, q, ownerID, models.MaxClientsPerUser)
 	if err != nil {
 		return nil, translate("list clients", err)
 	}

@@ -40,7 +40,7 @@ func (r *codes) Get(ctx context.Context, hash string, now time.Time) (*models.Co
 	var scopes string
 	var created, expires int64
 	var used bool
-	err := r.db.r.QueryRowContext(ctx, q, hash).Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI,
+	err := r.db.queryRow(ctx, q, hash).Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI,
 		&scopes, &c.CodeChallenge, &created, &expires, &used)
 	if err != nil {
 		return nil, translate("get code", err)

@@ -65,14 +65,14 @@ func (r *consents) Grant(ctx context.Context, userID, clientID string, scopes []
 
 func (r *consents) Get(ctx context.Context, userID, clientID string) (*models.Consent, error) {
 	const q = `SELECT ` + consentColumns + ` FROM consents WHERE user_id = ? AND client_id = ?`
-	c, err := scanConsent(r.db.r.QueryRowContext(ctx, q, userID, clientID))
+	c, err := scanConsent(r.db.queryRow(ctx, q, userID, clientID))
 	return c, translate("get consent", err)
 }
 
 func (r *consents) List(ctx context.Context, userID string) ([]*models.Consent, error) {
 	const q = `SELECT ` + consentColumns + ` FROM consents WHERE user_id = ?
 		ORDER BY created_at, client_id LIMIT ?`
-	rows, err := r.db.r.QueryContext(ctx, q, userID, maxConsents)
+	rows, err := r.db.query(ctx, q, userID, maxConsents)
 	if err != nil {
 		return nil, translate("list consents", err)
 	}

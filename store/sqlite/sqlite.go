@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"beerlocker/models"
@@ -211,6 +212,7 @@ type db struct {
 	w *sql.DB // one connection, used only by the writer goroutine; transactions begin IMMEDIATE
 	r *sql.DB // query_only connections
 
+	stmts   sync.Map       // query → *sql.Stmt on the reader pool
 	queue   chan *writeReq // writes waiting for the next group commit
 	closing chan struct{}
 	stopped chan struct{}
@@ -231,6 +233,7 @@ func (d *db) Ping(ctx context.Context) error {
 // into the database file.
 func (d *db) Close() error {
 	d.stopWriter()
+	d.stmts.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
 	err := errors.Join(d.r.Close(), d.w.Close())
 	if err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
@@ -309,3 +312,44 @@ func rowsAffected(res sql.Result) error {
 	}
 	return nil
 }
+
+// stmt returns the read statement for query, prepared once on the reader
+// pool (database/sql then prepares it on each connection as it is used),
+// so that the reads on every request skip SQLite's parser and planner.
+func (d *db) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := d.stmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := d.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := d.stmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
+}
+
+// query runs a read through a prepared statement.
+func (d *db) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, err := d.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+// queryRow runs a one-row read through a prepared statement.
+func (d *db) queryRow(ctx context.Context, query string, args ...any) scanner {
+	s, err := d.stmt(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+// errRow is a row that carries a prepare error.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }

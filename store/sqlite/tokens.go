@@ -43,7 +43,7 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	var kind, scopes string
 	var user sql.NullString
 	var created, expires int64
-	err := r.db.r.QueryRowContext(ctx, q, hash, millis(now)).Scan(&t.Hash, &kind, &t.ClientID, &user,
+	err := r.db.queryRow(ctx, q, hash, millis(now)).Scan(&t.Hash, &kind, &t.ClientID, &user,
 		&scopes, &t.FamilyID, &created, &expires, &t.Rotated)
 	if err != nil {
 		return nil, translate("get token", err)

@@ -36,13 +36,13 @@ func (r *users) Get(ctx context.Context, id string) (*models.User, error) {
 		return nil, models.ErrNotFound
 	}
 	const q = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
-	u, err := scanUser(r.db.r.QueryRowContext(ctx, q, id))
+	u, err := scanUser(r.db.queryRow(ctx, q, id))
 	return u, translate("get user", err)
 }
 
 func (r *users) GetByUsername(ctx context.Context, username string) (*models.User, error) {
 	const q = `SELECT ` + userColumns + ` FROM users WHERE username_key = ?`
-	u, err := scanUser(r.db.r.QueryRowContext(ctx, q, models.UsernameKey(username)))
+	u, err := scanUser(r.db.queryRow(ctx, q, models.UsernameKey(username)))
 	return u, translate("get user by username", err)
 }
 
