@@ -35,3 +35,37 @@ postman:
 	$(NEWMAN) run docs/postman/beerlocker.postman_collection.json \
 		-e docs/postman/local.postman_environment.json \
 		--env-var baseUrl=$(BASE_URL) --bail
+
+# bench runs the load benchmark (bench/run.sh; not a test, CI does not run it):
+#   make bench                 # W1-W5 on Beer Locker, medians of REPS runs
+#   make bench PEERS=1         # side by side with ../shared/peers on W1-W3
+#   make bench SCALE=1         # W2 and W1 again on a store holding 10^6 tokens
+#   make bench REPS=1 DURATION=3s
+# Results go to bench/results/<timestamp>/ (git-ignored).
+.PHONY: bench
+bench:
+	PEERS="$(PEERS)" SCALE="$(SCALE)" REDIS="$(REDIS)" REPS="$(REPS)" DURATION="$(DURATION)" ./bench/run.sh
+
+# fuzz runs every Go fuzz target (func FuzzXxx in *_test.go) one after
+# another, FUZZTIME each; `go test` alone replays their committed seeds
+# (testdata/fuzz/). A failing input lands in testdata/fuzz/FuzzXxx/: fix
+# the parser, then commit the input as a seed. See scripts/fuzz.sh.
+#   make fuzz                    # 30s per target
+#   make fuzz FUZZTIME=5m
+#   make fuzz FUZZ=FuzzCursor    # only targets matching a regexp
+.PHONY: fuzz
+FUZZTIME ?= 30s
+FUZZ ?= .
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh '$(FUZZ)'
+
+# soak runs the long modes of the hardening tests against the real binary
+# (soak_test.go, crash_test.go); `make test` runs their short modes (3000
+# garbage requests, 3 kills). Replay a failure with the seed the test prints:
+#   make soak SOAK_ARGS='-soak.seed=123'
+.PHONY: soak
+SOAK_N ?= 20000
+CRASH_N ?= 20
+soak:
+	$(GO) test -run 'TestGarbageSoak|TestCrashSafety' -count=1 -v -timeout 60m . \
+		-args -soak.n=$(SOAK_N) -crash.n=$(CRASH_N) $(SOAK_ARGS)
