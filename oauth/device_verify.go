@@ -1,0 +1,332 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/middleware"
+	"beerlocker/models"
+	"beerlocker/templates"
+)
+
+// The verification page of the device flow (RFC 8628 §3.3): GET /device
+// asks the signed-in user for the code the device shows, POST /device
+// checks it and shows the same consent page as the authorization
+// endpoint, and the Allow or Deny of that page posts back to /device.
+
+// sessionDeviceKey holds the device requests awaiting the user's decision
+// in this session, as sessionPendingKey does for authorization requests.
+const sessionDeviceKey = "device"
+
+// eventUserCodeFailed is the security event of a wrong user code.
+const eventUserCodeFailed = "device_user_code_failed"
+
+// wrongUserCode is the one message for a code that is malformed, unknown,
+// expired or already answered: which of these it was helps only a guesser.
+const wrongUserCode = "That code is not valid. Check the code on your device and try again; codes expire after 10 minutes."
+
+// deviceTx is a device request on the consent page, bound to the session
+// that saw the page.
+type deviceTx struct {
+	TxID     string    `json:"tx"`
+	Hash     string    `json:"d"` // of the device code
+	ClientID string    `json:"c"`
+	Scopes   []string  `json:"s"`
+	Created  time.Time `json:"t"`
+}
+
+// deviceAccount is the Guard's account key for user codes entered by one
+// user: apart from the user's password, so guessing codes does not lock
+// the account's sign-in, and the other way round.
+func deviceAccount(userID string) string { return "device-user:" + userID }
+
+// DevicePage handles GET /device: the code form, pre-filled from
+// ?user_code= (verification_uri_complete). Signing in comes first.
+func (s *Server) DevicePage() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		user, ok := s.deviceUser(c)
+		if !ok {
+			return
+		}
+		code := c.Query("user_code")
+		if len(code) > 4*models.UserCodeLen {
+			code = ""
+		}
+		s.renderDevice(c, http.StatusOK, user, templates.DeviceData{UserCode: code, Prefilled: code != ""})
+	}
+}
+
+// DeviceSubmit handles POST /device: a code entered on the form, or, with
+// decision=allow|deny and tx, the answer of the consent page. Both need
+// the session's CSRF token.
+func (s *Server) DeviceSubmit() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
+		if err := c.Request.ParseForm(); err != nil {
+			s.errorPage(c, http.StatusBadRequest, "Malformed form", "The form could not be read.")
+			return
+		}
+		form := c.Request.PostForm
+		if middleware.SessionUserID(c, s.Now()) == "" || !middleware.ValidCSRF(c, form.Get("csrf_token")) {
+			s.errorPage(c, http.StatusForbidden, "This request could not be verified",
+				"Your session ended or the form did not come from this site. Open the device page again and start over.")
+			return
+		}
+		user, ok := s.deviceUser(c)
+		if !ok {
+			return
+		}
+		if form.Has("decision") {
+			s.deviceDecide(c, user, form)
+			return
+		}
+		s.deviceEnter(c, user, form)
+	}
+}
+
+// deviceEnter checks an entered user code and shows the consent page.
+func (s *Server) deviceEnter(c *gin.Context, user *models.User, form url.Values) {
+	ctx := c.Request.Context()
+	typed := form.Get("user_code")
+	if len(typed) > 4*models.UserCodeLen {
+		typed = typed[:4*models.UserCodeLen]
+	}
+	data := templates.DeviceData{UserCode: typed, Prefilled: form.Get("prefilled") == "1"}
+	// API.md §8 and RFC 8628 §5.1: user codes are short, so wrong ones
+	// are limited per address and per account.
+	addr, account := c.ClientIP(), deviceAccount(user.ID)
+	if le := s.Limits.Check(addr, account); le != nil {
+		c.Header("Retry-After", strconv.Itoa(le.RetryAfter()))
+		data.Error = fmt.Sprintf("Too many wrong codes. Please wait %d seconds, then try again.", le.RetryAfter())
+		s.renderDevice(c, http.StatusTooManyRequests, user, data)
+		return
+	}
+	dc, client, err := s.lookupUserCode(ctx, typed)
+	if errors.Is(err, models.ErrNotFound) {
+		lo := s.Limits.Fail(addr, account)
+		middleware.LogFailure(ctx, s.Log, eventUserCodeFailed, lo,
+			slog.String("user_id", user.ID), slog.String("address", addr))
+		data.Error = wrongUserCode
+		s.renderDevice(c, http.StatusBadRequest, user, data)
+		return
+	}
+	if err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	// Remembered consent skips the page as at the authorization endpoint,
+	// but only for a code the user typed. A code that came in a link may
+	// be a phisher's (RFC 8628 §5.4): its page is always shown, with the
+	// code to compare with the device's.
+	if !data.Prefilled {
+		consent, err := s.Store.Consents.Get(ctx, user.ID, client.ID)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			s.pageFailed(c, err)
+			return
+		}
+		if err == nil && models.HasScopes(consent.Scopes, dc.Scopes) {
+			s.finishDevice(c, user, client, dc.Hash, models.DeviceApproved, true)
+			return
+		}
+	}
+	s.showDeviceConsent(c, user, client, dc)
+}
+
+// lookupUserCode finds the pending device request for a typed user code
+// and its client. Anything that is not one is models.ErrNotFound.
+func (s *Server) lookupUserCode(ctx context.Context, typed string) (*models.DeviceCode, *models.Client, error) {
+	code, ok := models.NormalizeUserCode(typed)
+	if !ok {
+		return nil, nil, models.ErrNotFound
+	}
+	dc, err := s.Store.DeviceCodes.GetByUserCode(ctx, HashSecret(code), s.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	if dc.Status != models.DevicePending {
+		return nil, nil, models.ErrNotFound
+	}
+	client, err := s.Store.Clients.Get(ctx, dc.ClientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return dc, client, nil
+}
+
+// showDeviceConsent renders the consent page for a device request and
+// parks the request in the session under a fresh transaction id.
+func (s *Server) showDeviceConsent(c *gin.Context, user *models.User, client *models.Client, dc *models.DeviceCode) {
+	owner := "a deleted account"
+	if u, err := s.Store.Users.Get(c.Request.Context(), client.OwnerID); err == nil {
+		owner = u.Username
+	}
+	tx := &deviceTx{Hash: dc.Hash, ClientID: client.ID, Scopes: dc.Scopes, Created: s.Now()}
+	tx.TxID, _ = newSecret("")
+	if err := s.saveDeviceTx(c, tx); err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	csrf, err := middleware.CSRFToken(c)
+	if err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	code, _ := models.NormalizeUserCode(c.Request.PostForm.Get("user_code"))
+	data := templates.ConsentData{
+		Base:       templates.Base{Title: "Allow " + client.Name + "?", CSRFToken: csrf, Username: user.Username},
+		Action:     DevicePath,
+		ClientName: client.Name, OwnerName: owner,
+		Scopes: describeScopes(dc.Scopes), TxID: tx.TxID, UserCode: models.FormatUserCode(code),
+	}
+	if err := s.Pages.Render(c.Writer, http.StatusOK, "consent", data); err != nil {
+		s.Log.Error("render device consent page", "err", err)
+	}
+}
+
+// deviceDecide applies the Allow or Deny of the consent page. The
+// transaction must be pending in this very session.
+func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values) {
+	tx, err := s.takeDeviceTx(c, form.Get("tx"))
+	if err != nil {
+		s.errorPage(c, http.StatusForbidden, "This request has expired",
+			"The request is unknown, expired or already answered. Open the device page again and enter the code.")
+		return
+	}
+	client, err := s.Store.Clients.Get(c.Request.Context(), tx.ClientID)
+	if errors.Is(err, models.ErrNotFound) {
+		s.errorPage(c, http.StatusBadRequest, "This app no longer exists", "The app was deleted while you were deciding.")
+		return
+	}
+	if err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	switch form.Get("decision") {
+	case "allow":
+		// The consent is remembered first, so the tokens the device gets
+		// are always listed, and revocable, on the account page.
+		if _, err := s.Store.Consents.Grant(c.Request.Context(), user.ID, client.ID, tx.Scopes, s.now()); err != nil {
+			s.pageFailed(c, err)
+			return
+		}
+		s.finishDevice(c, user, client, tx.Hash, models.DeviceApproved, false)
+	case "deny":
+		s.finishDevice(c, user, client, tx.Hash, models.DeviceDenied, false)
+	default:
+		s.errorPage(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
+	}
+}
+
+// finishDevice records the decision and tells the user to go back to the
+// device.
+func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.Client, hash string, status models.DeviceStatus, remembered bool) {
+	err := s.Store.DeviceCodes.Decide(c.Request.Context(), hash, user.ID, status, s.now())
+	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
+		s.errorPage(c, http.StatusBadRequest, "This code can no longer be used",
+			"The code expired or was already answered. Start again on your device to get a new code.")
+		return
+	}
+	if err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	csrf, err := middleware.CSRFToken(c)
+	if err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	data := templates.DeviceDoneData{
+		Base:     templates.Base{Title: "Return to your device", CSRFToken: csrf, Username: user.Username},
+		Approved: status == models.DeviceApproved, ClientName: client.Name, Remembered: remembered,
+	}
+	if err := s.Pages.Render(c.Writer, http.StatusOK, "device_done", data); err != nil {
+		s.Log.Error("render device done page", "err", err)
+	}
+}
+
+// deviceUser returns the signed-in user. Without one (or when the account
+// was deleted since) it sends the browser to log in and returns false.
+func (s *Server) deviceUser(c *gin.Context) (*models.User, bool) {
+	toLogin := func() {
+		status, back := http.StatusFound, c.Request.URL.RequestURI()
+		if c.Request.Method == http.MethodPost {
+			status, back = http.StatusSeeOther, DevicePath
+		}
+		c.Redirect(status, "/login?return_to="+url.QueryEscape(back))
+	}
+	userID := middleware.SessionUserID(c, s.Now())
+	if userID == "" {
+		toLogin()
+		return nil, false
+	}
+	user, err := s.Store.Users.Get(c.Request.Context(), userID)
+	if errors.Is(err, models.ErrNotFound) {
+		toLogin()
+		return nil, false
+	}
+	if err != nil {
+		s.pageFailed(c, err)
+		return nil, false
+	}
+	return user, true
+}
+
+func (s *Server) renderDevice(c *gin.Context, status int, user *models.User, data templates.DeviceData) {
+	csrf, err := middleware.CSRFToken(c)
+	if err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	data.Base = templates.Base{Title: "Connect a device", CSRFToken: csrf, Username: user.Username}
+	if err := s.Pages.Render(c.Writer, status, "device", data); err != nil {
+		s.Log.Error("render device page", "err", err)
+	}
+}
+
+// saveDeviceTx adds tx to the session's pending device requests, dropping
+// expired ones and the oldest beyond maxPending.
+func (s *Server) saveDeviceTx(c *gin.Context, tx *deviceTx) error {
+	pending := append(s.loadDeviceTxs(c), tx)
+	if len(pending) > maxPending {
+		pending = pending[len(pending)-maxPending:]
+	}
+	b, err := json.Marshal(pending)
+	if err != nil {
+		return err
+	}
+	return middleware.SetSessionValue(c, sessionDeviceKey, string(b))
+}
+
+// takeDeviceTx removes and returns the pending device request with that id.
+func (s *Server) takeDeviceTx(c *gin.Context, txID string) (*deviceTx, error) {
+	pending := s.loadDeviceTxs(c)
+	i := slices.IndexFunc(pending, func(t *deviceTx) bool { return txID != "" && t.TxID == txID })
+	if i < 0 {
+		return nil, errNoPending
+	}
+	tx := pending[i]
+	pending = slices.Delete(pending, i, i+1)
+	value := ""
+	if len(pending) > 0 {
+		b, _ := json.Marshal(pending)
+		value = string(b)
+	}
+	return tx, middleware.SetSessionValue(c, sessionDeviceKey, value)
+}
+
+func (s *Server) loadDeviceTxs(c *gin.Context) []*deviceTx {
+	var pending []*deviceTx
+	_ = json.Unmarshal([]byte(middleware.SessionValue(c, sessionDeviceKey)), &pending)
+	now := s.Now()
+	return slices.DeleteFunc(pending, func(t *deviceTx) bool { return now.Sub(t.Created) > pendingTTL })
+}
