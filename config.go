@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"beerlocker/middleware"
 )
 
 // Config is the service's configuration: environment variables with
@@ -27,6 +29,8 @@ type Config struct {
 	SecretKey       string
 	PublicURLSecure bool // PUBLIC_URL is https: cookies get Secure
 	TokenCacheTTL   time.Duration
+	MetricsAddr     string            // "off" disables metrics
+	Limits          middleware.Limits // RATE_LIMIT_*: failed credentials per address and per account
 }
 
 // parseConfig reads the environment, then flags, and validates the result.
@@ -47,7 +51,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.MongoDatabase, "mongodb-database", env("MONGODB_DATABASE", "beerlocker"), "MongoDB database name (MONGODB_DATABASE)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", "./data"), "directory of the embedded database and the generated secret key (DATA_DIR)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", env("SECRET_KEY", ""), "secret for session and cache keys, at least 32 characters; generated into DATA_DIR when empty (SECRET_KEY)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address of GET /metrics (Prometheus), separate from ADDR; off disables (METRICS_ADDR)")
 	fs.DurationVar(&cfg.TokenCacheTTL, "token-cache-ttl", envDuration(getenv, "TOKEN_CACHE_TTL", 5*time.Second), "how long a bearer token is served from memory; bounds how late another instance's revocation is seen; 0 disables (TOKEN_CACHE_TTL)")
+	def := middleware.DefaultLimits
+	fs.IntVar(&cfg.Limits.Address.Burst, "rate-limit-address-burst", envInt(getenv, "RATE_LIMIT_ADDRESS_BURST", def.Address.Burst), "failed credentials one client address may have at once (RATE_LIMIT_ADDRESS_BURST)")
+	fs.Float64Var(&cfg.Limits.Address.PerMinute, "rate-limit-address-per-minute", envFloat(getenv, "RATE_LIMIT_ADDRESS_PER_MINUTE", def.Address.PerMinute), "failed credentials per minute one client address regains (RATE_LIMIT_ADDRESS_PER_MINUTE)")
+	fs.IntVar(&cfg.Limits.Account.Burst, "rate-limit-account-burst", envInt(getenv, "RATE_LIMIT_ACCOUNT_BURST", def.Account.Burst), "failed credentials one username or client_id may have at once (RATE_LIMIT_ACCOUNT_BURST)")
+	fs.Float64Var(&cfg.Limits.Account.PerMinute, "rate-limit-account-per-minute", envFloat(getenv, "RATE_LIMIT_ACCOUNT_PER_MINUTE", def.Account.PerMinute), "failed credentials per minute one username or client_id regains (RATE_LIMIT_ACCOUNT_PER_MINUTE)")
+	fs.IntVar(&cfg.Limits.MaxKeys, "rate-limit-max-keys", envInt(getenv, "RATE_LIMIT_MAX_KEYS", def.MaxKeys), "addresses, and accounts, remembered at most by the limits (RATE_LIMIT_MAX_KEYS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -68,6 +79,11 @@ func (c *Config) validate() error {
 	if host != "" && host != "localhost" && net.ParseIP(host) == nil {
 		return fmt.Errorf("ADDR %q: the host must be an IP address or localhost", c.Addr)
 	}
+	if c.MetricsAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("METRICS_ADDR %q is not host:port or off", c.MetricsAddr)
+		}
+	}
 	u, err := url.Parse(c.PublicURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return fmt.Errorf("PUBLIC_URL %q must be an http or https URL without query or fragment, like https://beers.example.com", c.PublicURL)
@@ -85,6 +101,20 @@ func (c *Config) validate() error {
 	}
 	if c.DataDir == "" {
 		return errors.New("DATA_DIR must not be empty")
+	}
+	for _, r := range []struct {
+		name string
+		rate middleware.Rate
+	}{{"ADDRESS", c.Limits.Address}, {"ACCOUNT", c.Limits.Account}} {
+		if r.rate.Burst < 1 || r.rate.Burst > 1000 {
+			return fmt.Errorf("RATE_LIMIT_%s_BURST must be a whole number from 1 to 1000", r.name)
+		}
+		if !(r.rate.PerMinute >= 0.1 && r.rate.PerMinute <= 6000) { // also refuses NaN
+			return fmt.Errorf("RATE_LIMIT_%s_PER_MINUTE must be a number from 0.1 to 6000", r.name)
+		}
+	}
+	if c.Limits.MaxKeys < 1000 || c.Limits.MaxKeys > 10_000_000 {
+		return errors.New("RATE_LIMIT_MAX_KEYS must be a whole number from 1000 to 10000000")
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return errors.New("SECRET_KEY must be at least 32 characters (try: openssl rand -hex 32)")
@@ -104,6 +134,34 @@ func envDuration(getenv func(string) string, key string, def time.Duration) time
 		return -1
 	}
 	return d
+}
+
+// envInt reads a whole number from the environment; a malformed value
+// becomes -1, which validate reports.
+func envInt(getenv func(string) string, key string, def int) int {
+	v := getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// envFloat reads a number from the environment; a malformed value becomes
+// -1, which validate reports.
+func envFloat(getenv func(string) string, key string, def float64) float64 {
+	v := getenv(key)
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return -1
+	}
+	return f
 }
 
 // secretKey returns SECRET_KEY, or the key kept in DATA_DIR, generating it

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"beerlocker/middleware"
 )
 
 // startRun runs the service in a goroutine with the given environment and
@@ -20,7 +22,12 @@ func startRun(t *testing.T, env map[string]string) (string, func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		if k == "METRICS_ADDR" && env[k] == "" {
+			return "127.0.0.1:0" // tests run side by side: no fixed port
+		}
+		return env[k]
+	}
 	go func() {
 		err := run(ctx, []string{"beerlocker"}, getenv, pw, io.Discard)
 		pw.CloseWithError(io.EOF)
@@ -226,7 +233,8 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Addr: ":3000", PublicURL: "http://localhost:3000", MongoDatabase: "beerlocker", DataDir: "./data", TokenCacheTTL: 5 * time.Second}
+	want := Config{Addr: ":3000", PublicURL: "http://localhost:3000", MongoDatabase: "beerlocker", DataDir: "./data", TokenCacheTTL: 5 * time.Second, MetricsAddr: "127.0.0.1:9090",
+		Limits: middleware.DefaultLimits}
 	if cfg != want {
 		t.Errorf("defaults = %+v, want %+v", cfg, want)
 	}

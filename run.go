@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"beerlocker/controllers"
+	"beerlocker/metrics"
 	"beerlocker/models"
 	"beerlocker/store/mongo"
 	"beerlocker/store/sqlite"
@@ -52,9 +53,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer store.Close()
 
+	var m *metrics.Metrics
+	if cfg.MetricsAddr != "off" {
+		m = metrics.New()
+	}
 	deps, err := controllers.NewDeps(controllers.Config{
 		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, Now: time.Now,
-		TokenCacheTTL: cfg.TokenCacheTTL,
+		TokenCacheTTL: cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
 	}, store)
 	if err != nil {
 		return err
@@ -74,6 +79,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on ADDR %s: %w", cfg.Addr, err)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+	if m != nil {
+		// A separate listener, on loopback by default, so that metrics are
+		// not public by accident.
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		msrv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		defer msrv.Close()
+		go msrv.Serve(mln)
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 
 	go sweep(ctx, store, log)
 	serveErr := make(chan error, 1)
@@ -118,7 +136,8 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*models.Store
 	return s, nil
 }
 
-// sweep deletes expired codes and tokens every sweepEvery until ctx ends.
+// sweep deletes expired codes, device codes and tokens every sweepEvery
+// until ctx ends.
 func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
@@ -131,12 +150,13 @@ func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
 		now := time.Now()
 		codes, err1 := store.Codes.DeleteExpired(ctx, now)
 		tokens, err2 := store.Tokens.DeleteExpired(ctx, now)
-		if err := errors.Join(err1, err2); err != nil && ctx.Err() == nil {
+		devices, err3 := store.DeviceCodes.DeleteExpired(ctx, now)
+		if err := errors.Join(err1, err2, err3); err != nil && ctx.Err() == nil {
 			log.Warn("sweep of expired codes and tokens failed", "err", err)
 			continue
 		}
-		if codes+tokens > 0 {
-			log.Info("swept expired", "codes", codes, "tokens", tokens)
+		if codes+tokens+devices > 0 {
+			log.Info("swept expired", "codes", codes, "tokens", tokens, "device_codes", devices)
 		}
 	}
 }

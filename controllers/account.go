@@ -2,11 +2,13 @@ package controllers
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/oauth"
 	"beerlocker/templates"
@@ -82,6 +84,10 @@ func revokeApp(d Deps) gin.HandlerFunc {
 		if err != nil && !errors.Is(err, models.ErrNotFound) {
 			d.pageFail(c, err)
 			return
+		}
+		if err == nil {
+			middleware.LogSecurity(c.Request.Context(), d.Log, middleware.EventAppRevoked,
+				slog.String("user_id", u.ID), slog.String("client_id", c.Param("client_id")))
 		}
 		c.Redirect(http.StatusSeeOther, "/account")
 	}

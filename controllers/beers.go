@@ -179,7 +179,9 @@ func decodeCursor(s string) (string, bool) {
 		return "", false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || !models.ValidID(string(b)) {
+	// The decoder ignores newlines and the unused bits of the last
+	// character; only the cursor encodeCursor made is accepted.
+	if err != nil || !models.ValidID(string(b)) || encodeCursor(string(b)) != s {
 		return "", false
 	}
 	return string(b), true

@@ -35,6 +35,7 @@ func (e *testEnv) newBrowser() *browser {
 	}
 	return &browser{t: e.t, e: e, client: &http.Client{
 		Jar:           jar,
+		Transport:     e.client.Transport, // e.from(ip) browses from ip
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -156,6 +157,8 @@ func rotateClientSecret(d Deps) gin.HandlerFunc {
 			writeProblem(c, d.Log, err)
 			return
 		}
+		middleware.LogSecurity(ctx, d.Log, middleware.EventSecretRotated,
+			slog.String("client_id", cl.ID), slog.String("owner_id", owner))
 		c.Header("Cache-Control", "no-store")
 		c.JSON(http.StatusOK, gin.H{"client_id": cl.ID, "client_secret": secret})
 	}

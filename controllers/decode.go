@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -71,8 +72,12 @@ func jsonError(err error) error {
 		return badRequest("A field has the wrong type.",
 			models.FieldError{Field: typ.Field, Message: "must be " + jsonKind(typ.Type.Kind().String())})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		// encoding/json has no typed error for DisallowUnknownFields.
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		// encoding/json has no typed error for DisallowUnknownFields; it
+		// writes the name with %q, so escapes are undone with Unquote.
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if uerr != nil || name == "" { // a field error must name a field
+			return badRequest("The body has a field with an empty or unreadable name.")
+		}
 		return badRequest("The body has a field this route does not accept.",
 			models.FieldError{Field: name, Message: "is not a known field"})
 	}

@@ -7,14 +7,18 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"beerlocker/controllers"
+	"beerlocker/metrics"
+	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/store/sqlite"
 )
@@ -25,8 +29,10 @@ type testEnv struct {
 	t      testing.TB
 	clock  *testClock
 	deps   controllers.Deps
+	router http.Handler
 	server *httptest.Server
 	client *http.Client
+	logs   *logBuffer // the JSON log of everything the env served
 }
 
 func newTestEnv(t testing.TB) *testEnv {
@@ -53,26 +59,95 @@ func newTestEnvWith(t testing.TB, store *models.Store) *testEnv {
 // newTestEnvAt serves the router as if from publicURL.
 func newTestEnvAt(t testing.TB, store *models.Store, publicURL string) *testEnv {
 	t.Helper()
+	return newTestEnvConfig(t, store, publicURL, testLimits)
+}
+
+// testLimits keep the brute-force limits on in every test, but generous
+// enough for the tests that fail on purpose; limits_test.go sets tight ones.
+var testLimits = middleware.Limits{
+	Address: middleware.Rate{Burst: 1000, PerMinute: 6000},
+	Account: middleware.Rate{Burst: 1000, PerMinute: 6000},
+	MaxKeys: 10_000,
+}
+
+// newTestEnvConfig serves the router as if from publicURL, with limits.
+func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limits middleware.Limits) *testEnv {
+	t.Helper()
 	clock := &testClock{}
+	logs := &logBuffer{}
 	deps, err := controllers.NewDeps(controllers.Config{
 		PublicURL: publicURL,
 		Secret:    []byte("test secret key, thirty-two bytes long!"),
 		Argon2:    models.TestArgon2,
 		// As in production, so revocation tests prove the cache evicts.
 		TokenCacheTTL: 5 * time.Second,
-		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Limits:        limits,
+		Metrics:       metrics.New(),
+		Log:           slog.New(slog.NewJSONHandler(logs, nil)),
 		Now:           clock.Now,
 	}, store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(controllers.NewRouter(deps))
+	router := controllers.NewRouter(deps)
+	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)
 	client := &http.Client{
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &testEnv{t: t, clock: clock, deps: deps, server: srv, client: client}
+	return &testEnv{t: t, clock: clock, deps: deps, router: router, server: srv, client: client, logs: logs}
+}
+
+// from returns a view of the env whose requests (and browsers) come from
+// the client address ip: they go straight to the router with that
+// RemoteAddr, since every connection to the test server is from 127.0.0.1.
+func (e *testEnv) from(ip string) *testEnv {
+	v := *e
+	v.client = &http.Client{
+		Transport:     routerTransport{h: e.router, remoteAddr: net.JoinHostPort(ip, "40000")},
+		CheckRedirect: e.client.CheckRedirect,
+	}
+	return &v
+}
+
+// routerTransport answers requests with a handler, in process.
+type routerTransport struct {
+	h          http.Handler
+	remoteAddr string
+}
+
+func (rt routerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	in := req.Clone(req.Context())
+	in.RemoteAddr = rt.remoteAddr
+	in.RequestURI = req.URL.RequestURI()
+	if in.Body == nil {
+		in.Body = http.NoBody
+	}
+	rec := httptest.NewRecorder()
+	rt.h.ServeHTTP(rec, in)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+// logBuffer is the log destination of a testEnv, which handlers on many
+// goroutines share.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // testClock is the real time plus an offset a test can move forward, so

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
@@ -64,13 +65,20 @@ func logIn(d Deps) gin.HandlerFunc {
 		form := c.Request.PostForm
 		returnTo := safeReturnTo(form.Get("return_to"))
 		username := form.Get("username")
-		u, err := middleware.CheckPassword(c.Request.Context(), d.Store.Users, d.Accounts.Passwords, username, form.Get("password"))
-		if errors.Is(err, models.ErrNotFound) {
+		userID, err := d.Auth.VerifyPassword(c.Request.Context(), middleware.PasswordAttempt{
+			Username: username, Password: form.Get("password"), Address: c.ClientIP(), Via: "login"})
+		var limited *middleware.LimitedError
+		switch {
+		case errors.As(err, &limited):
+			c.Header("Retry-After", strconv.Itoa(limited.RetryAfter()))
+			d.renderLogin(c, http.StatusTooManyRequests, returnTo, username,
+				"Too many failed sign-in attempts. Please wait "+limited.InWords()+", then try again.")
+			return
+		case errors.Is(err, models.ErrNotFound):
 			d.renderLogin(c, http.StatusUnauthorized, returnTo, username, wrongCredentials)
 			return
-		}
-		if err == nil {
-			err = middleware.LogIn(c, u.ID, d.Now())
+		case err == nil:
+			err = middleware.LogIn(c, userID, d.Now())
 		}
 		if err != nil {
 			d.pageFail(c, err)

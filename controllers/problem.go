@@ -43,6 +43,9 @@ func writeProblem(c *gin.Context, log logger, err error) {
 	case errors.Is(err, models.ErrConflict):
 		middleware.AbortWithProblem(c, middleware.Problem{Status: http.StatusConflict, Title: "Conflict",
 			Detail: conflictDetail(c)})
+	case errors.Is(err, models.ErrUnavailable):
+		log.Error("database unavailable", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
+		middleware.AbortUnavailable(c)
 	default:
 		log.Error("request failed", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
 		middleware.AbortWithProblem(c, middleware.Problem{Status: http.StatusInternalServerError,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/metrics"
 	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/oauth"
@@ -26,14 +27,25 @@ type Config struct {
 	// and so how long another instance's revocation can go unseen here;
 	// 0 turns the cache off.
 	TokenCacheTTL time.Duration
-	Log           *slog.Logger
-	Now           func() time.Time
+	// Metrics records what the server does; nil records nothing.
+	Metrics *metrics.Metrics
+	// Limits bound failed passwords and client secrets per address and per
+	// account (API.md §8); the zero value means middleware.DefaultLimits.
+	Limits middleware.Limits
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // NewDeps wires the handlers' dependencies on top of a store.
 func NewDeps(cfg Config, store *models.Store) (Deps, error) {
+	m := cfg.Metrics
+	if m != nil {
+		store = metrics.WrapStore(store, m)
+	}
 	if cfg.TokenCacheTTL > 0 {
-		store, _ = cache.Wrap(store, cfg.TokenCacheTTL, 50_000, cfg.Now)
+		var tc *cache.Tokens
+		store, tc = cache.Wrap(store, cfg.TokenCacheTTL, 50_000, cfg.Now)
+		tc.Observe = func(hit bool) { m.CacheLookup("tokens", hit) }
 	}
 	passwords := &models.Passwords{Params: cfg.Argon2}
 	creds := middleware.NewCredentialCache(DeriveKey(cfg.Secret, "credential cache"), 60*time.Second, 10_000, cfg.Now)
@@ -41,9 +53,19 @@ func NewDeps(cfg Config, store *models.Store) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
-	auth := &middleware.Authenticator{Users: store.Users, Passwords: passwords, Cache: creds, Log: cfg.Log}
+	limits := cfg.Limits
+	if limits == (middleware.Limits{}) {
+		limits = middleware.DefaultLimits
+	}
+	// One Guard for every surface: an address's failures count together
+	// whether they were Basic, the login form, the password grant or a
+	// client secret.
+	guard := middleware.NewGuard(limits, cfg.Now)
+	guard.Metrics = m
+	auth := &middleware.Authenticator{Metrics: m, Users: store.Users, Passwords: passwords, Cache: creds, Limits: guard,
+		LogKey: DeriveKey(cfg.Secret, "log pseudonyms"), Log: cfg.Log}
 	server := &oauth.Server{
-		Store: store, Credentials: auth, Pages: pages, Issuer: cfg.PublicURL, Log: cfg.Log, Now: cfg.Now,
+		Metrics: m, Store: store, Credentials: auth, Limits: guard, Pages: pages, Issuer: cfg.PublicURL, Log: cfg.Log, Now: cfg.Now,
 		AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
 	}
 	auth.Tokens = server
@@ -95,7 +117,10 @@ func NewRouter(d Deps) *gin.Engine {
 	// Client addresses come from the connection; X-Forwarded-For is trusted
 	// from no one unless configured, or any client could pick its address.
 	_ = r.SetTrustedProxies(nil)
-	r.Use(middleware.RequestID(), middleware.AccessLog(d.Log), middleware.Recover(d.Log), middleware.SecurityHeaders())
+	if d.Config.Metrics != nil {
+		r.Use(d.Config.Metrics.Middleware())
+	}
+	r.Use(middleware.RequestID(), middleware.AccessLog(d.Log), middleware.Recover(d.Log), middleware.SecurityHeaders(strings.HasPrefix(d.PublicURL, "https://")))
 	r.NoRoute(func(c *gin.Context) {
 		middleware.AbortWithProblem(c, middleware.Problem{Status: http.StatusNotFound, Detail: "No route matches this path."})
 	})
@@ -141,5 +166,8 @@ func addRoutes(r *gin.Engine, d Deps) {
 	api.POST("/oauth2/token", oauth.Token())
 	api.POST("/oauth2/revoke", oauth.Revoke())
 	api.POST("/oauth2/introspect", oauth.Introspect())
+	api.POST("/oauth2/device_authorization", oauth.DeviceAuthorization())
+	r.GET("/device", d.Sessions, oauth.DevicePage())
+	r.POST("/device", d.Sessions, oauth.DeviceSubmit())
 	addPageRoutes(r, d)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/metrics"
 	"beerlocker/models"
 )
 
@@ -35,11 +36,23 @@ type TokenVerifier interface {
 // Authenticator authenticates API requests by HTTP Basic (the user's own
 // password) or a Bearer token, and checks the route's scope.
 type Authenticator struct {
+	// Metrics counts cache lookups and bearer failures; nil counts nothing.
+	Metrics   *metrics.Metrics
 	Users     models.UserRepository
 	Passwords *models.Passwords
 	Cache     *CredentialCache
 	Tokens    TokenVerifier // nil refuses every bearer token
+	Limits    *Guard        // brute-force limits on passwords; nil for none
+	LogKey    []byte        // key of the username pseudonyms in security logs
 	Log       *slog.Logger
+}
+
+// PasswordAttempt is a user's username and password presented on one
+// surface, with where it came from.
+type PasswordAttempt struct {
+	Username, Password string
+	Address            string // the client address (gin's ClientIP)
+	Via                string // "basic", "login" or "password_grant", for the security log
 }
 
 const principalKey = "principal"
@@ -93,10 +106,11 @@ func (a *Authenticator) authenticate(c *gin.Context) (*Principal, bool) {
 	var err error
 	switch {
 	case strings.EqualFold(scheme, "Basic"):
-		p, err = a.basic(c.Request.Context(), cred)
+		p, err = a.basic(c.Request.Context(), c.ClientIP(), cred)
 	case strings.EqualFold(scheme, "Bearer"):
 		p, err = a.bearer(c.Request.Context(), strings.TrimSpace(cred))
 		if errors.Is(err, errUnauthorized) {
+			a.Metrics.AuthFailure("bearer")
 			challenge(c, true, "The access token is invalid, expired or revoked.")
 			return nil, false
 		}
@@ -111,9 +125,17 @@ func (a *Authenticator) authenticate(c *gin.Context) (*Principal, bool) {
 		challenge(c, false, "The Authorization header is malformed or uses an unsupported scheme.")
 		return nil, false
 	}
+	var limited *LimitedError
 	switch {
 	case errors.Is(err, errUnauthorized):
 		challenge(c, false, "The username or password is wrong.")
+		return nil, false
+	case errors.As(err, &limited):
+		AbortTooManyAttempts(c, limited)
+		return nil, false
+	case errors.Is(err, models.ErrUnavailable):
+		a.Log.Error("authentication failed: database unavailable", "request_id", GetRequestID(c), "err", err)
+		AbortUnavailable(c)
 		return nil, false
 	case err != nil:
 		a.Log.Error("authentication failed", "request_id", GetRequestID(c), "err", err)
@@ -132,12 +154,12 @@ func (a *Authenticator) authenticate(c *gin.Context) (*Principal, bool) {
 
 var errUnauthorized = errors.New("unauthorized")
 
-func (a *Authenticator) basic(ctx context.Context, cred string) (*Principal, error) {
+func (a *Authenticator) basic(ctx context.Context, addr, cred string) (*Principal, error) {
 	username, password, ok := parseBasic(cred)
 	if !ok {
 		return nil, errUnauthorized
 	}
-	userID, err := a.VerifyPassword(ctx, username, password)
+	userID, err := a.VerifyPassword(ctx, PasswordAttempt{Username: username, Password: password, Address: addr, Via: "basic"})
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errUnauthorized
 	}
@@ -148,40 +170,70 @@ func (a *Authenticator) basic(ctx context.Context, cred string) (*Principal, err
 }
 
 // VerifyPassword returns the id of the user with that username and
-// password, or models.ErrNotFound. A pair verified in the last minute is
-// answered from the credential cache; otherwise it costs one argon2id hash.
-// The password grant uses it too.
-func (a *Authenticator) VerifyPassword(ctx context.Context, username, password string) (string, error) {
-	key := a.Cache.Key(username, password)
-	if userID, ok := a.Cache.Get(key); ok {
+// password, or models.ErrNotFound, or a *LimitedError without checking
+// anything when the address or the account has failed too often (see
+// Guard). A pair verified in the last minute is answered from the
+// credential cache; otherwise it costs one argon2id hash. Basic auth, the
+// login page and the password grant all use it, so every user password is
+// limited and logged the same way.
+func (a *Authenticator) VerifyPassword(ctx context.Context, at PasswordAttempt) (string, error) {
+	account := UserAccount(at.Username)
+	// The limit comes before the cache too: a cache hit would otherwise
+	// confirm a guess that matches a password used in the last minute.
+	if le := a.Limits.Check(at.Address, account); le != nil {
+		return "", le
+	}
+	key := a.Cache.Key(at.Username, at.Password)
+	userID, ok := a.Cache.Get(key)
+	a.Metrics.CacheLookup("credentials", ok)
+	if ok {
 		return userID, nil
 	}
 	gen := a.Cache.Generation()
-	u, err := CheckPassword(ctx, a.Users, a.Passwords, username, password)
+	u, ok, err := checkPassword(ctx, a.Users, a.Passwords, at.Username, at.Password)
 	if err != nil {
 		return "", err
+	}
+	if !ok {
+		who := slog.String("username_hash", Pseudonym(a.LogKey, at.Username))
+		if u != nil {
+			who = slog.String("user_id", u.ID)
+		}
+		LogFailure(ctx, a.Log, EventLoginFailed, a.Limits.Fail(at.Address, account),
+			slog.String("via", at.Via), slog.String("address", at.Address), who)
+		return "", models.ErrNotFound
 	}
 	a.Cache.Put(key, u.ID, gen)
 	return u.ID, nil
 }
 
 // CheckPassword verifies a username and password and returns the user, or
-// models.ErrNotFound for an unknown user or a wrong password alike. An
-// unknown user costs the same argon2id work as a wrong password, so timing
-// does not reveal which usernames exist.
+// models.ErrNotFound for an unknown user or a wrong password alike. It
+// neither limits nor logs; requests go through VerifyPassword.
 func CheckPassword(ctx context.Context, users models.UserRepository, pw *models.Passwords, username, password string) (*models.User, error) {
-	u, err := users.GetByUsername(ctx, username)
-	if errors.Is(err, models.ErrNotFound) {
-		pw.CheckDummy(password)
-		return nil, models.ErrNotFound
-	}
+	u, ok, err := checkPassword(ctx, users, pw, username, password)
 	if err != nil {
 		return nil, err
 	}
-	if !pw.Check(u.PasswordHash, password) {
+	if !ok {
 		return nil, models.ErrNotFound
 	}
 	return u, nil
+}
+
+// checkPassword reports whether password is the user's; u is the user when
+// the username exists, right password or not. An unknown user costs the
+// same one argon2id hash as a wrong password (CheckDummy), so timing does
+// not reveal which usernames exist.
+func checkPassword(ctx context.Context, users models.UserRepository, pw *models.Passwords, username, password string) (u *models.User, ok bool, err error) {
+	u, err = users.GetByUsername(ctx, username)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, pw.CheckDummy(password), nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return u, pw.Check(u.PasswordHash, password), nil
 }
 
 func (a *Authenticator) bearer(ctx context.Context, token string) (*Principal, error) {

@@ -3,6 +3,7 @@ package middleware
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 )
@@ -41,4 +42,18 @@ func AbortWithProblem(c *gin.Context, p Problem) {
 	}
 	c.Abort()
 	c.Data(p.Status, ProblemContentType, body)
+}
+
+// RetryAfterUnavailable is the Retry-After, in seconds, of a 503 answered
+// because the database is unavailable (models.ErrUnavailable): about the
+// time the store takes to notice the database is back.
+const RetryAfterUnavailable = 5
+
+// AbortUnavailable answers 503 with Retry-After for a request that failed
+// because the database is unavailable (models.ErrUnavailable). The caller
+// logs the cause.
+func AbortUnavailable(c *gin.Context) {
+	c.Header("Retry-After", strconv.Itoa(RetryAfterUnavailable))
+	AbortWithProblem(c, Problem{Status: http.StatusServiceUnavailable, Title: "Service unavailable",
+		Detail: "The database is unavailable. Try again shortly. Request id: " + GetRequestID(c)})
 }

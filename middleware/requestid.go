@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 
@@ -23,6 +24,7 @@ func RequestID() gin.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Set(requestIDKey, id)
+		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDCtxKey{}, id))
 		c.Header(RequestIDHeader, id)
 		c.Next()
 	}
@@ -30,6 +32,16 @@ func RequestID() gin.HandlerFunc {
 
 // GetRequestID returns the id RequestID gave this request.
 func GetRequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
+
+type requestIDCtxKey struct{}
+
+// RequestIDFrom returns the request id RequestID put in the request's
+// context, or "" outside a request: code that is handed only a context
+// can still name the request in a log line.
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDCtxKey{}).(string)
+	return id
+}
 
 // plainID accepts ids that are safe to echo and to log: 1–64 characters of
 // letters, digits, '-' and '_'.

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -133,7 +132,7 @@ func RedirectURIProblem(raw string, public bool) string {
 	}
 	switch u.Scheme {
 	case "https":
-		if u.Host == "" {
+		if u.Hostname() == "" { // "https://:443/" has a Host but no host name
 			return "must name a host"
 		}
 	case "http":
@@ -150,12 +149,11 @@ func RedirectURIProblem(raw string, public bool) string {
 	return ""
 }
 
+// isLoopback accepts the loopback hosts RFC 8252 §7.3 names, spelled as
+// the error message does: other spellings of them ("[::ffff:127.0.0.1]",
+// "[0:0:0:0:0:0:0:1]") are refused rather than compared as addresses.
 func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 
 func quote(s string) string {

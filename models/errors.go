@@ -14,6 +14,13 @@ var ErrNotFound = errors.New("not found")
 // username, or a one-shot object (code, refresh token) that was already used.
 var ErrConflict = errors.New("conflict")
 
+// ErrUnavailable means the database could not be reached or did not answer
+// in time: the server is down or unreachable, a call hit its deadline, or
+// the embedded database's files cannot be written (read-only or full disk).
+// Stores wrap it together with the cause, so errors.Is finds it and the log
+// still says why. Callers answer 503: the request may succeed later, unchanged.
+var ErrUnavailable = errors.New("the database is unavailable")
+
 // FieldError is one invalid input field and a message a person can act on.
 type FieldError struct {
 	Field   string

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -33,7 +34,12 @@ type Passwords struct {
 
 	dummyOnce sync.Once
 	dummy     string
+	hashes    atomic.Int64
 }
+
+// Hashes returns how many argon2id hashes p has computed, for tests that
+// prove two paths cost the same work.
+func (p *Passwords) Hashes() int64 { return p.hashes.Load() }
 
 const argon2KeyLen = 32
 
@@ -45,7 +51,8 @@ func (p *Passwords) Hash(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Params.Time, p.Params.MemoryKiB, p.Params.Threads, argon2KeyLen)
+	p.hashes.Add(1)
+	key := argon2IDKey([]byte(password), salt, p.Params.Time, p.Params.MemoryKiB, p.Params.Threads, argon2KeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
 		p.Params.MemoryKiB, p.Params.Time, p.Params.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -58,7 +65,8 @@ func (p *Passwords) Check(hash, password string) bool {
 	if err != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, params.Time, params.MemoryKiB, params.Threads, uint32(len(key)))
+	p.hashes.Add(1)
+	got := argon2IDKey([]byte(password), salt, params.Time, params.MemoryKiB, params.Threads, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 
@@ -86,6 +94,13 @@ func parsePHC(s string) (Argon2Params, []byte, []byte, error) {
 	salt, err1 := b64.DecodeString(parts[4])
 	key, err2 := b64.DecodeString(parts[5])
 	if err1 != nil || err2 != nil || len(key) < 16 || params.Time == 0 || params.Threads == 0 || params.MemoryKiB > 1<<21 {
+		return params, nil, nil, errBadHash
+	}
+	// Only the form Hash writes is accepted: Sscanf ignores what follows
+	// the last number, and base64 decoding ignores newlines and the unused
+	// bits of the last character.
+	if parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", params.MemoryKiB, params.Time, params.Threads) ||
+		parts[4] != b64.EncodeToString(salt) || parts[5] != b64.EncodeToString(key) {
 		return params, nil, nil, errBadHash
 	}
 	return params, salt, key, nil

@@ -19,7 +19,9 @@ type Store struct {
 	Consents ConsentRepository
 	Codes    CodeRepository
 	Tokens   TokenRepository
-	DB       Database
+	// DeviceCodes holds device authorizations (RFC 8628).
+	DeviceCodes DeviceCodeRepository
+	DB          Database
 }
 
 // Ping returns nil when the database answers.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -322,5 +323,10 @@ func (s *Server) errorPage(c *gin.Context, status int, heading, message string) 
 // pageFailed logs an unexpected error and shows a generic error page.
 func (s *Server) pageFailed(c *gin.Context, err error) {
 	s.Log.Error("authorization endpoint failed", "request_id", middleware.GetRequestID(c), "err", err)
+	if errors.Is(err, models.ErrUnavailable) {
+		c.Header("Retry-After", strconv.Itoa(middleware.RetryAfterUnavailable))
+		s.errorPage(c, http.StatusServiceUnavailable, "Temporarily unavailable", "The service cannot reach its database right now. Please try again in a moment.")
+		return
+	}
 	s.errorPage(c, http.StatusInternalServerError, "Something went wrong", "An unexpected error occurred. Please try again.")
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"beerlocker/middleware"
 	"beerlocker/models"
 )
 
@@ -37,7 +38,7 @@ func readClientCredentials(authorization string, form url.Values) (clientCredent
 		if !ok || err1 != nil || err2 != nil || id == "" {
 			return clientCredentials{}, errInvalidClient("The Basic credentials are malformed.", true)
 		}
-		if form.Get("client_secret") != "" {
+		if _, ok := form["client_secret"]; ok { // even empty, it is a second method
 			return clientCredentials{}, errInvalidRequest("Use one client authentication method, not Basic and client_secret together.")
 		}
 		if fid := form.Get("client_id"); fid != "" && fid != id {
@@ -53,12 +54,18 @@ func readClientCredentials(authorization string, form url.Values) (clientCredent
 	return clientCredentials{id: id, secret: form.Get("client_secret"), hasSecret: hasSecret}, nil
 }
 
-// authenticateClient checks the credentials against the stored client:
-// confidential clients must present their secret (compared in constant
-// time against its hash), public clients must present none.
-func (s *Server) authenticateClient(ctx context.Context, cred clientCredentials) (*models.Client, error) {
+// authenticateClient checks the credentials from addr against the stored
+// client: confidential clients must present their secret (compared in
+// constant time against its hash), public clients must present none.
+// Failures count against addr and the client_id (API.md §8); too many, and
+// nothing is checked: 429.
+func (s *Server) authenticateClient(ctx context.Context, addr string, cred clientCredentials) (*models.Client, error) {
+	if le := s.Limits.Check(addr, middleware.ClientAccount(cred.id)); le != nil {
+		return nil, errTooManyAttempts(le)
+	}
 	client, err := s.Store.Clients.Get(ctx, cred.id)
 	if errors.Is(err, models.ErrNotFound) {
+		s.clientAuthFailed(ctx, addr, cred.id, "unknown_client")
 		return nil, errInvalidClient("Client authentication failed.", cred.basic)
 	}
 	if err != nil {
@@ -66,11 +73,13 @@ func (s *Server) authenticateClient(ctx context.Context, cred clientCredentials)
 	}
 	if client.Public {
 		if cred.hasSecret {
+			s.clientAuthFailed(ctx, addr, cred.id, "secret_for_public_client")
 			return nil, errInvalidClient("This is a public client; it has no secret to send.", cred.basic)
 		}
 		return client, nil
 	}
 	if !cred.hasSecret || !secretMatches(cred.secret, client.SecretHash) {
+		s.clientAuthFailed(ctx, addr, cred.id, "wrong_secret")
 		return nil, errInvalidClient("Client authentication failed.", cred.basic)
 	}
 	return client, nil

@@ -1,9 +1,11 @@
 // Package oauth implements the OAuth 2.0 authorization server: the
 // authorization endpoint with PKCE and consent (RFC 6749 §4.1, RFC 7636),
 // the token endpoint with the authorization code, refresh token, client
-// credentials and password grants (RFC 6749 §4–6), client authentication,
-// revocation (RFC 7009), introspection (RFC 7662) and server metadata
-// (RFC 8414), plus verification of the bearer tokens it issues (RFC 6750).
+// credentials and password grants (RFC 6749 §4–6), the device
+// authorization grant with its /device verification page (RFC 8628),
+// client authentication, revocation (RFC 7009), introspection (RFC 7662)
+// and server metadata (RFC 8414), plus verification of the bearer tokens it
+// issues (RFC 6750).
 //
 // Tokens, codes and client secrets are opaque random strings with a short
 // prefix per kind; only their SHA-256 hashes are stored.

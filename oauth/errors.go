@@ -1,12 +1,14 @@
 package oauth
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"beerlocker/middleware"
+	"beerlocker/models"
 )
 
 // Error is an OAuth error response (RFC 6749 §5.2, §4.1.2.1).
@@ -64,6 +66,16 @@ func noStore(c *gin.Context) {
 // error that is not an *Error is logged and answered as server_error.
 func (s *Server) writeError(c *gin.Context, err error) {
 	e, ok := err.(*Error)
+	if !ok && errors.Is(err, models.ErrUnavailable) {
+		// RFC 6749 defines temporarily_unavailable only for the
+		// authorization endpoint's redirect (§4.1.2.1); §5.2 has no such
+		// code for the token endpoint. Answering 503 with it there (and at
+		// revocation and introspection) is the common practice: clients
+		// treat it as retryable, which server_error does not promise.
+		s.Log.Error("oauth endpoint failed: database unavailable", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
+		e, ok = &Error{Code: "temporarily_unavailable", Description: "The service is temporarily unavailable; try again shortly.",
+			Status: http.StatusServiceUnavailable, retryAfter: middleware.RetryAfterUnavailable}, true
+	}
 	if !ok {
 		s.Log.Error("oauth endpoint failed", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
 		e = &Error{Code: "server_error", Description: "An unexpected error occurred.", Status: http.StatusInternalServerError}

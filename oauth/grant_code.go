@@ -3,8 +3,10 @@ package oauth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 
+	"beerlocker/middleware"
 	"beerlocker/models"
 )
 
@@ -21,7 +23,7 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 	hash := HashSecret(value)
 	code, err := s.Store.Codes.Get(ctx, hash, s.Now())
 	if err != nil {
-		return nil, s.codeRefused(ctx, hash, err)
+		return nil, s.codeRefused(ctx, client, "", hash, err)
 	}
 	if code.ClientID != client.ID {
 		return nil, errInvalidGrant("The authorization code was issued to another client.")
@@ -48,21 +50,27 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 	}
 	if _, err := s.Store.Codes.Consume(ctx, hash, s.Now()); err != nil {
 		s.discard(ctx, resp)
-		return nil, s.codeRefused(ctx, hash, err)
+		return nil, s.codeRefused(ctx, client, code.UserID, hash, err)
 	}
 	return resp, nil
 }
 
-// codeRefused answers a code that cannot be redeemed. RFC 6749 §4.1.2: a
-// code used twice is refused, and every token issued from it is revoked;
-// they carry the code's hash as their family.
-func (s *Server) codeRefused(ctx context.Context, hash string, err error) error {
+// codeRefused answers a code that cannot be redeemed by client; userID is
+// the code's user when known. RFC 6749 §4.1.2: a code used twice is
+// refused, and every token issued from it is revoked; they carry the code's
+// hash as their family.
+func (s *Server) codeRefused(ctx context.Context, client *models.Client, userID, hash string, err error) error {
 	switch {
 	case errors.Is(err, models.ErrConflict):
 		if rerr := s.Store.Tokens.RevokeFamily(ctx, hash); rerr != nil {
 			return rerr
 		}
-		s.Log.Warn("authorization code replayed; tokens issued from it revoked")
+		ids := []slog.Attr{slog.String("client_id", client.ID)}
+		if userID != "" {
+			ids = append(ids, slog.String("user_id", userID))
+		}
+		middleware.LogSecurity(ctx, s.Log, middleware.EventCodeReplayed, ids...)
+		middleware.LogSecurity(ctx, s.Log, middleware.EventFamilyRevoked, append(ids, slog.String("reason", "code_replayed"))...)
 		return errInvalidGrant("The authorization code was already used; the tokens issued from it are revoked.")
 	case errors.Is(err, models.ErrNotFound):
 		return errInvalidGrant("The authorization code is invalid or expired.")

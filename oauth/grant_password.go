@@ -5,12 +5,15 @@ import (
 	"errors"
 	"net/url"
 
+	"beerlocker/middleware"
 	"beerlocker/models"
 )
 
-// grantPassword exchanges a user's own username and password for tokens
-// (RFC 6749 §4.3), for clients that registered this grant.
-func (s *Server) grantPassword(ctx context.Context, client *models.Client, form url.Values) (*tokenResponse, error) {
+// grantPassword exchanges a user's own username and password, sent from
+// addr, for tokens (RFC 6749 §4.3), for clients that registered this grant.
+// RFC 6749 §4.3.2: the server "MUST protect the endpoint against brute
+// force attacks": VerifyPassword applies the Guard.
+func (s *Server) grantPassword(ctx context.Context, addr string, client *models.Client, form url.Values) (*tokenResponse, error) {
 	username, password := form.Get("username"), form.Get("password")
 	if username == "" || password == "" {
 		return nil, errInvalidRequest("username and password are required.")
@@ -19,7 +22,12 @@ func (s *Server) grantPassword(ctx context.Context, client *models.Client, form 
 	if oerr != nil {
 		return nil, oerr
 	}
-	userID, err := s.Credentials.VerifyPassword(ctx, username, password)
+	userID, err := s.Credentials.VerifyPassword(ctx, middleware.PasswordAttempt{
+		Username: username, Password: password, Address: addr, Via: "password_grant"})
+	var limited *middleware.LimitedError
+	if errors.As(err, &limited) {
+		return nil, errTooManyAttempts(limited)
+	}
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errInvalidGrant("The username or password is wrong.")
 	}

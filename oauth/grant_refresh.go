@@ -3,8 +3,10 @@ package oauth
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 
+	"beerlocker/middleware"
 	"beerlocker/models"
 )
 
@@ -61,7 +63,7 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 func (s *Server) discard(ctx context.Context, resp *tokenResponse) {
 	for _, v := range []string{resp.AccessToken, resp.RefreshToken} {
 		if err := s.Store.Tokens.Revoke(ctx, HashSecret(v)); err != nil {
-			s.Log.Error("revoke the tokens of a failed rotation", "err", err)
+			s.Log.Error("revoke the tokens of a failed rotation", "request_id", middleware.RequestIDFrom(ctx), "err", err)
 		}
 	}
 }
@@ -74,6 +76,8 @@ func (s *Server) refreshReused(ctx context.Context, old *models.Token) error {
 	if err := s.Store.Tokens.RevokeFamily(ctx, old.FamilyID); err != nil {
 		return err
 	}
-	s.Log.Warn("refresh token reused; token family revoked", "client_id", old.ClientID)
+	ids := []slog.Attr{slog.String("client_id", old.ClientID), slog.String("user_id", old.UserID)}
+	middleware.LogSecurity(ctx, s.Log, middleware.EventRefreshReused, ids...)
+	middleware.LogSecurity(ctx, s.Log, middleware.EventFamilyRevoked, append(ids, slog.String("reason", "refresh_token_reused"))...)
 	return errInvalidGrant("The refresh token was already used; every token of this grant is revoked.")
 }

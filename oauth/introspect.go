@@ -48,7 +48,7 @@ func (s *Server) introspect(c *gin.Context) (*introspection, error) {
 		return nil, oerr
 	}
 	ctx := c.Request.Context()
-	client, err := s.authenticateClient(ctx, cred)
+	client, err := s.authenticateClient(ctx, c.ClientIP(), cred)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ type metadata struct {
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"` // RFC 8628 §4
 	ScopesSupported                   []string `json:"scopes_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
@@ -36,10 +37,11 @@ func (s *Server) Metadata() gin.HandlerFunc {
 		TokenEndpoint:                     s.Issuer + "/api/oauth2/token",
 		RevocationEndpoint:                s.Issuer + "/api/oauth2/revoke",
 		IntrospectionEndpoint:             s.Issuer + "/api/oauth2/introspect",
+		DeviceAuthorizationEndpoint:       s.Issuer + "/api/oauth2/device_authorization",
 		ScopesSupported:                   models.Scopes,
 		ResponseTypesSupported:            []string{"code"},
 		ResponseModesSupported:            []string{"query"},
-		GrantTypesSupported:               []string{models.GrantAuthorizationCode, models.GrantRefreshToken, models.GrantClientCredentials, models.GrantPassword},
+		GrantTypesSupported:               []string{models.GrantAuthorizationCode, models.GrantRefreshToken, models.GrantClientCredentials, models.GrantPassword, models.GrantDeviceCode},
 		TokenEndpointAuthMethods:          authMethods,
 		RevocationEndpointAuthMethods:     authMethods,
 		IntrospectionEndpointAuthMethods:  []string{"client_secret_basic", "client_secret_post"},

@@ -21,13 +21,16 @@ func validVerifier(v string) bool {
 }
 
 // validChallenge checks the shape of an S256 code_challenge: the
-// unpadded base64url of a SHA-256 sum is exactly 43 characters.
+// unpadded base64url of a SHA-256 sum is exactly 43 characters. The
+// decoder ignores newlines and the unused low bits of the last character,
+// so only what re-encodes to itself is the encoding of a sum; anything
+// else could never match a verifier.
 func validChallenge(ch string) bool {
 	if len(ch) != 43 {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(ch)
-	return err == nil
+	b, err := base64.RawURLEncoding.DecodeString(ch)
+	return err == nil && len(b) == sha256.Size && base64.RawURLEncoding.EncodeToString(b) == ch
 }
 
 func unreserved(c byte) bool {

@@ -34,7 +34,7 @@ func (s *Server) revoke(c *gin.Context) error {
 		return oerr
 	}
 	ctx := c.Request.Context()
-	client, err := s.authenticateClient(ctx, cred)
+	client, err := s.authenticateClient(ctx, c.ClientIP(), cred)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"beerlocker/metrics"
+	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/templates"
 )
@@ -24,20 +26,26 @@ const (
 type Server struct {
 	Store       *models.Store
 	Credentials CredentialVerifier // users' own passwords, for the password grant
+	Limits      *middleware.Guard  // brute-force limits on client secrets; nil for none
 	Pages       *templates.Set
-	Issuer      string // PUBLIC_URL: the base of every endpoint URL
+	Issuer      string           // PUBLIC_URL: the base of every endpoint URL
+	Metrics     *metrics.Metrics // nil records nothing
 	Log         *slog.Logger
 	Now         func() time.Time
 
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// DeviceInterval is the polling interval given to devices (RFC 8628
+	// §3.2); 0 means DefaultDeviceInterval.
+	DeviceInterval time.Duration
 }
 
 // CredentialVerifier checks a user's own username and password.
 type CredentialVerifier interface {
 	// VerifyPassword returns the user's id, or models.ErrNotFound when the
-	// username or the password is wrong.
-	VerifyPassword(ctx context.Context, username, password string) (string, error)
+	// username or the password is wrong, or a *middleware.LimitedError when
+	// there were too many failures to check it.
+	VerifyPassword(ctx context.Context, at middleware.PasswordAttempt) (string, error)
 }
 
 // now is the clock at the precision stores keep.

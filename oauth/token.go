@@ -1,10 +1,13 @@
 package oauth
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/middleware"
 	"beerlocker/models"
 )
 
@@ -36,18 +39,38 @@ func (s *Server) token(c *gin.Context) (*tokenResponse, error) {
 		return nil, errInvalidRequest("grant_type is required.")
 	}
 	ctx := c.Request.Context()
-	client, err := s.authenticateClient(ctx, cred)
+	if username := form.Get("username"); grant == models.GrantPassword && username != "" {
+		// Two secrets are checked here, the client's and then the user's;
+		// one Retry-After must cover both.
+		if le := s.Limits.Check(c.ClientIP(), middleware.UserAccount(username)); le != nil {
+			if lc := s.Limits.Check(c.ClientIP(), middleware.ClientAccount(cred.id)); lc != nil && lc.Wait > le.Wait {
+				le = lc
+			}
+			return nil, errTooManyAttempts(le)
+		}
+	}
+	client, err := s.authenticateClient(ctx, c.ClientIP(), cred)
 	if err != nil {
 		return nil, err
 	}
 	switch grant {
-	case models.GrantAuthorizationCode, models.GrantRefreshToken, models.GrantClientCredentials, models.GrantPassword:
+	case models.GrantAuthorizationCode, models.GrantRefreshToken, models.GrantClientCredentials, models.GrantPassword,
+		models.GrantDeviceCode:
 	default:
 		return nil, errUnsupportedGrantType("This server does not support the grant type " + quoteParam(grant) + ".")
 	}
 	if !client.AllowsGrant(grant) {
 		return nil, errUnauthorizedClient("This client did not register the grant type " + grant + ".")
 	}
+	resp, err := s.runGrant(ctx, c, grant, client, form)
+	if err == nil {
+		s.Metrics.TokenIssued(grant)
+	}
+	return resp, err
+}
+
+// runGrant runs the grant the client asked for and is allowed.
+func (s *Server) runGrant(ctx context.Context, c *gin.Context, grant string, client *models.Client, form url.Values) (*tokenResponse, error) {
 	switch grant {
 	case models.GrantAuthorizationCode:
 		return s.grantCode(ctx, client, form)
@@ -55,8 +78,10 @@ func (s *Server) token(c *gin.Context) (*tokenResponse, error) {
 		return s.grantRefresh(ctx, client, form)
 	case models.GrantClientCredentials:
 		return s.grantClientCredentials(ctx, client, form)
+	case models.GrantDeviceCode:
+		return s.grantDevice(ctx, client, form)
 	default:
-		return s.grantPassword(ctx, client, form)
+		return s.grantPassword(ctx, c.ClientIP(), client, form)
 	}
 }
 

@@ -40,6 +40,10 @@ type ConsentData struct {
 	RedirectURI string // where the browser goes next, shown so users can check it
 	Scopes      []Scope
 	TxID        string
+	// UserCode is set on the device flow's consent page: the code the
+	// user entered, XXXX-XXXX, to compare with the device's (RFC 8628
+	// §3.3.1). There is no RedirectURI then.
+	UserCode string
 }
 
 // HomeData is the front page.

@@ -11,6 +11,8 @@ import (
 // and emptied by every revocation made through the wrapped store.
 type Tokens struct {
 	*Bounded[string, *models.Token]
+	// Observe, when set, is told whether each lookup was a hit.
+	Observe func(hit bool)
 }
 
 // EvictHash drops one token.
@@ -43,7 +45,7 @@ func (t *Tokens) EvictAll() { t.DeleteFunc(func(*models.Token) bool { return tru
 // the database has done so; ttl bounds how long a revocation made by
 // another instance goes unseen here.
 func Wrap(s *models.Store, ttl time.Duration, max int, now func() time.Time) (*models.Store, *Tokens) {
-	tc := &Tokens{NewBounded[string, *models.Token](ttl, max, now)}
+	tc := &Tokens{Bounded: NewBounded[string, *models.Token](ttl, max, now)}
 	wrapped := *s
 	wrapped.Tokens = &tokens{TokenRepository: s.Tokens, cache: tc}
 	wrapped.Consents = &consents{ConsentRepository: s.Consents, cache: tc}
@@ -60,7 +62,12 @@ type tokens struct {
 // Get serves a fresh cached token, else reads the database and caches the
 // result until the earlier of the ttl and the token's own expiry.
 func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.Token, error) {
-	if t, ok := r.cache.Get(hash); ok && now.Before(t.ExpiresAt) {
+	t, ok := r.cache.Get(hash)
+	hit := ok && now.Before(t.ExpiresAt)
+	if r.cache.Observe != nil {
+		r.cache.Observe(hit)
+	}
+	if hit {
 		return t, nil
 	}
 	gen := r.cache.Generation()

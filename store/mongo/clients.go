@@ -227,6 +227,7 @@ func (d *db) deleteClients(ctx context.Context, ids []string) error {
 	for _, step := range []func(context.Context) error{
 		deleteMany(d.tokens, byClient),
 		deleteMany(d.codes, byClient),
+		deleteMany(d.devices, byClient),
 		deleteMany(d.scopes, byClient),
 		deleteMany(d.consents, byClient),
 		deleteMany(d.clients, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}),

@@ -182,6 +182,9 @@ func (r *consentRepo) Delete(ctx context.Context, userID, clientID string) error
 	for _, step := range []func(context.Context) error{
 		deleteMany(r.d.scopes, bson.D{{Key: "consent_id", Value: cid}}),
 		delHead,
+		// Approved device codes go before the tokens: a device that
+		// redeems one in between has its tokens deleted next.
+		deleteMany(r.d.devices, grants),
 		deleteMany(r.d.tokens, grants),
 		deleteMany(r.d.codes, grants),
 	} {

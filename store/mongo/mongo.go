@@ -31,6 +31,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
 	"beerlocker/models"
 )
@@ -38,6 +41,16 @@ import (
 // opTimeout bounds every database call, so a stalled server answers a
 // request with an error instead of holding it until the client gives up.
 const opTimeout = 5 * time.Second
+
+// Unless the URI sets them (serverSelectionTimeoutMS, connectTimeoutMS),
+// the driver waits at most selectTimeout for a server to become available
+// (its default is 30 s) and connectTimeout to open a connection. Together
+// with opTimeout they bound how long a request waits while the server is
+// down: it gets models.ErrUnavailable after about 5 s, never hangs.
+const (
+	selectTimeout  = 5 * time.Second
+	connectTimeout = 5 * time.Second
+)
 
 // Collection names.
 const (
@@ -62,13 +75,31 @@ type db struct {
 	codes    *mongo.Collection
 	tokens   *mongo.Collection
 	claims   *mongo.Collection
+
+	devices     *mongo.Collection // see devices.go
+	devicePolls *mongo.Collection
 }
 
 // Open connects to the MongoDB server at uri, checks that it answers,
 // creates the indexes of the named database if they are missing, and
 // returns the store. Close the store to disconnect.
 func Open(ctx context.Context, uri, database string) (*models.Store, error) {
-	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	// The defaults come first, so that the URI's own settings win.
+	//
+	// Consistency for scale-out: every write waits for a majority of the
+	// replica set (users, consents, codes and tokens must survive a
+	// failover), and every read goes to the primary, so the reads that decide
+	// a grant see the request's own writes and every other instance's
+	// acknowledged ones. A URI that sets w= or readPreference= overrides this.
+	opts := options.Client().
+		SetServerSelectionTimeout(selectTimeout).
+		SetConnectTimeout(connectTimeout).
+		SetWriteConcern(writeconcern.Majority()).
+		SetReadPreference(readpref.Primary()).
+		ApplyURI(uri)
+	// Connect does not wait for the server; the Ping below does, for at
+	// most opTimeout, so Open fails with ErrUnavailable when it is down.
+	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("mongo: connect: %w", err)
 	}
@@ -82,6 +113,7 @@ func Open(ctx context.Context, uri, database string) (*models.Store, error) {
 	d.codes = mdb.Collection(colCodes)
 	d.tokens = mdb.Collection(colTokens)
 	d.claims = mdb.Collection(colClaims)
+	d.devices, d.devicePolls = mdb.Collection(colDevices), mdb.Collection(colDevicePolls)
 
 	if err := d.Ping(ctx); err != nil {
 		_ = d.Close()
@@ -99,6 +131,8 @@ func Open(ctx context.Context, uri, database string) (*models.Store, error) {
 		Codes:    &codeRepo{d},
 		Tokens:   &tokenRepo{d},
 		DB:       d,
+
+		DeviceCodes: &deviceRepo{d},
 	}, nil
 }
 
@@ -106,10 +140,7 @@ func Open(ctx context.Context, uri, database string) (*models.Store, error) {
 func (d *db) Ping(ctx context.Context) error {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	if err := d.client.Ping(ctx, nil); err != nil {
-		return fmt.Errorf("mongo: ping: %w", err)
-	}
-	return nil
+	return wrap("ping", d.client.Ping(ctx, nil))
 }
 
 // Close disconnects from the server.
@@ -157,6 +188,7 @@ func (d *db) createIndexes(ctx context.Context) error {
 		{d.tokens, "client_id", bson.D{{Key: "client_id", Value: 1}}, false},
 		{d.tokens, "family_id", bson.D{{Key: "family_id", Value: 1}}, false},
 	}
+	indexes = append(indexes, d.deviceIndexes()...)
 	for _, ix := range indexes {
 		opts := options.Index().SetName(ix.name)
 		if ix.unique {
@@ -166,7 +198,7 @@ func (d *db) createIndexes(ctx context.Context) error {
 			return fmt.Errorf("mongo: create index %s.%s: %w", ix.coll.Name(), ix.name, err)
 		}
 	}
-	for _, c := range []*mongo.Collection{d.codes, d.tokens, d.claims} {
+	for _, c := range []*mongo.Collection{d.codes, d.tokens, d.claims, d.devices, d.devicePolls} {
 		if err := d.createTTLIndex(ctx, c); err != nil {
 			return err
 		}
@@ -236,8 +268,10 @@ func (d *db) claim(ctx context.Context, key string, expiresAt time.Time) error {
 }
 
 // wrap translates a driver error at the edge of the store: no document is
-// models.ErrNotFound, a unique index violation models.ErrConflict, and
-// anything else is wrapped with what was being done.
+// models.ErrNotFound, a unique index violation models.ErrConflict, a server
+// that cannot be reached or does not answer in time models.ErrUnavailable
+// (with the driver's error kept in the chain), and anything else is
+// wrapped with what was being done.
 func wrap(what string, err error) error {
 	switch {
 	case err == nil:
@@ -246,10 +280,27 @@ func wrap(what string, err error) error {
 		return models.ErrNotFound
 	case mongo.IsDuplicateKeyError(err):
 		return models.ErrConflict
-	case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrConflict):
+	case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrConflict), errors.Is(err, models.ErrUnavailable):
 		return err
+	case unavailable(err):
+		return fmt.Errorf("mongo: %s: %w: %w", what, models.ErrUnavailable, err)
 	}
 	return fmt.Errorf("mongo: %s: %w", what, err)
+}
+
+// unavailable reports whether err means the server could not be reached or
+// did not answer in time: no server could be selected (it is down, or the
+// driver has not yet seen it come back), a network error on the
+// connection, or a timeout, including the deadline of opTimeout. A caller
+// that went away (context.Canceled) is not an outage.
+func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	return errors.As(err, new(topology.ServerSelectionError)) ||
+		errors.As(err, new(topology.ConnectionError)) ||
+		mongo.IsNetworkError(err) ||
+		mongo.IsTimeout(err)
 }
 
 // findAll decodes every document of a bounded query.

@@ -98,10 +98,14 @@ func (r *consents) Delete(ctx context.Context, userID, clientID string) error {
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
 		const (
 			delCodes   = `DELETE FROM codes WHERE user_id = ? AND client_id = ?`
+			delDevices = `DELETE FROM device_codes WHERE user_id = ? AND client_id = ?`
 			delTokens  = `DELETE FROM tokens WHERE user_id = ? AND client_id = ?`
 			delConsent = `DELETE FROM consents WHERE user_id = ? AND client_id = ?`
 		)
 		if _, err := tx.ExecContext(ctx, delCodes, userID, clientID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, delDevices, userID, clientID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, delTokens, userID, clientID); err != nil {

@@ -39,7 +39,7 @@ func (d *db) startWriter() {
 // stopWriter answers every queued write with errClosed and waits for the
 // writer goroutine to finish the group it is committing.
 func (d *db) stopWriter() {
-	close(d.closing)
+	d.closeOnce.Do(func() { close(d.closing) })
 	<-d.stopped
 }
 

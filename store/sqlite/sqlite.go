@@ -69,6 +69,9 @@ func Open(ctx context.Context, dir string) (*models.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
+	if err := checkWritable(dir, abs); err != nil {
+		return nil, err
+	}
 	d := &db{}
 	// The writer comes first: it switches the file to WAL and migrates it
 	// before any reader connects.
@@ -96,7 +99,38 @@ func Open(ctx context.Context, dir string) (*models.Store, error) {
 		Codes:    &codes{d},
 		Tokens:   &tokens{d},
 		DB:       d,
+
+		DeviceCodes: &devices{d},
 	}, nil
+}
+
+// checkWritable fails, with models.ErrUnavailable and the reason, when the
+// directory or an existing database file cannot be written. SQLite would
+// otherwise open a read-only file read-only without a word and fail later,
+// on the first write, with a less helpful message. (As root, permission
+// bits do not stop writes; a read-only or full filesystem still does.)
+func checkWritable(dir, abs string) error {
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err == nil {
+		_, err = f.Write([]byte{0})
+		err = errors.Join(err, f.Sync(), f.Close(), os.Remove(f.Name()))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: open: the data directory %s is not writable: %w: %w", dir, models.ErrUnavailable, err)
+	}
+	for _, name := range []string{abs, abs + "-wal", abs + "-shm"} {
+		f, err := os.OpenFile(name, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			err = f.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: open: the database file %s is not writable: %w: %w", name, models.ErrUnavailable, err)
+		}
+	}
+	return nil
 }
 
 // dsn returns a file: URI for the database at abs, so that characters such
@@ -212,19 +246,20 @@ type db struct {
 	w *sql.DB // one connection, used only by the writer goroutine; transactions begin IMMEDIATE
 	r *sql.DB // query_only connections
 
-	stmts   sync.Map       // query → *sql.Stmt on the reader pool
-	queue   chan *writeReq // writes waiting for the next group commit
-	closing chan struct{}
-	stopped chan struct{}
+	stmts     sync.Map       // query → *sql.Stmt on the reader pool
+	queue     chan *writeReq // writes waiting for the next group commit
+	closing   chan struct{}
+	closeOnce sync.Once // Close may be called more than once
+	stopped   chan struct{}
 }
 
 // Ping returns nil when both pools answer.
 func (d *db) Ping(ctx context.Context) error {
 	if err := d.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+		return translate("ping", err)
 	}
 	if err := d.r.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+		return translate("ping", err)
 	}
 	return nil
 }
@@ -266,7 +301,7 @@ func translate(op string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return models.ErrNotFound
 	}
-	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
+	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) || errors.Is(err, models.ErrUnavailable) {
 		return err
 	}
 	var se *sqlite.Error
@@ -278,8 +313,28 @@ func translate(op string, err error) error {
 			// The user or client the row refers to does not exist.
 			return models.ErrNotFound
 		}
+		if unavailableCodes[se.Code()&0xff] {
+			return fmt.Errorf("sqlite: %s: %w: %w", op, models.ErrUnavailable, err)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The write queue did not take the write before the caller's deadline.
+		return fmt.Errorf("sqlite: %s: %w: %w", op, models.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// unavailableCodes are the primary result codes that mean the files cannot
+// be used right now rather than that the request is wrong: another process
+// held the lock past busy_timeout, the file or its filesystem is
+// read-only, the disk is full, or the I/O failed. The extended code (such
+// as SQLITE_IOERR_WRITE) stays in the wrapped error.
+var unavailableCodes = map[int]bool{
+	sqlite3.SQLITE_BUSY:     true,
+	sqlite3.SQLITE_READONLY: true,
+	sqlite3.SQLITE_FULL:     true,
+	sqlite3.SQLITE_IOERR:    true,
+	sqlite3.SQLITE_CANTOPEN: true,
 }
 
 // scanner is a *sql.Row or *sql.Rows.

@@ -299,3 +299,16 @@ func BenchmarkTokensGet(b *testing.B) {
 		}
 	})
 }
+
+func TestCloseTwice(t *testing.T) {
+	s, err := Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v, want nil", err)
+	}
+}

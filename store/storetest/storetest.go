@@ -23,9 +23,10 @@ import (
 )
 
 // Run runs the conformance suite as named subtests (Users/..., Beers/...,
-// Clients/..., Consents/..., Codes/..., Tokens/..., Concurrency/...). open
-// is called once per subtest and must return a fresh, empty store; the
-// backend's test registers its cleanup with t.Cleanup.
+// Clients/..., Consents/..., Codes/..., Tokens/..., DeviceCodes/...,
+// Concurrency/...). open is called once per subtest and must return a
+// fresh, empty store; the backend's test registers its cleanup with
+// t.Cleanup.
 func Run(t *testing.T, open func(t *testing.T) *models.Store) {
 	groups := []struct {
 		name  string
@@ -37,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) *models.Store) {
 		{"Consents", consentTests},
 		{"Codes", codeTests},
 		{"Tokens", tokenTests},
+		{"DeviceCodes", deviceTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
@@ -235,7 +237,14 @@ func mustCreateClient(t testing.TB, s *models.Store, ownerID, name string, at ti
 // base for codeLife.
 func mustCreateCode(t testing.TB, s *models.Store, clientID, userID string) *models.Code {
 	t.Helper()
-	c := &models.Code{
+	c := newCode(clientID, userID)
+	mustOK(t, "Codes.Create", s.Codes.Create(t.Context(), c))
+	return c
+}
+
+// newCode returns a code valid from base for codeLife.
+func newCode(clientID, userID string) *models.Code {
+	return &models.Code{
 		Hash:          newHash(),
 		ClientID:      clientID,
 		UserID:        userID,
@@ -245,8 +254,6 @@ func mustCreateCode(t testing.TB, s *models.Store, clientID, userID string) *mod
 		CreatedAt:     base,
 		ExpiresAt:     base.Add(codeLife),
 	}
-	mustOK(t, "Codes.Create", s.Codes.Create(t.Context(), c))
-	return c
 }
 
 // newToken returns a token valid from base for tokenLife, not yet stored.
