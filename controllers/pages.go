@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -249,6 +250,17 @@ func (d Deps) pageError(c *gin.Context, status int, heading, message string) {
 // pageFail logs an unexpected error and answers with a 500 error page that
 // names the request id, never the error itself.
 func (d Deps) pageFail(c *gin.Context, err error) {
+	if errors.Is(err, models.ErrUnavailable) {
+		d.Log.Warn("page failed: database unavailable", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
+		c.Header("Retry-After", "5")
+		d.pageError(c, http.StatusServiceUnavailable, "Temporarily unavailable",
+			"Beer Locker cannot reach its database right now. Please try again in a few seconds.")
+		return
+	}
+	if errors.Is(err, context.Canceled) { // the browser went away; nobody to answer
+		c.Abort()
+		return
+	}
 	d.Log.Error("page failed", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
 	d.pageError(c, http.StatusInternalServerError, "Something went wrong",
 		"An unexpected error occurred. Please try again. Request id: "+middleware.GetRequestID(c))
