@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -174,7 +173,7 @@ func (s *Server) showConsent(c *gin.Context, userID string, client *models.Clien
 	}
 	req.TxID, _ = newSecret("")
 	req.Created = s.Now()
-	if err := s.savePending(c, req); err != nil {
+	if err := park(s, c, sessionPendingKey, req); err != nil {
 		s.pageFailed(c, err)
 		return
 	}
@@ -209,7 +208,7 @@ func (s *Server) Decide() gin.HandlerFunc {
 			s.errorPage(c, http.StatusForbidden, "This request could not be verified", "Your session ended or the form did not come from this site. Go back to the app and start again.")
 			return
 		}
-		req, err := s.takePending(c, c.Request.PostForm.Get("tx"))
+		req, err := unpark[*authRequest](s, c, sessionPendingKey, c.Request.PostForm.Get("tx"))
 		if err != nil {
 			s.errorPage(c, http.StatusForbidden, "This request has expired", "The approval request is unknown, expired or already answered. Go back to the app and start again.")
 			return
@@ -268,47 +267,6 @@ func (s *Server) redirectTo(c *gin.Context, status int, redirect string, params 
 	u.RawQuery = q.Encode()
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(status, u.String())
-}
-
-// savePending adds req to the session's pending requests, dropping expired
-// ones and the oldest beyond maxPending.
-func (s *Server) savePending(c *gin.Context, req *authRequest) error {
-	pending := s.loadPending(c)
-	pending = append(pending, req)
-	if len(pending) > maxPending {
-		pending = pending[len(pending)-maxPending:]
-	}
-	b, err := json.Marshal(pending)
-	if err != nil {
-		return err
-	}
-	return middleware.SetSessionValue(c, sessionPendingKey, string(b))
-}
-
-var errNoPending = errors.New("oauth: no such pending authorization request")
-
-// takePending removes and returns the pending request with that id.
-func (s *Server) takePending(c *gin.Context, txID string) (*authRequest, error) {
-	pending := s.loadPending(c)
-	i := slices.IndexFunc(pending, func(r *authRequest) bool { return txID != "" && r.TxID == txID })
-	if i < 0 {
-		return nil, errNoPending
-	}
-	req := pending[i]
-	pending = slices.Delete(pending, i, i+1)
-	value := ""
-	if len(pending) > 0 {
-		b, _ := json.Marshal(pending)
-		value = string(b)
-	}
-	return req, middleware.SetSessionValue(c, sessionPendingKey, value)
-}
-
-func (s *Server) loadPending(c *gin.Context) []*authRequest {
-	var pending []*authRequest
-	_ = json.Unmarshal([]byte(middleware.SessionValue(c, sessionPendingKey)), &pending)
-	now := s.Now()
-	return slices.DeleteFunc(pending, func(r *authRequest) bool { return now.Sub(r.Created) > pendingTTL })
 }
 
 // errorPage shows the HTML error page.

@@ -3,7 +3,6 @@ package oauth
 import (
 	"crypto/rand"
 	"errors"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -44,26 +43,12 @@ type deviceAuthResponse struct {
 // (RFC 8628 §3.1): a client that registered the device grant gets a
 // device code to poll with and a user code for the user to enter at
 // verification_uri.
-func (s *Server) DeviceAuthorization() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		resp, err := s.deviceAuthorization(c)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		noStore(c)
-		c.JSON(http.StatusOK, resp)
-	}
-}
+func (s *Server) DeviceAuthorization() gin.HandlerFunc { return jsonEndpoint(s, s.deviceAuthorization) }
 
 func (s *Server) deviceAuthorization(c *gin.Context) (*deviceAuthResponse, error) {
-	form, err := readForm(c)
+	form, cred, err := readClientForm(c)
 	if err != nil {
 		return nil, err
-	}
-	cred, oerr := readClientCredentials(c.GetHeader("Authorization"), form)
-	if oerr != nil {
-		return nil, oerr
 	}
 	ctx := c.Request.Context()
 	// RFC 8628 §3.1: the client authenticates as at the token endpoint.

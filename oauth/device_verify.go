@@ -2,13 +2,11 @@ package oauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -172,7 +170,7 @@ func (s *Server) showDeviceConsent(c *gin.Context, user *models.User, client *mo
 	}
 	tx := &deviceTx{Hash: dc.Hash, ClientID: client.ID, Scopes: dc.Scopes, Created: s.Now()}
 	tx.TxID, _ = newSecret("")
-	if err := s.saveDeviceTx(c, tx); err != nil {
+	if err := park(s, c, sessionDeviceKey, tx); err != nil {
 		s.pageFailed(c, err)
 		return
 	}
@@ -196,7 +194,7 @@ func (s *Server) showDeviceConsent(c *gin.Context, user *models.User, client *mo
 // deviceDecide applies the Allow or Deny of the consent page. The
 // transaction must be pending in this very session.
 func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values) {
-	tx, err := s.takeDeviceTx(c, form.Get("tx"))
+	tx, err := unpark[*deviceTx](s, c, sessionDeviceKey, form.Get("tx"))
 	if err != nil {
 		s.errorPage(c, http.StatusForbidden, "This request has expired",
 			"The request is unknown, expired or already answered. Open the device page again and enter the code.")
@@ -291,42 +289,4 @@ func (s *Server) renderDevice(c *gin.Context, status int, user *models.User, dat
 	if err := s.Pages.Render(c.Writer, status, "device", data); err != nil {
 		s.Log.Error("render device page", "err", err)
 	}
-}
-
-// saveDeviceTx adds tx to the session's pending device requests, dropping
-// expired ones and the oldest beyond maxPending.
-func (s *Server) saveDeviceTx(c *gin.Context, tx *deviceTx) error {
-	pending := append(s.loadDeviceTxs(c), tx)
-	if len(pending) > maxPending {
-		pending = pending[len(pending)-maxPending:]
-	}
-	b, err := json.Marshal(pending)
-	if err != nil {
-		return err
-	}
-	return middleware.SetSessionValue(c, sessionDeviceKey, string(b))
-}
-
-// takeDeviceTx removes and returns the pending device request with that id.
-func (s *Server) takeDeviceTx(c *gin.Context, txID string) (*deviceTx, error) {
-	pending := s.loadDeviceTxs(c)
-	i := slices.IndexFunc(pending, func(t *deviceTx) bool { return txID != "" && t.TxID == txID })
-	if i < 0 {
-		return nil, errNoPending
-	}
-	tx := pending[i]
-	pending = slices.Delete(pending, i, i+1)
-	value := ""
-	if len(pending) > 0 {
-		b, _ := json.Marshal(pending)
-		value = string(b)
-	}
-	return tx, middleware.SetSessionValue(c, sessionDeviceKey, value)
-}
-
-func (s *Server) loadDeviceTxs(c *gin.Context) []*deviceTx {
-	var pending []*deviceTx
-	_ = json.Unmarshal([]byte(middleware.SessionValue(c, sessionDeviceKey)), &pending)
-	now := s.Now()
-	return slices.DeleteFunc(pending, func(t *deviceTx) bool { return now.Sub(t.Created) > pendingTTL })
 }

@@ -40,3 +40,32 @@ func readForm(c *gin.Context) (url.Values, error) {
 	}
 	return form, nil
 }
+
+// readClientForm reads the form of an endpoint that authenticates clients
+// (token, revocation, introspection, device authorization) and the client
+// credentials it presents, by header or in the form.
+func readClientForm(c *gin.Context) (url.Values, clientCredentials, error) {
+	form, err := readForm(c)
+	if err != nil {
+		return nil, clientCredentials{}, err
+	}
+	cred, oerr := readClientCredentials(c.GetHeader("Authorization"), form)
+	if oerr != nil {
+		return nil, clientCredentials{}, oerr
+	}
+	return form, cred, nil
+}
+
+// jsonEndpoint answers f's result as JSON, never cached, or its error in
+// the RFC 6749 §5.2 shape.
+func jsonEndpoint[T any](s *Server, f func(*gin.Context) (T, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		resp, err := f(c)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		noStore(c)
+		c.JSON(http.StatusOK, resp)
+	}
+}

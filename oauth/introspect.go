@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,26 +25,12 @@ type introspection struct {
 // confidential clients may call it, and a client learns only about tokens
 // issued to itself: anything else is {"active": false}, like an unknown,
 // expired, revoked or rotated token (§2.2 leaves that choice to the server).
-func (s *Server) Introspect() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		resp, err := s.introspect(c)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		noStore(c)
-		c.JSON(http.StatusOK, resp)
-	}
-}
+func (s *Server) Introspect() gin.HandlerFunc { return jsonEndpoint(s, s.introspect) }
 
 func (s *Server) introspect(c *gin.Context) (*introspection, error) {
-	form, err := readForm(c)
+	form, cred, err := readClientForm(c)
 	if err != nil {
 		return nil, err
-	}
-	cred, oerr := readClientCredentials(c.GetHeader("Authorization"), form)
-	if oerr != nil {
-		return nil, oerr
 	}
 	ctx := c.Request.Context()
 	client, err := s.authenticateClient(ctx, c.ClientIP(), cred)

@@ -25,13 +25,9 @@ func (s *Server) Revoke() gin.HandlerFunc {
 }
 
 func (s *Server) revoke(c *gin.Context) error {
-	form, err := readForm(c)
+	form, cred, err := readClientForm(c)
 	if err != nil {
 		return err
-	}
-	cred, oerr := readClientCredentials(c.GetHeader("Authorization"), form)
-	if oerr != nil {
-		return oerr
 	}
 	ctx := c.Request.Context()
 	client, err := s.authenticateClient(ctx, c.ClientIP(), cred)

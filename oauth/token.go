@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 
 	"github.com/gin-gonic/gin"
@@ -13,26 +12,12 @@ import (
 
 // Token handles POST /api/oauth2/token (RFC 6749 §3.2): it authenticates
 // the client, then runs the grant.
-func (s *Server) Token() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		resp, err := s.token(c)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		noStore(c)
-		c.JSON(http.StatusOK, resp)
-	}
-}
+func (s *Server) Token() gin.HandlerFunc { return jsonEndpoint(s, s.token) }
 
 func (s *Server) token(c *gin.Context) (*tokenResponse, error) {
-	form, err := readForm(c)
+	form, cred, err := readClientForm(c)
 	if err != nil {
 		return nil, err
-	}
-	cred, oerr := readClientCredentials(c.GetHeader("Authorization"), form)
-	if oerr != nil {
-		return nil, oerr
 	}
 	grant := form.Get("grant_type")
 	if grant == "" {
