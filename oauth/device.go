@@ -46,16 +46,12 @@ type deviceAuthResponse struct {
 func (s *Server) DeviceAuthorization() gin.HandlerFunc { return jsonEndpoint(s, s.deviceAuthorization) }
 
 func (s *Server) deviceAuthorization(c *gin.Context) (*deviceAuthResponse, error) {
-	form, cred, err := readClientForm(c)
+	// RFC 8628 §3.1: the client authenticates as at the token endpoint.
+	form, _, client, err := s.authenticatedForm(c)
 	if err != nil {
 		return nil, err
 	}
 	ctx := c.Request.Context()
-	// RFC 8628 §3.1: the client authenticates as at the token endpoint.
-	client, err := s.authenticateClient(ctx, c.ClientIP(), cred)
-	if err != nil {
-		return nil, err
-	}
 	if !client.AllowsGrant(models.GrantDeviceCode) {
 		return nil, errUnauthorizedClient("This client did not register the grant type " + models.GrantDeviceCode + ".")
 	}

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"beerlocker/models"
 	"errors"
 	"mime"
 	"net/http"
@@ -54,6 +55,22 @@ func readClientForm(c *gin.Context) (url.Values, clientCredentials, error) {
 		return nil, clientCredentials{}, oerr
 	}
 	return form, cred, nil
+}
+
+// authenticatedForm reads the form and authenticates the client, for the
+// endpoints that check the client before anything else (revocation,
+// introspection, device authorization; the token endpoint also checks a
+// user's password and so orders its checks itself).
+func (s *Server) authenticatedForm(c *gin.Context) (url.Values, clientCredentials, *models.Client, error) {
+	form, cred, err := readClientForm(c)
+	if err != nil {
+		return nil, cred, nil, err
+	}
+	client, err := s.authenticateClient(c.Request.Context(), c.ClientIP(), cred)
+	if err != nil {
+		return nil, cred, nil, err
+	}
+	return form, cred, client, nil
 }
 
 // jsonEndpoint answers f's result as JSON, never cached, or its error in

@@ -28,15 +28,11 @@ type introspection struct {
 func (s *Server) Introspect() gin.HandlerFunc { return jsonEndpoint(s, s.introspect) }
 
 func (s *Server) introspect(c *gin.Context) (*introspection, error) {
-	form, cred, err := readClientForm(c)
+	form, cred, client, err := s.authenticatedForm(c)
 	if err != nil {
 		return nil, err
 	}
 	ctx := c.Request.Context()
-	client, err := s.authenticateClient(ctx, c.ClientIP(), cred)
-	if err != nil {
-		return nil, err
-	}
 	if client.Public {
 		return nil, errInvalidClient("Only confidential clients may introspect tokens.", cred.basic)
 	}

@@ -25,15 +25,11 @@ func (s *Server) Revoke() gin.HandlerFunc {
 }
 
 func (s *Server) revoke(c *gin.Context) error {
-	form, cred, err := readClientForm(c)
+	form, _, client, err := s.authenticatedForm(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	client, err := s.authenticateClient(ctx, c.ClientIP(), cred)
-	if err != nil {
-		return err
-	}
 	value := form.Get("token")
 	if value == "" {
 		return errInvalidRequest("token is required.")
