@@ -4,6 +4,7 @@
 #   - Go modules (go mod download)
 #   - newman (npm), for the Postman collection, into .tools/ (git-ignored)
 #   - chromium (Debian), for the headless browser test
+#   - redis-server (Debian), which the Redis store's tests start themselves
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,4 +36,10 @@ fi
 # Chromium for the browser test (chromedp drives it headless).
 if ! command -v chromium >/dev/null; then
   apt_install chromium
+fi
+
+# redis-server for store/redis and the Redis end-to-end tests; the tests
+# start their own servers on free loopback ports, so none need be running.
+if ! command -v redis-server >/dev/null; then
+  apt_install redis-server
 fi

@@ -1,0 +1,70 @@
+package redis
+
+import (
+	"context"
+	"time"
+
+	"beerlocker/models"
+)
+
+// codes implements models.CodeRepository.
+type codes struct{ s *Store }
+
+var (
+	codeCreate  = script("code_create")
+	codeConsume = script("code_consume")
+)
+
+// codeFields are the fields a code is read from, in order.
+var codeFields = []string{"c", "u", "ru", "s", "cc", "ca", "ea", "used"}
+
+func (r *codes) Create(ctx context.Context, c *models.Code) error {
+	return status("create code", r.s.run(ctx, codeCreate, []string{r.s.key("c:", c.Hash)},
+		c.Hash, c.ClientID, c.UserID, c.RedirectURI, joinScopes(c.Scopes), c.CodeChallenge,
+		ms(c.CreatedAt), ms(c.ExpiresAt)))
+}
+
+func (r *codes) Get(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
+	v, err := r.s.client.HMGet(ctx, r.s.key("c:", hash), codeFields...).Result()
+	if err != nil {
+		return nil, translate("get code", err)
+	}
+	c, used, err := decodeCode(hash, v)
+	switch {
+	case err != nil:
+		return nil, err
+	case used: // detected even once expired, as Consume does
+		return nil, models.ErrConflict
+	case !c.ExpiresAt.After(now):
+		return nil, models.ErrNotFound
+	}
+	return c, nil
+}
+
+func (r *codes) Consume(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
+	v, err := fields("consume code", r.s.run(ctx, codeConsume, []string{r.s.key("c:", hash)}, ms(now)))
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := decodeCode(hash, v)
+	return c, err
+}
+
+func (r *codes) DeleteUser(ctx context.Context, userID string) error {
+	return r.s.drop(ctx, "delete codes of user", []dropSpec{{"c", "cu:" + userID, ""}})
+}
+
+func (r *codes) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	return r.s.deleteExpired(ctx, "c", now)
+}
+
+func decodeCode(hash string, v []any) (c *models.Code, used bool, err error) {
+	f, ok := strs(v)
+	if !ok {
+		return nil, false, models.ErrNotFound
+	}
+	c = &models.Code{Hash: hash, ClientID: f[0], UserID: f[1], RedirectURI: f[2],
+		Scopes: splitScopes(f[3]), CodeChallenge: f[4],
+		CreatedAt: fromMS(atoi(f[5])), ExpiresAt: fromMS(atoi(f[6]))}
+	return c, f[7] == "1", nil
+}

@@ -1,0 +1,118 @@
+package redis
+
+import (
+	"context"
+	"errors"
+
+	"beerlocker/models"
+)
+
+// Compose returns primary with its codes, tokens and device codes kept in
+// s instead. The deletions that cascade to them in the primary store
+// (revoking an app, deleting a client, deleting an account) cascade into
+// Redis too: Redis first, so that a failure leaves the consent, client or
+// user in place for a retry rather than live tokens without one; then the
+// primary; then Redis again, for anything issued in between.
+func (s *Store) Compose(primary *models.Store) *models.Store {
+	c := *primary
+	c.Codes, c.Tokens, c.DeviceCodes = s.Codes, s.Tokens, s.DeviceCodes
+	c.Consents = &consents{ConsentRepository: primary.Consents, s: s}
+	c.Clients = &clients{ClientRepository: primary.Clients, s: s}
+	c.Users = &users{UserRepository: primary.Users, clients: primary.Clients, s: s}
+	c.DB = databases{primary.DB, s}
+	return &c
+}
+
+// grant is everything a user holds through one client.
+func grant(userID, clientID string) []dropSpec {
+	return []dropSpec{{"t", "tu:" + userID, clientID}, {"c", "cu:" + userID, clientID}, {"d", "du:" + userID, clientID}}
+}
+
+// ofClient is everything anyone holds through a client.
+func ofClient(clientID string) []dropSpec {
+	return []dropSpec{{"t", "tc:" + clientID, ""}, {"c", "cc:" + clientID, ""}, {"d", "dc:" + clientID, ""}}
+}
+
+// ofUser is everything a user holds through any client.
+func ofUser(userID string) []dropSpec {
+	return []dropSpec{{"t", "tu:" + userID, ""}, {"c", "cu:" + userID, ""}, {"d", "du:" + userID, ""}}
+}
+
+// cascade drops specs in Redis, then runs del in the primary, then drops
+// specs again.
+func (s *Store) cascade(ctx context.Context, op string, specs []dropSpec, events []string, del func() error) error {
+	if err := s.drop(ctx, op, specs, events...); err != nil {
+		return err
+	}
+	if err := del(); err != nil {
+		return err
+	}
+	return s.drop(ctx, op, specs, events...)
+}
+
+type consents struct {
+	models.ConsentRepository
+	s *Store
+}
+
+func (r *consents) Delete(ctx context.Context, userID, clientID string) error {
+	if _, err := r.ConsentRepository.Get(ctx, userID, clientID); err != nil {
+		return err
+	}
+	return r.s.cascade(ctx, "revoke app", grant(userID, clientID), []string{evictClient(clientID, userID)},
+		func() error { return r.ConsentRepository.Delete(ctx, userID, clientID) })
+}
+
+type clients struct {
+	models.ClientRepository
+	s *Store
+}
+
+func (r *clients) Delete(ctx context.Context, ownerID, id string) error {
+	if _, err := r.ClientRepository.GetOwned(ctx, ownerID, id); err != nil {
+		return err
+	}
+	return r.s.cascade(ctx, "delete client", ofClient(id), []string{evictClient(id, "")},
+		func() error { return r.ClientRepository.Delete(ctx, ownerID, id) })
+}
+
+type users struct {
+	models.UserRepository
+	clients models.ClientRepository
+	s       *Store
+}
+
+// Delete also ends what other users hold through the user's clients.
+func (r *users) Delete(ctx context.Context, id string) error {
+	if _, err := r.UserRepository.Get(ctx, id); err != nil {
+		return err
+	}
+	owned, err := r.clients.List(ctx, id)
+	if err != nil {
+		return err
+	}
+	specs, events := ofUser(id), []string{evictUser(id)}
+	for _, c := range owned {
+		specs = append(specs, ofClient(c.ID)...)
+		events = append(events, evictClient(c.ID, ""))
+	}
+	return r.s.cascade(ctx, "delete user", specs, events,
+		func() error { return r.UserRepository.Delete(ctx, id) })
+}
+
+// databases is the primary database and Redis as one: both must answer.
+type databases struct {
+	primary models.Database
+	redis   *Store
+}
+
+func (d databases) Ping(ctx context.Context) error {
+	if err := d.primary.Ping(ctx); err != nil {
+		return err
+	}
+	return d.redis.Ping(ctx)
+}
+
+func (d databases) Close() error {
+	return errors.Join(d.primary.Close(), d.redis.Close())
+}

@@ -1,0 +1,275 @@
+// Package redis keeps the hot, short-lived OAuth data in Redis: authorization
+// codes, access and refresh tokens (with their families), device codes and
+// the rate limiter's buckets. Users, beers, clients and consents stay in the
+// primary store (MongoDB or the embedded database); Compose joins the two
+// into one models.Store.
+//
+// Layout. Every key starts with the store's prefix (P, "beerlocker:" by
+// default) and holds only hashes of secrets, never a secret:
+//
+//	P t:<hash>      token (a Redis hash)        P tx  tokens by expiry (zset)
+//	P tu:<user>     tokens of a user (zset)     P tc:<client>  of a client
+//	P tf:<family>   tokens of a family (zset)
+//	P c:<hash>      authorization code          P cx  codes by expiry
+//	P cu:<user>     codes of a user             P cc:<client>  of a client
+//	P d:<hash>      device code                 P dx  device codes by expiry
+//	P dn:<userhash> user code → device hash     P du:<user> decided by a user
+//	P dc:<client>   device codes of a client
+//
+// An object's key lives ExpiresAt−CreatedAt from when it is written, which
+// is its remaining life because the server writes objects as it creates
+// them; Redis then drops it by itself. Reads still compare ExpiresAt with
+// the caller's now, so correctness never rests on when Redis expires a key.
+// The index sets are scored by expiry: they outlive their longest member,
+// lose expired members whenever they gain one, and DeleteExpired (the
+// server's sweep) removes what the expiry sets list.
+//
+// Atomicity. Every operation that must be atomic (code redemption, refresh
+// rotation with reuse detection, device-code decisions and redemption,
+// revoking a family, a user or a client with their indexes) is one Lua
+// script, which Redis runs without interleaving any other command. We
+// chose scripts over WATCH/MULTI because the races the conformance suite
+// plays (1000 trials of concurrent redemption) make optimistic
+// transactions retry under contention, while a script decides each race
+// in one round trip with no retry loop; and the cascades must read index
+// members and delete what they name, which MULTI cannot do in one step.
+// The scripts name keys they derive from others, so the store needs a
+// standalone Redis (or one behind Sentinel), not Redis Cluster.
+package redis
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"beerlocker/models"
+)
+
+// DefaultPrefix starts every key and channel name.
+const DefaultPrefix = "beerlocker:"
+
+// Options configure Open.
+type Options struct {
+	// Prefix starts every key and channel; DefaultPrefix when empty.
+	// Tests give each store a prefix of its own on one server.
+	Prefix string
+	// Log receives the revocation listener's warnings; nil discards them.
+	Log *slog.Logger
+	// AckWait bounds how long a revocation waits for every instance to
+	// confirm it evicted its cache (see Listen); 250 ms when zero.
+	AckWait time.Duration
+}
+
+// Store is a connection to Redis and the repositories kept there.
+type Store struct {
+	client  *goredis.Client
+	prefix  string
+	log     *slog.Logger
+	revoked *revocations
+
+	Codes       models.CodeRepository
+	Tokens      models.TokenRepository
+	DeviceCodes models.DeviceCodeRepository
+}
+
+// Open connects to the Redis that rawURL names and checks that it answers.
+// The URL is redis://[user:password@]host:port[/db] (rediss:// for TLS);
+// with a master_name parameter it names Sentinels instead
+// (redis://host1:26379?addr=host2:26379&master_name=mymaster), and the
+// client follows failovers. go-redis's other parameters (dial_timeout,
+// read_timeout, pool_size, ...) are accepted in the query too.
+func Open(ctx context.Context, rawURL string, opt Options) (*Store, error) {
+	client, err := newClient(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	s := newStore(client, opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.Ping(pctx); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func newClient(rawURL string) (*goredis.Client, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: REDIS_URL is not a URL")
+	}
+	if u.Query().Has("master_name") {
+		o, err := goredis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis: REDIS_URL: %v", redactURLError(err, rawURL))
+		}
+		failoverDefaults(o)
+		return goredis.NewFailoverClient(o), nil
+	}
+	o, err := goredis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: REDIS_URL: %v", redactURLError(err, rawURL))
+	}
+	if !u.Query().Has("dial_timeout") {
+		o.DialTimeout = 2 * time.Second
+	}
+	if !u.Query().Has("read_timeout") {
+		o.ReadTimeout = 2 * time.Second
+	}
+	if !u.Query().Has("write_timeout") {
+		o.WriteTimeout = 2 * time.Second
+	}
+	o.DisableIdentity = true // CLIENT SETINFO is not in every Redis we support
+	return goredis.NewClient(o), nil
+}
+
+func failoverDefaults(o *goredis.FailoverOptions) {
+	if o.DialTimeout == 0 {
+		o.DialTimeout = 2 * time.Second
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = 2 * time.Second
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 2 * time.Second
+	}
+	o.DisableIdentity = true
+}
+
+// redactURLError keeps a password in the URL out of the error.
+func redactURLError(err error, rawURL string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(rawURL); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// redisLog sends go-redis's own messages (dial failures and the like,
+// which it otherwise prints to stderr) to the service's log at debug
+// level: an outage already shows as 503s, in /readyz and in the
+// listener's warning.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(_ context.Context, format string, v ...any) {
+	l.log.Debug(fmt.Sprintf(format, v...), slog.String("component", "go-redis"))
+}
+
+var setLogger sync.Once
+
+func newStore(client *goredis.Client, opt Options) *Store {
+	prefix := opt.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	setLogger.Do(func() { goredis.SetLogger(redisLog{log}) })
+	s := &Store{client: client, prefix: prefix, log: log}
+	s.revoked = newRevocations(s, opt.AckWait)
+	s.Codes = &codes{s}
+	s.Tokens = &tokens{s}
+	s.DeviceCodes = &devices{s}
+	return s
+}
+
+// Client is the connection, for the rate limiter's buckets.
+func (s *Store) Client() *goredis.Client { return s.client }
+
+// Prefix starts every key of the store.
+func (s *Store) Prefix() string { return s.prefix }
+
+// Ping returns nil when Redis answers, else an ErrUnavailable.
+func (s *Store) Ping(ctx context.Context) error {
+	return translate("ping", s.client.Ping(ctx).Err())
+}
+
+// Close closes the connection.
+func (s *Store) Close() error { return s.client.Close() }
+
+// translate maps go-redis errors onto the models' errors: a missing key is
+// ErrNotFound; a connection that fails, times out or reaches a Redis that
+// cannot serve (loading, a replica, a lost master) is ErrUnavailable, so
+// the API answers 503 rather than pretending a token is unknown.
+func translate(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, goredis.Nil):
+		return models.ErrNotFound
+	case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrConflict), errors.Is(err, models.ErrUnavailable):
+		return err
+	}
+	var rerr goredis.Error
+	if errors.As(err, &rerr) && !transient(rerr.Error()) {
+		return fmt.Errorf("redis: %s: %w", op, err) // a script or command bug: 500
+	}
+	return fmt.Errorf("redis: %s: %w: %w", op, models.ErrUnavailable, err)
+}
+
+// transient reports a Redis error reply that means "not now" rather than
+// "wrong": the server is loading, read-only after a failover, without a
+// master, or busy with a script.
+func transient(msg string) bool {
+	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+//go:embed lua/*.lua
+var luaFiles embed.FS
+
+// script loads lua/<name>.lua after lua/lib.lua, the helpers every script
+// shares. Scripts run by EVALSHA, falling back to EVAL once after a
+// restart that forgot them.
+func script(name string) *goredis.Script {
+	lib, err := luaFiles.ReadFile("lua/lib.lua")
+	if err != nil {
+		panic(err)
+	}
+	src, err := luaFiles.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic(err)
+	}
+	return goredis.NewScript(string(lib) + "\n" + string(src))
+}
+
+// run runs a script with the store's prefix as ARGV[1].
+func (s *Store) run(ctx context.Context, sc *goredis.Script, keys []string, args ...any) *goredis.Cmd {
+	return sc.Run(ctx, s.client, keys, append([]any{s.prefix}, args...)...)
+}
+
+// key builds a key name under the prefix.
+func (s *Store) key(parts ...string) string { return s.prefix + strings.Join(parts, "") }
+
+// ms is a time as Redis keeps it: Unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// life is how long an object's key lives: ExpiresAt−CreatedAt, at least 1 ms.
+func life(created, expires time.Time) int64 { return max(ms(expires)-ms(created), 1) }
+
+func joinScopes(s []string) string { return strings.Join(s, " ") }
+
+func splitScopes(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, " ")
+}

@@ -1,0 +1,210 @@
+package redis_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"beerlocker/models"
+	"beerlocker/store/cache"
+	"beerlocker/store/redis"
+	"beerlocker/store/redis/redistest"
+)
+
+func hash() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// TestKeysVanishAfterTheirTTL creates a token, a code and a device code
+// that live 300 ms from now, checks their keys carry that TTL, and waits
+// for Redis to drop them by itself: no sweep runs here.
+func TestKeysVanishAfterTheirTTL(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := redistest.Prefix()
+	s := mustOpen(t, srv, prefix)
+	defer s.Close()
+	ctx := t.Context()
+	now := time.Now()
+	const life = 300 * time.Millisecond
+	tk := &models.Token{Hash: hash(), Kind: models.AccessToken, ClientID: "blci_a", UserID: "u1",
+		FamilyID: "f1", CreatedAt: now, ExpiresAt: now.Add(life)}
+	code := &models.Code{Hash: hash(), ClientID: "blci_a", UserID: "u1", RedirectURI: "https://a.example/cb",
+		CreatedAt: now, ExpiresAt: now.Add(life)}
+	dev := &models.DeviceCode{Hash: hash(), UserCodeHash: hash(), ClientID: "blci_a", Interval: 5 * time.Second,
+		CreatedAt: now, ExpiresAt: now.Add(life)}
+	if err := s.Tokens.Create(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Codes.Create(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeviceCodes.Create(ctx, dev); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeviceCodes.Decide(ctx, dev.Hash, "u1", models.DeviceApproved, now); err != nil {
+		t.Fatal(err)
+	}
+	rc := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer rc.Close()
+	keys := []string{"t:" + tk.Hash, "c:" + code.Hash, "d:" + dev.Hash, "dn:" + dev.UserCodeHash,
+		"tu:u1", "tc:blci_a", "tf:f1", "cu:u1", "cc:blci_a", "du:u1", "dc:blci_a"}
+	for _, k := range keys {
+		ttl, err := rc.PTTL(ctx, prefix+k).Result()
+		if err != nil || ttl <= 0 || ttl > life {
+			t.Errorf("PTTL %s = %v, %v; want in (0, %v]", k, ttl, err, life)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, err := rc.Exists(ctx, prefixed(prefix, keys)...).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d keys still exist 5 s after a 300 ms TTL", n, len(keys))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := s.Tokens.Get(ctx, tk.Hash, now); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("Tokens.Get after expiry: %v, want ErrNotFound", err)
+	}
+	// The sweep still finds the expiry entries and counts them.
+	if n, err := s.Tokens.DeleteExpired(ctx, time.Now()); err != nil || n != 1 {
+		t.Errorf("Tokens.DeleteExpired = %d, %v; want 1", n, err)
+	}
+}
+
+func prefixed(prefix string, keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = prefix + k
+	}
+	return out
+}
+
+// TestRevocationEvictsEveryInstanceBeforeReturning has two instances (two
+// stores, two caches, two listeners) on one Redis: once a revocation at A
+// returns, B's cache no longer holds the token, with no waiting.
+func TestRevocationEvictsEveryInstanceBeforeReturning(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := redistest.Prefix()
+	a, _, _ := listening(t, srv, prefix)
+	b, bCache, _ := listening(t, srv, prefix)
+	ctx := t.Context()
+	now := time.Now()
+
+	for i, revoke := range []func(tk *models.Token) error{
+		func(tk *models.Token) error { return a.Tokens.Revoke(ctx, tk.Hash) },
+		func(tk *models.Token) error { return a.Tokens.RevokeFamily(ctx, tk.FamilyID) },
+		func(tk *models.Token) error { return a.Tokens.RevokeUser(ctx, tk.UserID) },
+	} {
+		tk := &models.Token{Hash: hash(), Kind: models.AccessToken, ClientID: "blci_a", UserID: models.NewID(now),
+			FamilyID: models.NewID(now), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := a.Tokens.Create(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Tokens.Get(ctx, tk.Hash, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := bCache.Get(tk.Hash); !ok {
+			t.Fatalf("case %d: B did not cache the token", i)
+		}
+		if err := revoke(tk); err != nil {
+			t.Fatalf("case %d: revoke: %v", i, err)
+		}
+		if _, ok := bCache.Get(tk.Hash); ok {
+			t.Errorf("case %d: B's cache still holds the token when the revocation at A returned", i)
+		}
+		if _, err := b.Tokens.Get(ctx, tk.Hash, now); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("case %d: B's Tokens.Get after revocation: %v, want ErrNotFound", i, err)
+		}
+	}
+}
+
+// listening opens an instance's view: store, bearer cache and listener.
+func listening(t *testing.T, srv *redistest.Server, prefix string) (*models.Store, *cache.Tokens, *redis.Store) {
+	t.Helper()
+	rs := mustOpen(t, srv, prefix)
+	primary := &models.Store{Tokens: rs.Tokens, Codes: rs.Codes, DeviceCodes: rs.DeviceCodes, DB: rs}
+	wrapped, tc := cache.Wrap(primary, time.Hour, 100, time.Now)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); rs.Listen(ctx, tc) }()
+	t.Cleanup(func() { cancel(); <-done; rs.Close() })
+	waitListening(t, rs)
+	return wrapped, tc, rs
+}
+
+// waitListening waits until the store's listener has subscribed.
+func waitListening(t *testing.T, rs *redis.Store) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !rs.Listening() {
+		if time.Now().After(deadline) {
+			t.Fatal("the revocation listener did not subscribe within 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestOutage: with Redis down every operation is ErrUnavailable (a 503),
+// never ErrNotFound, and the listener empties the cache; after Redis
+// comes back the listener resubscribes by itself.
+func TestOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	s, tc, rs := listening(t, srv, redistest.Prefix())
+	ctx := t.Context()
+	now := time.Now()
+	tk := &models.Token{Hash: hash(), Kind: models.AccessToken, ClientID: "blci_a", UserID: "u1",
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.Tokens.Create(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Tokens.Get(ctx, tk.Hash, now); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	stopped := time.Now()
+	deadline := time.Now().Add(10 * time.Second)
+	for tc.Len() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the cache still holds tokens 10 s after Redis went away")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("cache emptied %v after Redis stopped", time.Since(stopped))
+	checks := map[string]error{
+		"Ping":          s.Ping(ctx),
+		"Tokens.Get":    errOf(s.Tokens.Get(ctx, tk.Hash, now)),
+		"Tokens.Revoke": s.Tokens.Revoke(ctx, tk.Hash),
+		"Tokens.Rotate": s.Tokens.Rotate(ctx, tk.Hash, now),
+		"Codes.Consume": errOf(s.Codes.Consume(ctx, hash(), now)),
+	}
+	for name, err := range checks {
+		if !errors.Is(err, models.ErrUnavailable) {
+			t.Errorf("%s with Redis down: %v, want ErrUnavailable", name, err)
+		}
+	}
+	srv.Start()
+	restarted := time.Now()
+	deadline = time.Now().Add(10 * time.Second)
+	for s.Ping(ctx) != nil || !rs.Listening() {
+		if time.Now().After(deadline) {
+			t.Fatal("no recovery within 10 s of Redis coming back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("recovered %v after Redis restarted", time.Since(restarted))
+}
+
+func errOf[T any](_ T, err error) error { return err }
