@@ -25,6 +25,7 @@ type Config struct {
 	PublicURL       string
 	MongoURI        string
 	MongoDatabase   string
+	RedisURL        string // codes, tokens, device codes and rate limits in Redis when set
 	DataDir         string
 	SecretKey       string
 	PublicURLSecure bool // PUBLIC_URL is https: cookies get Secure
@@ -49,6 +50,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.PublicURL, "public-url", env("PUBLIC_URL", "http://localhost:3000"), "public base URL and OAuth issuer (PUBLIC_URL)")
 	fs.StringVar(&cfg.MongoURI, "mongodb-uri", env("MONGODB_URI", ""), "MongoDB connection string; empty uses the embedded database (MONGODB_URI)")
 	fs.StringVar(&cfg.MongoDatabase, "mongodb-database", env("MONGODB_DATABASE", "beerlocker"), "MongoDB database name (MONGODB_DATABASE)")
+	fs.StringVar(&cfg.RedisURL, "redis-url", env("REDIS_URL", ""), "Redis for codes, tokens, device codes and rate limits, shared by every instance; empty keeps them in the database and in memory (REDIS_URL)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", "./data"), "directory of the embedded database and the generated secret key (DATA_DIR)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", env("SECRET_KEY", ""), "secret for session and cache keys, at least 32 characters; generated into DATA_DIR when empty (SECRET_KEY)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address of GET /metrics (Prometheus), separate from ADDR; off disables (METRICS_ADDR)")
@@ -92,6 +94,9 @@ func (c *Config) validate() error {
 	c.PublicURLSecure = u.Scheme == "https"
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		return errors.New("MONGODB_URI must start with mongodb:// or mongodb+srv://")
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		return errors.New("REDIS_URL must start with redis:// or rediss://")
 	}
 	if c.MongoDatabase == "" || len(c.MongoDatabase) > 63 || strings.ContainsAny(c.MongoDatabase, "/\\. \"$*<>:|?") {
 		return fmt.Errorf("MONGODB_DATABASE %q is not a valid database name", c.MongoDatabase)

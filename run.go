@@ -12,8 +12,10 @@ import (
 
 	"beerlocker/controllers"
 	"beerlocker/metrics"
+	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/store/mongo"
+	"beerlocker/store/redis"
 	"beerlocker/store/sqlite"
 )
 
@@ -52,6 +54,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer store.Close()
+	var tokenStore *redis.Store // nil without REDIS_URL
+	if cfg.RedisURL != "" {
+		if tokenStore, err = openRedis(ctx, cfg, log); err != nil {
+			return err
+		}
+		defer tokenStore.Close()
+		store = tokenStore.Compose(store)
+	}
 
 	var m *metrics.Metrics
 	if cfg.MetricsAddr != "off" {
@@ -60,9 +70,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	deps, err := controllers.NewDeps(controllers.Config{
 		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, Now: time.Now,
 		TokenCacheTTL: cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
+		LimitBuckets: limitBuckets(tokenStore),
 	}, store)
 	if err != nil {
 		return err
+	}
+	if tokenStore != nil && deps.TokenCache != nil {
+		go tokenStore.Listen(ctx, deps.TokenCache)
 	}
 	router := controllers.NewRouter(deps)
 	srv := &http.Server{
@@ -134,6 +148,26 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*models.Store
 	}
 	log.Info("database", "backend", "sqlite", "data_dir", cfg.DataDir)
 	return s, nil
+}
+
+// openRedis connects to REDIS_URL, where codes, tokens, device codes and
+// rate limits then live.
+func openRedis(ctx context.Context, cfg Config, log *slog.Logger) (*redis.Store, error) {
+	s, err := redis.Open(ctx, cfg.RedisURL, redis.Options{Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	log.Info("token store", "backend", "redis")
+	return s, nil
+}
+
+// limitBuckets keeps the rate limits in Redis when there is one, so that
+// every instance counts the same failures; nil keeps them in memory.
+func limitBuckets(s *redis.Store) func(string, middleware.Rate) middleware.Buckets {
+	if s == nil {
+		return nil
+	}
+	return func(name string, r middleware.Rate) middleware.Buckets { return s.Buckets(name, r, time.Now) }
 }
 
 // sweep deletes expired codes, device codes and tokens every sweepEvery

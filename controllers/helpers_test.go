@@ -70,12 +70,13 @@ var testLimits = middleware.Limits{
 	MaxKeys: 10_000,
 }
 
-// newTestEnvConfig serves the router as if from publicURL, with limits.
-func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limits middleware.Limits) *testEnv {
+// newTestEnvConfig serves the router as if from publicURL, with limits;
+// each of configure then changes the Config.
+func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limits middleware.Limits, configure ...func(*controllers.Config)) *testEnv {
 	t.Helper()
 	clock := &testClock{}
 	logs := &logBuffer{}
-	deps, err := controllers.NewDeps(controllers.Config{
+	cfg := controllers.Config{
 		PublicURL: publicURL,
 		Secret:    []byte("test secret key, thirty-two bytes long!"),
 		Argon2:    models.TestArgon2,
@@ -85,7 +86,11 @@ func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limit
 		Metrics:       metrics.New(),
 		Log:           slog.New(slog.NewJSONHandler(logs, nil)),
 		Now:           clock.Now,
-	}, store)
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	deps, err := controllers.NewDeps(cfg, store)
 	if err != nil {
 		t.Fatal(err)
 	}

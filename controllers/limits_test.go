@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"beerlocker/controllers"
 	"beerlocker/middleware"
 )
 
@@ -28,9 +30,9 @@ type limitEnv struct {
 	app, svc client
 }
 
-func newLimitEnv(t *testing.T) *limitEnv {
+func newLimitEnv(t *testing.T, configure ...func(*controllers.Config)) *limitEnv {
 	t.Helper()
-	e := newTestEnvConfig(t, openTestStore(t), "http://localhost:3000", tightLimits)
+	e := newTestEnvConfig(t, openTestStore(t), "http://localhost:3000", tightLimits, configure...)
 	// Setting up is not a failure, but it comes from 127.0.0.1, which the
 	// cases below never use.
 	e.mustRegister("alice", "alices password")
@@ -299,4 +301,33 @@ func TestDefaultsAreOn(t *testing.T) {
 		wantStatus(t, e.from("198.51.100.1").request("GET", "/api/users/me", nil, basic("alice", "wrong")), http.StatusUnauthorized)
 	}
 	wantProblem(t, e.from("198.51.100.1").request("GET", "/api/users/me", nil, basic("alice", "wrong")), http.StatusTooManyRequests)
+}
+
+// TestLimitBuckets: Config.LimitBuckets receives each dimension's name and
+// shape, and the Guard keeps its failures there.
+func TestLimitBuckets(t *testing.T) {
+	got := map[string]*middleware.Limiter{}
+	var rates []string
+	e := newLimitEnv(t, func(cfg *controllers.Config) {
+		cfg.LimitBuckets = func(name string, r middleware.Rate) middleware.Buckets {
+			rates = append(rates, fmt.Sprintf("%s %+v", name, r))
+			got[name] = middleware.NewLimiter(r, 100, cfg.Now)
+			return got[name]
+		}
+	})
+	want := []string{fmt.Sprintf("address %+v", tightLimits.Address), fmt.Sprintf("account %+v", tightLimits.Account)}
+	if strings.Join(rates, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("LimitBuckets called with %q, want %q", rates, want)
+	}
+	wantStatus(t, e.from("198.51.100.40").request("GET", "/api/users/me", nil, basic("alice", "wrong")), http.StatusUnauthorized)
+	// The clock runs, so the buckets refill a little meanwhile.
+	for _, c := range []struct {
+		name, key string
+		r         middleware.Rate
+	}{{"address", "198.51.100.40", tightLimits.Address}, {"account", middleware.UserAccount("alice"), tightLimits.Account}} {
+		n, _ := got[c.name].Tokens(context.Background(), c.key)
+		if want := float64(c.r.Burst - 1); n < want || n > want+0.1 {
+			t.Errorf("%s bucket of %s holds %v tokens after one failure, want %v", c.name, c.key, n, want)
+		}
+	}
 }

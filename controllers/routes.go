@@ -32,8 +32,12 @@ type Config struct {
 	// Limits bound failed passwords and client secrets per address and per
 	// account (API.md §8); the zero value means middleware.DefaultLimits.
 	Limits middleware.Limits
-	Log    *slog.Logger
-	Now    func() time.Time
+	// LimitBuckets returns the store of one dimension of the Limits
+	// ("address" or "account", shaped r), such as Redis shared by every
+	// instance; nil keeps them in this process's memory.
+	LimitBuckets func(name string, r middleware.Rate) middleware.Buckets
+	Log          *slog.Logger
+	Now          func() time.Time
 }
 
 // NewDeps wires the handlers' dependencies on top of a store.
@@ -42,8 +46,8 @@ func NewDeps(cfg Config, store *models.Store) (Deps, error) {
 	if m != nil {
 		store = metrics.WrapStore(store, m)
 	}
+	var tc *cache.Tokens
 	if cfg.TokenCacheTTL > 0 {
-		var tc *cache.Tokens
 		store, tc = cache.Wrap(store, cfg.TokenCacheTTL, 50_000, cfg.Now)
 		tc.Observe = func(hit bool) { m.CacheLookup("tokens", hit) }
 	}
@@ -61,6 +65,9 @@ func NewDeps(cfg Config, store *models.Store) (Deps, error) {
 	// whether they were Basic, the login form, the password grant or a
 	// client secret.
 	guard := middleware.NewGuard(limits, cfg.Now)
+	if cfg.LimitBuckets != nil {
+		guard = middleware.NewGuardWith(limits, cfg.LimitBuckets("address", limits.Address), cfg.LimitBuckets("account", limits.Account))
+	}
 	guard.Metrics = m
 	auth := &middleware.Authenticator{Metrics: m, Users: store.Users, Passwords: passwords, Cache: creds, Limits: guard,
 		LogKey: DeriveKey(cfg.Secret, "log pseudonyms"), Log: cfg.Log}
@@ -70,12 +77,13 @@ func NewDeps(cfg Config, store *models.Store) (Deps, error) {
 	}
 	auth.Tokens = server
 	return Deps{
-		Config:   cfg,
-		Store:    store,
-		Auth:     auth,
-		Accounts: &Accounts{Store: store, Passwords: passwords, Cache: creds, Now: cfg.Now},
-		OAuth:    server,
-		Pages:    pages,
+		Config:     cfg,
+		Store:      store,
+		TokenCache: tc,
+		Auth:       auth,
+		Accounts:   &Accounts{Store: store, Passwords: passwords, Cache: creds, Now: cfg.Now},
+		OAuth:      server,
+		Pages:      pages,
 		Sessions: middleware.Sessions(DeriveKey(cfg.Secret, "session signing"), DeriveKey(cfg.Secret, "session encryption"),
 			strings.HasPrefix(cfg.PublicURL, "https://")),
 		Log: cfg.Log,
@@ -94,14 +102,17 @@ func DeriveKey(secret []byte, purpose string) []byte {
 // Deps are what the handlers need, passed in explicitly.
 type Deps struct {
 	Config
-	Store    *models.Store
-	Auth     *middleware.Authenticator
-	Accounts *Accounts
-	OAuth    *oauth.Server
-	Pages    *templates.Set
-	Sessions gin.HandlerFunc // the browser session, on pages and /authorize only
-	Log      *slog.Logger
-	Now      func() time.Time
+	Store *models.Store
+	// TokenCache is the bearer token cache, nil when TokenCacheTTL is 0;
+	// a Redis token store's revocation listener empties it.
+	TokenCache *cache.Tokens
+	Auth       *middleware.Authenticator
+	Accounts   *Accounts
+	OAuth      *oauth.Server
+	Pages      *templates.Set
+	Sessions   gin.HandlerFunc // the browser session, on pages and /authorize only
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // now is the clock at the precision stores keep, so a response written

@@ -172,15 +172,20 @@ func (a *Authenticator) basic(ctx context.Context, addr, cred string) (*Principa
 // VerifyPassword returns the id of the user with that username and
 // password, or models.ErrNotFound, or a *LimitedError without checking
 // anything when the address or the account has failed too often (see
-// Guard). A pair verified in the last minute is answered from the
-// credential cache; otherwise it costs one argon2id hash. Basic auth, the
-// login page and the password grant all use it, so every user password is
-// limited and logged the same way.
+// Guard), or the Guard's error (models.ErrUnavailable when its store is
+// down) instead of an answer it could not limit. A pair verified in the
+// last minute is answered from the credential cache; otherwise it costs one
+// argon2id hash. Basic auth, the login page and the password grant all use
+// it, so every user password is limited and logged the same way.
 func (a *Authenticator) VerifyPassword(ctx context.Context, at PasswordAttempt) (string, error) {
 	account := UserAccount(at.Username)
 	// The limit comes before the cache too: a cache hit would otherwise
 	// confirm a guess that matches a password used in the last minute.
-	if le := a.Limits.Check(at.Address, account); le != nil {
+	le, err := a.Limits.Check(ctx, at.Address, account)
+	if err != nil {
+		return "", err
+	}
+	if le != nil {
 		return "", le
 	}
 	key := a.Cache.Key(at.Username, at.Password)
@@ -199,8 +204,12 @@ func (a *Authenticator) VerifyPassword(ctx context.Context, at PasswordAttempt) 
 		if u != nil {
 			who = slog.String("user_id", u.ID)
 		}
-		LogFailure(ctx, a.Log, EventLoginFailed, a.Limits.Fail(at.Address, account),
+		lo, err := a.Limits.Fail(ctx, at.Address, account)
+		LogFailure(ctx, a.Log, EventLoginFailed, lo,
 			slog.String("via", at.Via), slog.String("address", at.Address), who)
+		if err != nil {
+			return "", err // a guess not paid for is not answered: see Guard
+		}
 		return "", models.ErrNotFound
 	}
 	a.Cache.Put(key, u.ID, gen)

@@ -1,7 +1,9 @@
 package middleware
 
 import (
+	"context"
 	"crypto/sha256"
+	"fmt"
 	"math"
 	"net/http"
 	"net/netip"
@@ -26,6 +28,16 @@ type Rate struct {
 // every is the time one token takes to come back.
 func (r Rate) every() time.Duration {
 	return time.Duration(float64(time.Minute) / r.PerMinute)
+}
+
+// wait returns how long a bucket of this shape holding tokens takes to
+// hold level (at most the burst); 0 if it does now.
+func (r Rate) wait(tokens, level float64) time.Duration {
+	missing := min(level, float64(r.Burst)) - tokens
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(missing * float64(r.every()))
 }
 
 // Limits configures a Guard (API.md §8, the 429 paragraph).
@@ -94,21 +106,54 @@ func (l Limits) LockoutBound() time.Duration {
 // whatever its concurrency. The account dimension never goes below zero, so
 // an account is usable by recently-failing addresses again within one refill
 // period (10 s by default) after an attack stops.
+//
+// The buckets live in memory (NewGuard) or in a shared store such as Redis
+// (NewGuardWith), so that every instance counts the same failures. A guard
+// whose store fails refuses rather than checks: Check and Fail then return
+// the store's error (wrapping models.ErrUnavailable when it cannot be
+// reached), and the caller answers 503 without looking at the credential.
+// Checking unlimited while the store is down would hand an attacker who can
+// make it fail an unlimited guessing round.
 type Guard struct {
 	limits  Limits
-	address *Limiter
-	account *Limiter
+	address Buckets
+	account Buckets
 	// Metrics counts failures and refusals; nil counts nothing.
 	Metrics *metrics.Metrics
 }
 
-// NewGuard returns a Guard with the limits l, reading time from now.
+// NewGuard returns a Guard with the limits l whose buckets are kept in
+// memory (a Limiter per dimension, of at most l.MaxKeys keys), reading time
+// from now.
 func NewGuard(l Limits, now func() time.Time) *Guard {
-	return &Guard{
-		limits:  l,
-		address: NewLimiter(l.Address, l.MaxKeys, now),
-		account: NewLimiter(l.Account, l.MaxKeys, now),
-	}
+	return NewGuardWith(l, NewLimiter(l.Address, l.MaxKeys, now), NewLimiter(l.Account, l.MaxKeys, now))
+}
+
+// NewGuardWith returns a Guard with the limits l whose buckets are address,
+// shaped l.Address, and account, shaped l.Account. l.MaxKeys is not used:
+// bounding the buckets is their own business.
+func NewGuardWith(l Limits, address, account Buckets) *Guard {
+	return &Guard{limits: l, address: address, account: account}
+}
+
+// Buckets is a set of token buckets of one Rate, keyed by string: one
+// dimension of a Guard. A key that was never taken from, or has refilled
+// and been forgotten, holds a full bucket. Limiter keeps buckets in memory;
+// store/redis keeps them in Redis for every instance to share. Both follow
+// the refill of golang.org/x/time/rate: Burst tokens at most, PerMinute/60
+// more every second, continuously. Implementations are safe for concurrent
+// use.
+type Buckets interface {
+	// Tokens returns how many tokens key's bucket holds now. It returns an
+	// error wrapping models.ErrUnavailable when the store cannot be reached.
+	Tokens(ctx context.Context, key string) (float64, error)
+	// Take removes n tokens (at most the burst) from key's bucket in one
+	// atomic step and returns the tokens before and after. With debt the
+	// bucket may go below zero, as with rate.Limiter.ReserveN, and must
+	// refill that far first; without, it gives only the whole tokens it
+	// holds, so a bucket holding less than one is left as it is. Errors are
+	// those of Tokens.
+	Take(ctx context.Context, key string, n int, debt bool) (before, after float64, err error)
 }
 
 // UserAccount is the account key of a username: case does not matter, as
@@ -157,61 +202,83 @@ func (e *LimitedError) InWords() string {
 
 // Check returns a *LimitedError when a credential for account (UserAccount
 // or ClientAccount; "" for none) from addr must not be checked now, and nil
-// when it may be.
-func (g *Guard) Check(addr, account string) *LimitedError {
+// when it may be. When the buckets cannot be read it returns their error
+// and no verdict; the credential must not be checked then (see Guard).
+func (g *Guard) Check(ctx context.Context, addr, account string) (*LimitedError, error) {
 	if g == nil {
-		return nil
+		return nil, nil
 	}
-	a := addressKey(addr)
-	tokens := g.address.Tokens(a)
-	full := float64(g.limits.Address.Burst)
-	locked := account != "" && g.account.Tokens(account) < 1
+	r := g.limits.Address
+	tokens, err := g.address.Tokens(ctx, addressKey(addr))
+	if err != nil {
+		return nil, fmt.Errorf("limits: read address bucket: %w", err)
+	}
+	full := float64(r.Burst)
+	if tokens >= full {
+		return nil, nil // a clean address is checked even on a locked account
+	}
+	locked := false
+	if account != "" {
+		left, err := g.account.Tokens(ctx, account)
+		if err != nil {
+			return nil, fmt.Errorf("limits: read account bucket: %w", err)
+		}
+		locked = left < 1
+	}
 	switch {
-	case tokens >= 1 && !locked:
-		return nil
-	case tokens >= full:
-		return nil // a clean address is checked even on a locked account
 	case locked:
 		// The account may refill sooner, but an attacker can take that
 		// token first; a full address is what is sure to be checked, so
 		// Retry-After promises that.
 		g.Metrics.RateLimited("account")
-		return &LimitedError{Wait: g.address.Wait(a, full)}
+		return &LimitedError{Wait: r.wait(tokens, full)}, nil
+	case tokens < 1:
+		g.Metrics.RateLimited("address")
+		return &LimitedError{Wait: r.wait(tokens, 1)}, nil
 	}
-	g.Metrics.RateLimited("address")
-	return &LimitedError{Wait: g.address.Wait(a, 1)}
+	return nil, nil
 }
 
 // Lockout tells which buckets a failure emptied.
 type Lockout struct{ Address, Account bool }
 
-// Fail records a wrong credential for account from addr.
-func (g *Guard) Fail(addr, account string) Lockout {
+// Fail records a wrong credential for account from addr. When the buckets
+// cannot be updated it returns their error, with the failure perhaps
+// recorded only in part; the caller answers as for Check's error, not as
+// for a wrong credential, so a guess is never answered without being paid
+// for.
+func (g *Guard) Fail(ctx context.Context, addr, account string) (Lockout, error) {
 	if g == nil {
-		return Lockout{}
+		return Lockout{}, nil
 	}
 	var lo Lockout
 	kind, _, _ := strings.Cut(account, ":") // "user" or "client"
 	g.Metrics.AuthFailure(kind)
-	a := addressKey(addr)
 	cost := 1
 	if account != "" {
-		if g.account.Tokens(account) < 1 {
-			cost = g.limits.Address.Burst // a guess at a locked account: see Guard
-		} else {
-			before, after := g.account.Take(account, 1, false)
-			lo.Account = before >= 1 && after < 1
+		// One step both reads and charges the account: Take without debt
+		// leaves a bucket holding less than one token as it is.
+		before, after, err := g.account.Take(ctx, account, 1, false)
+		if err != nil {
+			return lo, fmt.Errorf("limits: charge account bucket: %w", err)
 		}
+		if before < 1 {
+			cost = g.limits.Address.Burst // a guess at a locked account: see Guard
+		}
+		lo.Account = before >= 1 && after < 1
 	}
-	before, after := g.address.Take(a, cost, true)
+	before, after, err := g.address.Take(ctx, addressKey(addr), cost, true)
+	if err != nil {
+		return lo, fmt.Errorf("limits: charge address bucket: %w", err)
+	}
 	lo.Address = before >= 1 && after < 1
-	return lo
+	return lo, nil
 }
 
-// Limiter is a set of token buckets keyed by string, in bounded memory: it
-// holds at most max buckets, and makes room by dropping the bucket that
-// failed least recently. A key without a bucket has a full one, so a bucket
-// is created only by a failure, and dropping a full bucket loses nothing.
+// Limiter is the in-memory Buckets, for one instance: it holds at most max
+// buckets, and makes room by dropping the bucket that failed least
+// recently. A key without a bucket has a full one, so a bucket is created
+// only by a failure, and dropping a full bucket loses nothing.
 // Keys are stored as a 16-byte SHA-256 prefix, so a long key costs no more
 // than a short one. It is safe for concurrent use.
 //
@@ -255,33 +322,21 @@ func keyOf(key string) bucketKey {
 	return bucketKey(sum[:16])
 }
 
-// Tokens returns how many failures key may have now without being refused.
-func (l *Limiter) Tokens(key string) float64 {
+// Tokens returns how many tokens key's bucket holds now; it never fails.
+func (l *Limiter) Tokens(_ context.Context, key string) (float64, error) {
 	k := keyOf(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[k]
 	if !ok {
-		return float64(l.rate.Burst)
+		return float64(l.rate.Burst), nil
 	}
-	return b.lim.TokensAt(l.now())
+	return b.lim.TokensAt(l.now()), nil
 }
 
-// Wait returns how long until key holds at least level tokens (at most the
-// burst); 0 if it does now.
-func (l *Limiter) Wait(key string, level float64) time.Duration {
-	missing := min(level, float64(l.rate.Burst)) - l.Tokens(key)
-	if missing <= 0 {
-		return 0
-	}
-	return time.Duration(missing * float64(l.rate.every()))
-}
-
-// Take removes n tokens (at most the burst) from key's bucket, creating it
-// if needed, and returns the tokens before and after. With debt the bucket
-// may go below zero and must refill that far first; without, it stops at
-// what it held.
-func (l *Limiter) Take(key string, n int, debt bool) (before, after float64) {
+// Take removes n tokens from key's bucket, creating it if needed, as
+// Buckets.Take says; it never fails.
+func (l *Limiter) Take(_ context.Context, key string, n int, debt bool) (before, after float64, err error) {
 	k := keyOf(key)
 	n = min(n, l.rate.Burst)
 	l.mu.Lock()
@@ -309,7 +364,7 @@ func (l *Limiter) Take(key string, n int, debt bool) (before, after float64) {
 	case before >= 1:
 		b.lim.AllowN(now, int(before))
 	}
-	return before, b.lim.TokensAt(now)
+	return before, b.lim.TokensAt(now), nil
 }
 
 // Len returns how many buckets are held.

@@ -1,13 +1,17 @@
 package middleware
 
 import (
+	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"beerlocker/models"
 )
 
 // fakeClock is a clock a test moves by hand.
@@ -62,38 +66,35 @@ func TestDefaultLimits(t *testing.T) {
 	}
 }
 
-func TestLimiterBucket(t *testing.T) {
-	clock := newFakeClock()
-	l := NewLimiter(Rate{Burst: 3, PerMinute: 6}, 100, clock.Now)
-	if got := l.Tokens("k"); got != 3 {
-		t.Fatalf("a new key has %v tokens, want the burst, 3", got)
+// TestRateWait: the wait until a bucket holds a level, which Retry-After
+// promises, from its tokens.
+func TestRateWait(t *testing.T) {
+	r := Rate{Burst: 3, PerMinute: 6} // a token every 10 s
+	for _, tc := range []struct {
+		tokens, level float64
+		want          time.Duration
+	}{
+		{0, 1, 10 * time.Second},
+		{1, 1, 0},
+		{2.5, 1, 0},
+		{0.5, 1, 5 * time.Second},
+		{-2, 1, 30 * time.Second},  // in debt
+		{-2, 10, 50 * time.Second}, // above the burst: until full
+		{3, 3, 0},
+	} {
+		if got := r.wait(tc.tokens, tc.level); got != tc.want {
+			t.Errorf("wait(%v tokens, level %v) = %s, want %s", tc.tokens, tc.level, got, tc.want)
+		}
+	}
+}
+
+func TestLimiterReadCreatesNoBucket(t *testing.T) {
+	l := NewLimiter(Rate{Burst: 3, PerMinute: 6}, 100, newFakeClock().Now)
+	if n, err := l.Tokens(context.Background(), "k"); n != 3 || err != nil {
+		t.Fatalf("a new key: %v tokens, %v; want the burst, 3", n, err)
 	}
 	if l.Len() != 0 {
 		t.Fatal("reading a key created a bucket")
-	}
-	for i := range 3 {
-		before, after := l.Take("k", 1, false)
-		if before != float64(3-i) || after != float64(2-i) {
-			t.Fatalf("take %d: %v → %v, want %d → %d", i+1, before, after, 3-i, 2-i)
-		}
-	}
-	if before, after := l.Take("k", 1, false); before != 0 || after != 0 {
-		t.Fatalf("take from empty without debt: %v → %v, want 0 → 0", before, after)
-	}
-	if w := l.Wait("k", 1); w != 10*time.Second {
-		t.Errorf("Wait(1) = %s, want 10s (6/min)", w)
-	}
-	clock.Advance(10 * time.Second)
-	if got := l.Tokens("k"); got != 1 {
-		t.Errorf("after 10 s: %v tokens, want 1", got)
-	}
-	// With debt every failure is paid for.
-	l.Take("k", 3, true)
-	if w := l.Wait("k", 1); w != 30*time.Second {
-		t.Errorf("after going 2 into debt: Wait(1) = %s, want 30s", w)
-	}
-	if w := l.Wait("k", 10); w != 50*time.Second {
-		t.Errorf("Wait(above the burst) = %s, want the wait until full, 50s", w)
 	}
 }
 
@@ -103,13 +104,13 @@ func TestLimiterEvictsLeastRecentlyFailed(t *testing.T) {
 	clock := newFakeClock()
 	l := NewLimiter(Rate{Burst: 5, PerMinute: 1}, 3, clock.Now)
 	for _, k := range []string{"a", "b", "c", "a", "d"} {
-		l.Take(k, 1, false)
+		l.Take(context.Background(), k, 1, false)
 	}
 	if l.Len() != 3 {
 		t.Fatalf("Len = %d, want 3", l.Len())
 	}
 	for k, want := range map[string]float64{"a": 3, "b": 5, "c": 4, "d": 4} {
-		if got := l.Tokens(k); got != want {
+		if got, _ := l.Tokens(context.Background(), k); got != want {
 			t.Errorf("%s: %v tokens, want %v", k, got, want)
 		}
 	}
@@ -134,16 +135,17 @@ func TestLimiterMemoryBounded(t *testing.T) {
 	}
 	start := heap()
 	g := NewGuard(Limits{Address: Rate{Burst: 5, PerMinute: 1}, Account: Rate{Burst: 5, PerMinute: 1}, MaxKeys: max}, clock.Now)
+	address, account := g.address.(*Limiter), g.account.(*Limiter)
 	buf := make([]byte, 128)
 	rng := rand.NewChaCha8([32]byte{1})
 	for i := range spray {
-		g.Fail(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), UserAccount(randomKey(rng, buf)))
-		if n := g.account.Len(); n > max {
+		g.Fail(context.Background(), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), UserAccount(randomKey(rng, buf)))
+		if n := account.Len(); n > max {
 			t.Fatalf("after %d keys the limiter holds %d, want at most %d", i+1, n, max)
 		}
 	}
-	if g.address.Len() != max || g.account.Len() != max {
-		t.Errorf("Len = %d addresses, %d accounts; want both full at %d", g.address.Len(), g.account.Len(), max)
+	if address.Len() != max || account.Len() != max {
+		t.Errorf("Len = %d addresses, %d accounts; want both full at %d", address.Len(), account.Len(), max)
 	}
 	grown := int64(heap()) - int64(start)
 	// The keys would take 25 MB if kept; buckets take about 200 B.
@@ -152,60 +154,6 @@ func TestLimiterMemoryBounded(t *testing.T) {
 	}
 	runtime.KeepAlive(g)
 	t.Logf("heap grew %d bytes for 2×%d buckets (%d B each)", grown, max, grown/(2*max))
-}
-
-// TestGuardLockoutBound is the guarantee of Guard without HTTP: attackers
-// cannot keep an owner on a clean address out, and an owner who mistyped
-// waits at most LockoutBound however long the attack goes on.
-func TestGuardLockoutBound(t *testing.T) {
-	clock := newFakeClock()
-	l := Limits{Address: Rate{Burst: 5, PerMinute: 10}, Account: Rate{Burst: 3, PerMinute: 6}, MaxKeys: 1000}
-	g := NewGuard(l, clock.Now)
-	acct := UserAccount("Alice")
-	attackers := 0
-	attack := func() {
-		for range 10 { // fresh addresses: each gets its checks
-			attackers++
-			addr := fmt.Sprintf("10.0.%d.%d", attackers/250, attackers%250)
-			if g.Check(addr, acct) == nil {
-				g.Fail(addr, acct)
-			}
-		}
-	}
-	attack()
-	if le := g.Check("10.0.0.1", UserAccount("alice")); le == nil {
-		t.Fatal("an attacker that failed is still checked on the locked account (and usernames ignore case)")
-	}
-	if le := g.Check("203.0.113.9", acct); le != nil {
-		t.Fatalf("the owner on a clean address is refused: %v", le)
-	}
-	g.Fail("203.0.113.9", acct) // a typo
-	le := g.Check("203.0.113.9", acct)
-	if le == nil || le.Wait > l.LockoutBound() {
-		t.Fatalf("after a typo on a locked account: %v, want a refusal of at most %s", le, l.LockoutBound())
-	}
-	for waited := time.Duration(0); waited < le.Wait; waited += time.Second {
-		clock.Advance(time.Second)
-		attack()
-	}
-	if le := g.Check("203.0.113.9", acct); le != nil {
-		t.Fatalf("after Retry-After under attack the owner is still refused: %v", le)
-	}
-}
-
-// TestGuardDebt: failures that were in flight together are all charged,
-// so concurrency does not buy an address extra guesses.
-func TestGuardDebt(t *testing.T) {
-	clock := newFakeClock()
-	l := Limits{Address: Rate{Burst: 5, PerMinute: 60}, Account: Rate{Burst: 100, PerMinute: 60}, MaxKeys: 1000}
-	g := NewGuard(l, clock.Now)
-	for i := range 25 { // 25 checks passed at once, then all failed
-		g.Fail("192.0.2.1", UserAccount(fmt.Sprint("u", i)))
-	}
-	le := g.Check("192.0.2.1", "")
-	if le == nil || le.Wait != 21*time.Second {
-		t.Fatalf("after 25 failures on a burst of 5 at 1/s: %v, want a wait of 21s", le)
-	}
 }
 
 func TestAddressKey(t *testing.T) {
@@ -232,7 +180,67 @@ func TestLimitedErrorRetryAfter(t *testing.T) {
 
 func TestNilGuardAllows(t *testing.T) {
 	var g *Guard
-	if g.Check("a", "b") != nil || g.Fail("a", "b") != (Lockout{}) {
-		t.Error("a nil Guard limits")
+	ctx := context.Background()
+	if le, err := g.Check(ctx, "a", "b"); le != nil || err != nil {
+		t.Errorf("a nil Guard's Check = %v, %v", le, err)
+	}
+	if lo, err := g.Fail(ctx, "a", "b"); lo != (Lockout{}) || err != nil {
+		t.Errorf("a nil Guard's Fail = %+v, %v", lo, err)
+	}
+}
+
+// brokenBuckets are buckets whose store is down.
+type brokenBuckets struct{}
+
+var errBroken = fmt.Errorf("test store: %w", models.ErrUnavailable)
+
+func (brokenBuckets) Tokens(context.Context, string) (float64, error) { return 0, errBroken }
+
+func (brokenBuckets) Take(context.Context, string, int, bool) (float64, float64, error) {
+	return 0, 0, errBroken
+}
+
+// TestGuardFailsClosed: when either dimension's store is down, Check and
+// Fail return its error, never a verdict that lets the credential be
+// checked unlimited.
+func TestGuardFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	l := Limits{Address: Rate{Burst: 2, PerMinute: 1}, Account: Rate{Burst: 2, PerMinute: 1}, MaxKeys: 10}
+	for _, tc := range []struct {
+		name             string
+		address, account Buckets
+		// drain empties the address bucket first, so Check reads the account.
+		drain bool
+	}{
+		{name: "address store down", address: brokenBuckets{}, account: NewLimiter(l.Account, 10, time.Now)},
+		{name: "account store down", address: NewLimiter(l.Address, 10, time.Now), account: brokenBuckets{}, drain: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewGuardWith(l, tc.address, tc.account)
+			if tc.drain {
+				if _, _, err := tc.address.Take(ctx, addressKey("192.0.2.1"), 1, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			le, err := g.Check(ctx, "192.0.2.1", UserAccount("alice"))
+			if !errors.Is(err, models.ErrUnavailable) || le != nil {
+				t.Errorf("Check = %v, %v; want no verdict and an error wrapping ErrUnavailable", le, err)
+			}
+			if _, err := g.Fail(ctx, "192.0.2.1", UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) {
+				t.Errorf("Fail error = %v, want one wrapping ErrUnavailable", err)
+			}
+		})
+	}
+}
+
+// TestVerifyPasswordFailsClosed: with the Guard's store down, no password
+// is checked (Users is nil here: a lookup would panic) and the error is
+// ErrUnavailable, which every surface answers with 503.
+func TestVerifyPasswordFailsClosed(t *testing.T) {
+	l := Limits{Address: Rate{Burst: 2, PerMinute: 1}, Account: Rate{Burst: 2, PerMinute: 1}, MaxKeys: 10}
+	a := &Authenticator{Limits: NewGuardWith(l, brokenBuckets{}, brokenBuckets{})}
+	_, err := a.VerifyPassword(context.Background(), PasswordAttempt{Username: "alice", Password: "pw", Address: "192.0.2.1", Via: "basic"})
+	if !errors.Is(err, models.ErrUnavailable) {
+		t.Errorf("VerifyPassword error = %v, want one wrapping ErrUnavailable", err)
 	}
 }

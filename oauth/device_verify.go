@@ -103,7 +103,12 @@ func (s *Server) deviceEnter(c *gin.Context, user *models.User, form url.Values)
 	// API.md §8 and RFC 8628 §5.1: user codes are short, so wrong ones
 	// are limited per address and per account.
 	addr, account := c.ClientIP(), deviceAccount(user.ID)
-	if le := s.Limits.Check(addr, account); le != nil {
+	le, err := s.Limits.Check(ctx, addr, account)
+	if err != nil {
+		s.pageFailed(c, err)
+		return
+	}
+	if le != nil {
 		c.Header("Retry-After", strconv.Itoa(le.RetryAfter()))
 		data.Error = fmt.Sprintf("Too many wrong codes. Please wait %d seconds, then try again.", le.RetryAfter())
 		s.renderDevice(c, http.StatusTooManyRequests, user, data)
@@ -111,9 +116,13 @@ func (s *Server) deviceEnter(c *gin.Context, user *models.User, form url.Values)
 	}
 	dc, client, err := s.lookupUserCode(ctx, typed)
 	if errors.Is(err, models.ErrNotFound) {
-		lo := s.Limits.Fail(addr, account)
+		lo, err := s.Limits.Fail(ctx, addr, account)
 		middleware.LogFailure(ctx, s.Log, eventUserCodeFailed, lo,
 			slog.String("user_id", user.ID), slog.String("address", addr))
+		if err != nil {
+			s.pageFailed(c, err) // a guess not paid for is not answered
+			return
+		}
 		data.Error = wrongUserCode
 		s.renderDevice(c, http.StatusBadRequest, user, data)
 		return

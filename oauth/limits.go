@@ -17,9 +17,14 @@ func errTooManyAttempts(le *middleware.LimitedError) *Error {
 }
 
 // clientAuthFailed records a failed client authentication in the Guard
-// and the security log.
-func (s *Server) clientAuthFailed(ctx context.Context, addr, clientID, reason string) {
-	lo := s.Limits.Fail(addr, middleware.ClientAccount(clientID))
+// and the security log, and returns answer, or the Guard's error when it
+// could not record the failure: a guess not paid for is not answered.
+func (s *Server) clientAuthFailed(ctx context.Context, addr, clientID, reason string, answer *Error) error {
+	lo, err := s.Limits.Fail(ctx, addr, middleware.ClientAccount(clientID))
 	middleware.LogFailure(ctx, s.Log, middleware.EventClientAuthFailed, lo,
 		slog.String("client_id", clientID), slog.String("address", addr), slog.String("reason", reason))
+	if err != nil {
+		return err
+	}
+	return answer
 }

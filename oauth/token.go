@@ -27,8 +27,16 @@ func (s *Server) token(c *gin.Context) (*tokenResponse, error) {
 	if username := form.Get("username"); grant == models.GrantPassword && username != "" {
 		// Two secrets are checked here, the client's and then the user's;
 		// one Retry-After must cover both.
-		if le := s.Limits.Check(c.ClientIP(), middleware.UserAccount(username)); le != nil {
-			if lc := s.Limits.Check(c.ClientIP(), middleware.ClientAccount(cred.id)); lc != nil && lc.Wait > le.Wait {
+		le, err := s.Limits.Check(ctx, c.ClientIP(), middleware.UserAccount(username))
+		if err != nil {
+			return nil, err
+		}
+		if le != nil {
+			lc, err := s.Limits.Check(ctx, c.ClientIP(), middleware.ClientAccount(cred.id))
+			if err != nil {
+				return nil, err
+			}
+			if lc != nil && lc.Wait > le.Wait {
 				le = lc
 			}
 			return nil, errTooManyAttempts(le)
