@@ -48,6 +48,9 @@ func openTestStore(t testing.TB) *models.Store {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
+	if onRedis(t) {
+		return composeRedis(t, store)
+	}
 	return store
 }
 
@@ -90,10 +93,12 @@ func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limit
 	for _, f := range configure {
 		f(&cfg)
 	}
+	listen := wireRedis(t, store, &cfg)
 	deps, err := controllers.NewDeps(cfg, store)
 	if err != nil {
 		t.Fatal(err)
 	}
+	listen(deps)
 	router := controllers.NewRouter(deps)
 	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)

@@ -1,0 +1,125 @@
+package controllers_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"beerlocker/controllers"
+	"beerlocker/middleware"
+	"beerlocker/models"
+	"beerlocker/store/redis"
+	"beerlocker/store/redis/redistest"
+)
+
+// TestOnRedis runs the OAuth tests again with codes, tokens, device codes
+// and rate limits in a real redis-server, as REDIS_URL makes the service
+// do: the embedded database keeps the rest, the bearer cache listens for
+// revocations, and the limits use the Redis buckets. Each subtest's
+// stores get a fresh key prefix on one server.
+func TestOnRedis(t *testing.T) {
+	redisServer = redistest.Start(t)
+	t.Cleanup(func() { redisServer = nil })
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"OAuthWithRealClient", TestOAuthWithRealClient},
+		{"DeviceFlowWithRealClient", TestDeviceFlowWithRealClient},
+		{"DeviceDenyWithRealClient", TestDeviceDenyWithRealClient},
+		{"DeviceExpiresWithRealClient", TestDeviceExpiresWithRealClient},
+		{"DevicePollErrors", TestDevicePollErrors},
+		{"DeviceWrongCodesAreLimited", TestDeviceWrongCodesAreLimited},
+		{"DevicePollRace", TestDevicePollRace},
+		{"DeviceApprovalRevokedBeforePoll", TestDeviceApprovalRevokedBeforePoll},
+		{"Revoke", TestRevoke},
+		{"Introspect", TestIntrospect},
+		{"TokenClientAuthentication", TestTokenClientAuthentication},
+		{"TokenResponse", TestTokenResponse},
+		{"PublicClientCodeFlow", TestPublicClientCodeFlow},
+		{"AuthorizationCodeErrors", TestAuthorizationCodeErrors},
+		{"AuthorizationCodeReplay", TestAuthorizationCodeReplay},
+		{"AuthorizationCodeRace", TestAuthorizationCodeRace},
+		{"AuthorizationCodeRaceRevokesTheWinner", TestAuthorizationCodeRaceRevokesTheWinner},
+		{"PasswordChangeEndsPendingCodes", TestPasswordChangeEndsPendingCodes},
+		{"RefreshRotation", TestRefreshRotation},
+		{"RefreshScope", TestRefreshScope},
+		{"RefreshErrors", TestRefreshErrors},
+		{"RefreshRace", TestRefreshRace},
+		{"RefreshRaceRevokesTheWinner", TestRefreshRaceRevokesTheWinner},
+		{"AccountRevoke", TestAccountRevoke},
+		{"ChangePassword", TestChangePassword},
+		{"DeleteMe", TestDeleteMe},
+		{"DeleteClient", TestDeleteClient},
+		{"AccountCascades", TestAccountCascades},
+		{"BruteForceLimits", TestBruteForceLimits},
+		{"LockoutBound", TestLockoutBound},
+		{"LimitsCountAcrossSurfaces", TestLimitsCountAcrossSurfaces},
+	} {
+		t.Run(tc.name, tc.fn)
+	}
+	// The tests leave codes and tokens behind: proof they went to Redis.
+	rc := goredis.NewClient(&goredis.Options{Addr: redisServer.Addr()})
+	defer rc.Close()
+	if n, err := rc.DBSize(t.Context()).Result(); err != nil || n == 0 {
+		t.Errorf("Redis holds %d keys (%v) after the tests: they did not use it", n, err)
+	}
+}
+
+// redisServer is TestOnRedis's server while it runs; nil otherwise.
+var redisServer *redistest.Server
+
+// redisStores maps a composed store to its Redis part, for
+// newTestEnvConfig to wire the limits and the listener.
+var redisStores sync.Map // *models.Store → *redis.Store
+
+// onRedis reports whether t is a subtest of TestOnRedis.
+func onRedis(t testing.TB) bool {
+	return redisServer != nil && strings.HasPrefix(t.Name(), "TestOnRedis/")
+}
+
+// composeRedis puts primary's codes, tokens and device codes in Redis.
+func composeRedis(t testing.TB, primary *models.Store) *models.Store {
+	t.Helper()
+	rs, err := redis.Open(context.Background(), redisServer.URL(), redis.Options{Prefix: redistest.Prefix()})
+	if err != nil {
+		t.Fatalf("redis.Open: %v", err)
+	}
+	t.Cleanup(func() { rs.Close() })
+	s := rs.Compose(primary)
+	redisStores.Store(s, rs)
+	return s
+}
+
+// wireRedis makes cfg keep its limits in store's Redis, if it has one,
+// and returns a function that starts the revocation listener on the
+// bearer cache once the deps exist.
+func wireRedis(t testing.TB, store *models.Store, cfg *controllers.Config) func(controllers.Deps) {
+	v, ok := redisStores.Load(store)
+	if !ok {
+		return func(controllers.Deps) {}
+	}
+	rs := v.(*redis.Store)
+	cfg.LimitBuckets = func(name string, r middleware.Rate) middleware.Buckets { return rs.Buckets(name, r, cfg.Now) }
+	return func(d controllers.Deps) {
+		if d.TokenCache == nil {
+			return
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); rs.Listen(ctx, d.TokenCache) }()
+		t.Cleanup(func() { cancel(); <-done })
+		for !rs.Listening() {
+			select {
+			case <-done:
+				t.Fatal("the revocation listener stopped")
+			default:
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
