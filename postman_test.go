@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"beerlocker/store/redis/redistest"
 )
 
 const (
@@ -31,9 +33,9 @@ func findNewman() string {
 }
 
 // TestPostmanCollection runs the Postman walkthrough in docs/postman with
-// newman against the real service, twice against the same server: each run
+// newman against the real service, twice against the same server (each run
 // registers its own user, so the collection can be re-run against a
-// long-lived server.
+// long-lived server), then once more with REDIS_URL set.
 func TestPostmanCollection(t *testing.T) {
 	newman := findNewman()
 	if newman == "" {
@@ -49,27 +51,34 @@ func TestPostmanCollection(t *testing.T) {
 	}
 
 	base, _ := startRun(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
-
 	for _, name := range []string{"first run", "second run, same server"} {
-		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, newman, "run", postmanCollection,
-				"-e", postmanEnvironment,
-				"--env-var", "baseUrl="+base,
-				"--bail", "--reporters", "cli", "--color", "off")
-			// --color off leaves colour in the failure table; FORCE_COLOR=0 does not.
-			cmd.Env = append(os.Environ(), "FORCE_COLOR=0")
-			cmd.WaitDelay = 10 * time.Second
-			start := time.Now()
-			out, err := cmd.CombinedOutput()
-			if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				t.Fatalf("newman did not finish in 3 minutes:\n%s", out)
-			}
-			if err != nil {
-				t.Fatalf("newman run %s failed: %v\n%s", postmanCollection, err, out)
-			}
-			t.Logf("newman passed in %s", time.Since(start).Round(time.Millisecond))
-		})
+		t.Run(name, func(t *testing.T) { runNewman(t, newman, base) })
 	}
+	t.Run("with REDIS_URL", func(t *testing.T) {
+		rsrv := redistest.Start(t)
+		base, _ := startRun(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "REDIS_URL": rsrv.URL()})
+		runNewman(t, newman, base)
+	})
+}
+
+// runNewman runs the collection against base.
+func runNewman(t *testing.T, newman, base string) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, newman, "run", postmanCollection,
+		"-e", postmanEnvironment,
+		"--env-var", "baseUrl="+base,
+		"--bail", "--reporters", "cli", "--color", "off")
+	// --color off leaves colour in the failure table; FORCE_COLOR=0 does not.
+	cmd.Env = append(os.Environ(), "FORCE_COLOR=0")
+	cmd.WaitDelay = 10 * time.Second
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("newman did not finish in 3 minutes:\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("newman run %s failed: %v\n%s", postmanCollection, err, out)
+	}
+	t.Logf("newman passed in %s", time.Since(start).Round(time.Millisecond))
 }
