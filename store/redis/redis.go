@@ -15,6 +15,7 @@
 //	P d:<hash>      device code                 P dx  device codes by expiry
 //	P dn:<userhash> user code → device hash     P du:<user> decided by a user
 //	P dc:<client>   device codes of a client
+//	P rl:<name>:<hash>  rate-limit bucket
 //
 // An object's key lives ExpiresAt−CreatedAt from when it is written, which
 // is its remaining life because the server writes objects as it creates
