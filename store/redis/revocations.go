@@ -50,7 +50,8 @@ type revocations struct {
 	instance string
 	ackWait  time.Duration
 
-	listening atomic.Bool
+	started   atomic.Bool // Listen was called
+	listening atomic.Bool // and is subscribed now
 	mu        sync.Mutex
 	waiting   map[string]chan struct{}
 }
@@ -75,8 +76,13 @@ func (r *revocations) publish(ctx context.Context, events ...string) error {
 		return nil
 	}
 	id := randomID()
+	// Only a subscribed listener hears acknowledgements: one that is
+	// starting or resubscribing is given ackWait to get there first.
+	for deadline := time.Now().Add(r.ackWait); r.started.Load() && !r.listening.Load() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	var acks chan struct{}
-	if r.listening.Load() { // only a listener hears acknowledgements
+	if r.listening.Load() {
 		acks = make(chan struct{}, 16)
 		r.mu.Lock()
 		r.waiting[id] = acks
@@ -118,6 +124,8 @@ func (r *revocations) publish(ctx context.Context, events ...string) error {
 // since, and Redis being unreachable then refuses those lookups anyway.
 func (s *Store) Listen(ctx context.Context, cache Evicter) {
 	r := s.revoked
+	r.started.Store(true)
+	defer r.started.Store(false)
 	const (
 		heartbeat = 5 * time.Second
 		backoff   = 200 * time.Millisecond
