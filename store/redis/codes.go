@@ -21,7 +21,7 @@ var codeFields = []string{"c", "u", "ru", "s", "cc", "ca", "ea", "used"}
 func (r *codes) Create(ctx context.Context, c *models.Code) error {
 	return status("create code", r.s.run(ctx, codeCreate, []string{r.s.key("c:", c.Hash)},
 		c.Hash, c.ClientID, c.UserID, c.RedirectURI, joinScopes(c.Scopes), c.CodeChallenge,
-		ms(c.CreatedAt), ms(c.ExpiresAt)))
+		ms(c.CreatedAt), ms(c.ExpiresAt), r.s.grace.Milliseconds()))
 }
 
 func (r *codes) Get(ctx context.Context, hash string, now time.Time) (*models.Code, error) {

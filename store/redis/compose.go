@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"time"
 
 	"beerlocker/models"
 )
@@ -39,7 +40,9 @@ func ofUser(userID string) []dropSpec {
 }
 
 // cascade drops specs in Redis, then runs del in the primary, then drops
-// specs again.
+// specs again. A failure of that last drop cannot be retried by the
+// caller, whose object is gone by then, so it is retried here a few
+// times, over about a second, to ride out a blip.
 func (s *Store) cascade(ctx context.Context, op string, specs []dropSpec, events []string, del func() error) error {
 	if err := s.drop(ctx, op, specs, events...); err != nil {
 		return err
@@ -47,7 +50,14 @@ func (s *Store) cascade(ctx context.Context, op string, specs []dropSpec, events
 	if err := del(); err != nil {
 		return err
 	}
-	return s.drop(ctx, op, specs, events...)
+	var err error
+	for wait := 100 * time.Millisecond; wait <= 800*time.Millisecond; wait *= 2 {
+		if err = s.drop(ctx, op, specs, events...); err == nil || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(wait)
+	}
+	return err
 }
 
 type consents struct {
@@ -55,12 +65,23 @@ type consents struct {
 	s *Store
 }
 
+// Delete ends the client's access for the user even when no consent was
+// remembered (tokens from the password grant have none), as the other
+// backends do: ErrNotFound then only reports that there was no consent.
 func (r *consents) Delete(ctx context.Context, userID, clientID string) error {
-	if _, err := r.ConsentRepository.Get(ctx, userID, clientID); err != nil {
+	var missing error
+	err := r.s.cascade(ctx, "revoke app", grant(userID, clientID), []string{evictClient(clientID, userID)},
+		func() error {
+			if err := r.ConsentRepository.Delete(ctx, userID, clientID); !errors.Is(err, models.ErrNotFound) {
+				return err
+			}
+			missing = models.ErrNotFound
+			return nil
+		})
+	if err != nil {
 		return err
 	}
-	return r.s.cascade(ctx, "revoke app", grant(userID, clientID), []string{evictClient(clientID, userID)},
-		func() error { return r.ConsentRepository.Delete(ctx, userID, clientID) })
+	return missing
 }
 
 type clients struct {

@@ -25,7 +25,7 @@ func (r *devices) key(hash string) []string { return []string{r.s.key("d:", hash
 func (r *devices) Create(ctx context.Context, d *models.DeviceCode) error {
 	return status("create device code", r.s.run(ctx, deviceCreate, r.key(d.Hash),
 		d.Hash, d.UserCodeHash, d.ClientID, joinScopes(d.Scopes), d.Interval.Milliseconds(),
-		ms(d.CreatedAt), ms(d.ExpiresAt)))
+		ms(d.CreatedAt), ms(d.ExpiresAt), r.s.grace.Milliseconds()))
 }
 
 func (r *devices) GetByUserCode(ctx context.Context, userCodeHash string, now time.Time) (*models.DeviceCode, error) {

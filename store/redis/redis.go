@@ -19,7 +19,8 @@
 //
 // An object's key lives ExpiresAt−CreatedAt from when it is written, which
 // is its remaining life because the server writes objects as it creates
-// them; Redis then drops it by itself. Reads still compare ExpiresAt with
+// them (codes and device codes a grace period longer: see DefaultGrace);
+// Redis then drops it by itself. Reads still compare ExpiresAt with
 // the caller's now, so correctness never rests on when Redis expires a key.
 // The index sets are scored by expiry: they outlive their longest member,
 // lose expired members whenever they gain one, and DeleteExpired (the
@@ -67,12 +68,24 @@ type Options struct {
 	// AckWait bounds how long a revocation waits for every instance to
 	// confirm it evicted its cache (see Listen); 250 ms when zero.
 	AckWait time.Duration
+	// Grace is how long the keys of authorization codes and device codes
+	// outlive the codes; DefaultGrace when zero.
+	Grace time.Duration
 }
+
+// DefaultGrace keeps a used or expired code as long as the other backends
+// keep its row, until the next sweep (a minute): a code replayed just
+// after its expiry is still recognised as used, and its tokens revoked
+// (RFC 6749 §4.1.2), and a device that polls late hears expired_token
+// (RFC 8628 §3.5) rather than invalid_grant. Reads compare the expiry
+// themselves, so the grace never makes a code valid longer.
+const DefaultGrace = time.Minute
 
 // Store is a connection to Redis and the repositories kept there.
 type Store struct {
 	client  *goredis.Client
 	prefix  string
+	grace   time.Duration
 	log     *slog.Logger
 	revoked *revocations
 
@@ -187,7 +200,11 @@ func newStore(client *goredis.Client, opt Options) *Store {
 		log = slog.New(slog.DiscardHandler)
 	}
 	setLogger.Do(func() { goredis.SetLogger(redisLog{log}) })
-	s := &Store{client: client, prefix: prefix, log: log}
+	grace := opt.Grace
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	s := &Store{client: client, prefix: prefix, log: log, grace: grace}
 	s.revoked = newRevocations(s, opt.AckWait)
 	s.Codes = &codes{s}
 	s.Tokens = &tokens{s}
@@ -231,9 +248,9 @@ func translate(op string, err error) error {
 
 // transient reports a Redis error reply that means "not now" rather than
 // "wrong": the server is loading, read-only after a failover, without a
-// master, or busy with a script.
+// master, busy with a script, or full (maxmemory with noeviction).
 func transient(msg string) bool {
-	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"} {
+	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "OOM"} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}

@@ -56,6 +56,10 @@ type revocations struct {
 	waiting   map[string]chan struct{}
 }
 
+// maxInstances is how many acknowledgements of one revocation are
+// counted at most; a deployment with more instances waits AckWait.
+const maxInstances = 1024
+
 func newRevocations(s *Store, ackWait time.Duration) *revocations {
 	if ackWait <= 0 {
 		ackWait = 250 * time.Millisecond
@@ -78,12 +82,12 @@ func (r *revocations) publish(ctx context.Context, events ...string) error {
 	id := randomID()
 	// Only a subscribed listener hears acknowledgements: one that is
 	// starting or resubscribing is given ackWait to get there first.
-	for deadline := time.Now().Add(r.ackWait); r.started.Load() && !r.listening.Load() && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(r.ackWait); r.started.Load() && !r.listening.Load() && time.Now().Before(deadline) && ctx.Err() == nil; {
 		time.Sleep(5 * time.Millisecond)
 	}
 	var acks chan struct{}
 	if r.listening.Load() {
-		acks = make(chan struct{}, 16)
+		acks = make(chan struct{}, maxInstances) // acks may come before PUBLISH returns
 		r.mu.Lock()
 		r.waiting[id] = acks
 		r.mu.Unlock()

@@ -23,12 +23,17 @@ func hash() string {
 }
 
 // TestKeysVanishAfterTheirTTL creates a token, a code and a device code
-// that live 300 ms from now, checks their keys carry that TTL, and waits
-// for Redis to drop them by itself: no sweep runs here.
+// that live 300 ms from now, checks their keys carry that TTL (the codes'
+// plus a 200 ms grace), and waits for Redis to drop them by itself: no
+// sweep runs here.
 func TestKeysVanishAfterTheirTTL(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix()
-	s := mustOpen(t, srv, prefix)
+	const grace = 200 * time.Millisecond
+	s, err := redis.Open(context.Background(), srv.URL(), redis.Options{Prefix: prefix, Grace: grace})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	ctx := t.Context()
 	now := time.Now()
@@ -53,14 +58,21 @@ func TestKeysVanishAfterTheirTTL(t *testing.T) {
 	}
 	rc := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer rc.Close()
-	keys := []string{"t:" + tk.Hash, "c:" + code.Hash, "d:" + dev.Hash, "dn:" + dev.UserCodeHash,
-		"tu:u1", "tc:blci_a", "tf:f1", "cu:u1", "cc:blci_a", "du:u1", "dc:blci_a"}
-	for _, k := range keys {
+	tokenKeys := []string{"t:" + tk.Hash, "tu:u1", "tc:blci_a", "tf:f1"}
+	codeKeys := []string{"c:" + code.Hash, "d:" + dev.Hash, "dn:" + dev.UserCodeHash, "cu:u1", "cc:blci_a", "du:u1", "dc:blci_a"}
+	for _, k := range tokenKeys {
 		ttl, err := rc.PTTL(ctx, prefix+k).Result()
 		if err != nil || ttl <= 0 || ttl > life {
 			t.Errorf("PTTL %s = %v, %v; want in (0, %v]", k, ttl, err, life)
 		}
 	}
+	for _, k := range codeKeys {
+		ttl, err := rc.PTTL(ctx, prefix+k).Result()
+		if err != nil || ttl <= life-100*time.Millisecond || ttl > life+grace {
+			t.Errorf("PTTL %s = %v, %v; want about %v + %v", k, ttl, err, life, grace)
+		}
+	}
+	keys := append(tokenKeys, codeKeys...)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		n, err := rc.Exists(ctx, prefixed(prefix, keys)...).Result()
@@ -77,6 +89,9 @@ func TestKeysVanishAfterTheirTTL(t *testing.T) {
 	}
 	if _, err := s.Tokens.Get(ctx, tk.Hash, now); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("Tokens.Get after expiry: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Codes.Get(ctx, code.Hash, now); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("Codes.Get after expiry: %v, want ErrNotFound", err)
 	}
 	// The sweep still finds the expiry entries and counts them.
 	if n, err := s.Tokens.DeleteExpired(ctx, time.Now()); err != nil || n != 1 {
@@ -128,6 +143,48 @@ func TestRevocationEvictsEveryInstanceBeforeReturning(t *testing.T) {
 		if _, err := b.Tokens.Get(ctx, tk.Hash, now); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("case %d: B's Tokens.Get after revocation: %v, want ErrNotFound", i, err)
 		}
+	}
+
+	// A rotation is not a revocation, but B must not keep saying "not
+	// rotated" from its cache: introspection would call the token active.
+	rt := &models.Token{Hash: hash(), Kind: models.RefreshToken, ClientID: "blci_a", UserID: "u1",
+		FamilyID: models.NewID(now), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := a.Tokens.Create(ctx, rt); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Tokens.Get(ctx, rt.Hash, now); err != nil || got.Rotated {
+		t.Fatalf("B's Tokens.Get before rotation = %+v, %v", got, err)
+	}
+	if err := a.Tokens.Rotate(ctx, rt.Hash, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Tokens.Get(ctx, rt.Hash, now); err != nil || !got.Rotated {
+		t.Errorf("B's Tokens.Get right after the rotation at A = %+v, %v; want Rotated", got, err)
+	}
+}
+
+// TestUsedCodeOutlivesItsExpiry: a code replayed after it expired, but
+// within the grace, is still known as used (so its tokens get revoked).
+func TestUsedCodeOutlivesItsExpiry(t *testing.T) {
+	srv := redistest.Start(t)
+	s, err := redis.Open(context.Background(), srv.URL(), redis.Options{Prefix: redistest.Prefix(), Grace: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	now := time.Now()
+	code := &models.Code{Hash: hash(), ClientID: "blci_a", UserID: "u1", RedirectURI: "https://a.example/cb",
+		CreatedAt: now, ExpiresAt: now.Add(100 * time.Millisecond)}
+	if err := s.Codes.Create(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Codes.Consume(ctx, code.Hash, now); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := s.Codes.Consume(ctx, code.Hash, time.Now()); !errors.Is(err, models.ErrConflict) {
+		t.Errorf("Codes.Consume 300 ms after a 100 ms code expired: %v, want ErrConflict", err)
 	}
 }
 

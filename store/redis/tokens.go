@@ -58,8 +58,13 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	return t, nil
 }
 
+// Rotate tells every instance, so that none keeps a cached copy that
+// still says "not rotated" (introspection would call it active).
 func (r *tokens) Rotate(ctx context.Context, hash string, now time.Time) error {
-	return status("rotate token", r.s.run(ctx, tokenRotate, []string{r.s.key("t:", hash)}, ms(now)))
+	if err := status("rotate token", r.s.run(ctx, tokenRotate, []string{r.s.key("t:", hash)}, ms(now))); err != nil {
+		return err
+	}
+	return r.s.revoked.publish(ctx, evictHash(hash))
 }
 
 func (r *tokens) Revoke(ctx context.Context, hash string) error {

@@ -16,6 +16,7 @@ var consentTests = []test{
 	{"ListOldestFirst", testConsentListOldestFirst},
 	{"DeleteRevokesCodesAndTokens", testConsentDelete},
 	{"DeleteUnknownIsNotFound", testConsentDeleteUnknown},
+	{"DeleteWithoutConsentEndsAccess", testConsentDeleteWithoutConsent},
 }
 
 func testConsentGrantCreates(t *testing.T, s *models.Store) {
@@ -195,4 +196,22 @@ func testConsentDeleteUnknown(t *testing.T, s *models.Store) {
 	wantErr(t, "Consents.Delete(unknown client)", s.Consents.Delete(ctx, alice.ID, models.NewID(base)), models.ErrNotFound)
 	wantErr(t, "Consents.Delete(malformed)", s.Consents.Delete(ctx, "not-an-id", "not-an-id"), models.ErrNotFound)
 	wantConsentKept(t, s, "alice's consent", alice.ID, app.ID)
+}
+
+// testConsentDeleteWithoutConsent: tokens from the password grant come
+// with no consent; revoking the app still ends them, and ErrNotFound only
+// reports that no consent was remembered.
+func testConsentDeleteWithoutConsent(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	bob := mustCreateUser(t, s, "bob")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	gone := mustCreateToken(t, s, models.RefreshToken, app.ID, alice.ID, models.NewID(base))
+	goneCode := mustCreateCode(t, s, app.ID, alice.ID)
+	kept := mustCreateToken(t, s, models.RefreshToken, app.ID, bob.ID, models.NewID(base))
+
+	wantErr(t, "Consents.Delete(no consent)", s.Consents.Delete(ctx, alice.ID, app.ID), models.ErrNotFound)
+	wantTokenGone(t, s, "alice's password-grant token", gone)
+	wantCodeGone(t, s, "alice's code", goneCode)
+	wantTokenKept(t, s, "bob's token", kept)
 }

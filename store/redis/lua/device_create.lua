@@ -1,12 +1,13 @@
 -- device_create: KEYS[1] = the device code; ARGV = P, hash, user code
--- hash, client, scopes, interval ms, created ms, expires ms. A live code
+-- hash, client, scopes, interval ms, created ms, expires ms, grace ms (how
+-- long the keys outlive the code, so a late poll hears expired_token). A live code
 -- with the same user code is a CONFLICT; an expired one is replaced.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 'CONFLICT'
 end
 local h, uc, client = ARGV[2], ARGV[3], ARGV[4]
 local ca, ea = tonumber(ARGV[7]), tonumber(ARGV[8])
-local life = math.max(ea - ca, 1)
+local life = math.max(ea - ca, 1) + tonumber(ARGV[9])
 local n = P .. 'dn:' .. uc
 local other = redis.call('GET', n)
 if other then

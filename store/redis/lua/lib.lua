@@ -2,13 +2,14 @@
 local P = ARGV[1]
 
 -- index adds member to the index zset idx, scored by its expiry ea, drops
--- the members that expired before `now` (the new object's creation), and
+-- the members that expired a minute before `now` (the new object's
+-- creation: the minute allows for instances whose clocks disagree), and
 -- keeps the index alive at least `life` ms, as long as its longest member.
 -- The expiry zsets (tx, cx, dx) are not indexes: the sweep drains them
 -- (drop_expired), and nothing else may, so that it can count.
 local function index(idx, member, ea, now, life)
   redis.call('ZADD', idx, ea, member)
-  redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. now)
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', '(' .. (now - 60000))
   local ttl = redis.call('PTTL', idx)
   if ttl < life then
     redis.call('PEXPIRE', idx, life)
