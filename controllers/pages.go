@@ -252,7 +252,7 @@ func (d Deps) pageError(c *gin.Context, status int, heading, message string) {
 func (d Deps) pageFail(c *gin.Context, err error) {
 	if errors.Is(err, models.ErrUnavailable) {
 		d.Log.Warn("page failed: database unavailable", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
-		c.Header("Retry-After", "5")
+		c.Header("Retry-After", strconv.Itoa(middleware.RetryAfterUnavailable))
 		d.pageError(c, http.StatusServiceUnavailable, "Temporarily unavailable",
 			"Beer Locker cannot reach its database right now. Please try again in a few seconds.")
 		return
