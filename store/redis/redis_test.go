@@ -7,6 +7,7 @@ import (
 
 	"beerlocker/models"
 	"beerlocker/store/cache"
+	"beerlocker/store/mongo/mongotest"
 	"beerlocker/store/redis"
 	"beerlocker/store/redis/redistest"
 	"beerlocker/store/sqlite"
@@ -20,21 +21,38 @@ import (
 func TestConformance(t *testing.T) {
 	srv := redistest.Start(t)
 	storetest.Run(t, func(t *testing.T) *models.Store {
-		s, _ := openComposed(t, srv)
-		return s
+		return compose(t, srv, openSQLite(t))
 	})
 }
 
-// openComposed opens SQLite in a temporary directory and Redis under a
-// fresh prefix, composes them, wraps them in the bearer cache and listens
-// for revocations, as run.go does.
-func openComposed(t *testing.T, srv *redistest.Server) (*models.Store, *cache.Tokens) {
+// TestConformanceOnMongo runs the suite with MongoDB (the in-process
+// FerretDB, or MONGODB_TEST_URI) as the primary store: the cascades into
+// Redis lean on the primary's own deletions, which differ by backend.
+func TestConformanceOnMongo(t *testing.T) {
+	srv := redistest.Start(t)
+	uri := mongotest.URI(t)
+	storetest.Run(t, func(t *testing.T) *models.Store {
+		return compose(t, srv, mongotest.Store(t, uri))
+	})
+}
+
+// openSQLite opens the embedded database in a temporary directory.
+func openSQLite(t *testing.T) *models.Store {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	primary, err := sqlite.Open(ctx, t.TempDir())
+	s, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// compose puts primary's codes, tokens and device codes in Redis under a
+// fresh prefix, wraps the result in the bearer cache and listens for
+// revocations, as run.go does.
+func compose(t *testing.T, srv *redistest.Server, primary *models.Store) *models.Store {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	rs := mustOpen(t, srv, redistest.Prefix())
 	composed := rs.Compose(primary)
 	wrapped, tc := cache.Wrap(composed, time.Minute, 1000, time.Now)
@@ -43,11 +61,9 @@ func openComposed(t *testing.T, srv *redistest.Server) (*models.Store, *cache.To
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		if err := composed.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
+		rs.Close()
 	})
-	return wrapped, tc
+	return wrapped
 }
 
 func mustOpen(t *testing.T, srv *redistest.Server, prefix string) *redis.Store {
