@@ -66,7 +66,7 @@ var bucket = goredis.NewScript(bucketScript)
 // P rl:<name>:<hash>, with the first 16 bytes of the SHA-256 of the bucket's
 // key in hex: a username or an address is never stored.
 func (s *Store) Buckets(name string, r middleware.Rate, now func() time.Time) middleware.Buckets {
-	return &buckets{client: s.Client(), prefix: s.Prefix() + "rl:" + name + ":", rate: r, now: now}
+	return &buckets{client: s.client, prefix: s.key("rl:", name, ":"), rate: r, now: now}
 }
 
 // buckets implement middleware.Buckets with bucketScript.

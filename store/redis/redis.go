@@ -212,11 +212,8 @@ func newStore(client *goredis.Client, opt Options) *Store {
 	return s
 }
 
-// Client is the connection, for the rate limiter's buckets.
+// Client is the connection, for tests that look at the keys.
 func (s *Store) Client() *goredis.Client { return s.client }
-
-// Prefix starts every key of the store.
-func (s *Store) Prefix() string { return s.prefix }
 
 // Ping returns nil when Redis answers, else an ErrUnavailable.
 func (s *Store) Ping(ctx context.Context) error {

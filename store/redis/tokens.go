@@ -153,8 +153,8 @@ func statusErr(op, v string) error {
 	return fmt.Errorf("redis: %s: unexpected script reply %q", op, v)
 }
 
-// fields reads a script's reply that is either a status or an array of
-// fields; skip leading elements are returned apart.
+// fields reads a script's reply that is either a status (turned into an
+// error) or an array of fields.
 func fields(op string, cmd *goredis.Cmd) ([]any, error) {
 	v, err := cmd.Result()
 	if err != nil {

@@ -15,7 +15,7 @@ if other then
   if oe and tonumber(oe) > ca then
     return 'CONFLICT'
   end
-  drop_device(other)
+  drop('d', other)
 end
 redis.call('HSET', KEYS[1], 'n', uc, 'c', client, 's', ARGV[5], 'st', 'pending', 'u', '',
   'iv', ARGV[6], 'lp', 0, 'ca', ca, 'ea', ea, 'used', 0)

@@ -1,2 +1,2 @@
 -- token_revoke: ARGV = P, hash. Returns 1 if the token existed.
-return drop_token(ARGV[2])
+return drop('t', ARGV[2])
