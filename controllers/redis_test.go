@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -113,13 +112,6 @@ func wireRedis(t testing.TB, store *models.Store, cfg *controllers.Config) func(
 		done := make(chan struct{})
 		go func() { defer close(done); rs.Listen(ctx, d.TokenCache) }()
 		t.Cleanup(func() { cancel(); <-done })
-		for !rs.Listening() {
-			select {
-			case <-done:
-				t.Fatal("the revocation listener stopped")
-			default:
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitUntil(t, "the revocation listener subscribes", rs.Listening)
 	}
 }
