@@ -1,6 +1,7 @@
 package main
 
 import (
+	"beerlocker/limits"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -14,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"beerlocker/middleware"
 )
 
 // Config is the service's configuration: environment variables with
@@ -30,8 +29,8 @@ type Config struct {
 	SecretKey       string
 	PublicURLSecure bool // PUBLIC_URL is https: cookies get Secure
 	TokenCacheTTL   time.Duration
-	MetricsAddr     string            // "off" disables metrics
-	Limits          middleware.Limits // RATE_LIMIT_*: failed credentials per address and per account
+	MetricsAddr     string        // "off" disables metrics
+	Limits          limits.Limits // RATE_LIMIT_*: failed credentials per address and per account
 }
 
 // parseConfig reads the environment, then flags, and validates the result.
@@ -55,7 +54,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.SecretKey, "secret-key", env("SECRET_KEY", ""), "secret for session and cache keys, at least 32 characters; generated into DATA_DIR when empty (SECRET_KEY)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address of GET /metrics (Prometheus), separate from ADDR; off disables (METRICS_ADDR)")
 	fs.DurationVar(&cfg.TokenCacheTTL, "token-cache-ttl", envDuration(getenv, "TOKEN_CACHE_TTL", 5*time.Second), "how long a bearer token is served from memory; bounds how late another instance's revocation is seen; 0 disables (TOKEN_CACHE_TTL)")
-	def := middleware.DefaultLimits
+	def := limits.DefaultLimits
 	fs.IntVar(&cfg.Limits.Address.Burst, "rate-limit-address-burst", envInt(getenv, "RATE_LIMIT_ADDRESS_BURST", def.Address.Burst), "failed credentials one client address may have at once (RATE_LIMIT_ADDRESS_BURST)")
 	fs.Float64Var(&cfg.Limits.Address.PerMinute, "rate-limit-address-per-minute", envFloat(getenv, "RATE_LIMIT_ADDRESS_PER_MINUTE", def.Address.PerMinute), "failed credentials per minute one client address regains (RATE_LIMIT_ADDRESS_PER_MINUTE)")
 	fs.IntVar(&cfg.Limits.Account.Burst, "rate-limit-account-burst", envInt(getenv, "RATE_LIMIT_ACCOUNT_BURST", def.Account.Burst), "failed credentials one username or client_id may have at once (RATE_LIMIT_ACCOUNT_BURST)")
@@ -109,7 +108,7 @@ func (c *Config) validate() error {
 	}
 	for _, r := range []struct {
 		name string
-		rate middleware.Rate
+		rate limits.Rate
 	}{{"ADDRESS", c.Limits.Address}, {"ACCOUNT", c.Limits.Account}} {
 		if r.rate.Burst < 1 || r.rate.Burst > 1000 {
 			return fmt.Errorf("RATE_LIMIT_%s_BURST must be a whole number from 1 to 1000", r.name)

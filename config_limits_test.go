@@ -1,11 +1,10 @@
 package main
 
 import (
+	"beerlocker/limits"
 	"io"
 	"strings"
 	"testing"
-
-	"beerlocker/middleware"
 )
 
 // TestConfigLimits: the RATE_LIMIT_* settings are read from the
@@ -19,8 +18,8 @@ func TestConfigLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := middleware.Limits{Address: middleware.Rate{Burst: 50, PerMinute: 30},
-		Account: middleware.Rate{Burst: 7, PerMinute: 2.5}, MaxKeys: 20000}
+	want := limits.Limits{Address: limits.Rate{Burst: 50, PerMinute: 30},
+		Account: limits.Rate{Burst: 7, PerMinute: 2.5}, MaxKeys: 20000}
 	if cfg.Limits != want {
 		t.Errorf("Limits = %+v, want %+v", cfg.Limits, want)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"beerlocker/limits"
 	"bufio"
 	"context"
 	"encoding/json"
@@ -11,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"beerlocker/middleware"
 )
 
 // startRun runs the service in a goroutine with the given environment and
@@ -234,7 +233,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: ":3000", PublicURL: "http://localhost:3000", MongoDatabase: "beerlocker", DataDir: "./data", TokenCacheTTL: 5 * time.Second, MetricsAddr: "127.0.0.1:9090",
-		Limits: middleware.DefaultLimits}
+		Limits: limits.DefaultLimits}
 	if cfg != want {
 		t.Errorf("defaults = %+v, want %+v", cfg, want)
 	}

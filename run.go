@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"beerlocker/controllers"
+	"beerlocker/limits"
 	"beerlocker/metrics"
-	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/store/mongo"
 	"beerlocker/store/redis"
@@ -163,11 +163,11 @@ func openRedis(ctx context.Context, cfg Config, log *slog.Logger) (*redis.Store,
 
 // limitBuckets keeps the rate limits in Redis when there is one, so that
 // every instance counts the same failures; nil keeps them in memory.
-func limitBuckets(s *redis.Store) func(string, middleware.Rate) middleware.Buckets {
+func limitBuckets(s *redis.Store) func(string, limits.Rate) limits.Buckets {
 	if s == nil {
 		return nil
 	}
-	return func(name string, r middleware.Rate) middleware.Buckets { return s.Buckets(name, r, time.Now) }
+	return func(name string, r limits.Rate) limits.Buckets { return s.Buckets(name, r, time.Now) }
 }
 
 // sweep deletes expired codes, device codes and tokens every sweepEvery

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"beerlocker/controllers"
+	"beerlocker/limits"
 	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/store/sqlite"
@@ -43,7 +44,7 @@ type fuzzEnv struct {
 
 const fuzzPassword = "alices password"
 
-var unlimited = middleware.Rate{Burst: 1 << 30, PerMinute: 1 << 30}
+var unlimited = limits.Rate{Burst: 1 << 30, PerMinute: 1 << 30}
 
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	f.Helper()
@@ -58,7 +59,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 		Argon2:    models.TestArgon2,
 		// Limits so high that failures never lock the fuzzer out of the
 		// paths behind a successful check; limits_test.go tests limits.
-		Limits: middleware.Limits{Address: unlimited, Account: unlimited, MaxKeys: 1000},
+		Limits: limits.Limits{Address: unlimited, Account: unlimited, MaxKeys: 1000},
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    time.Now,
 	}, store)

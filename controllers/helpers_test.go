@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"beerlocker/controllers"
+	"beerlocker/limits"
 	"beerlocker/metrics"
-	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/store/sqlite"
 )
@@ -67,15 +67,15 @@ func newTestEnvAt(t testing.TB, store *models.Store, publicURL string) *testEnv 
 
 // testLimits keep the brute-force limits on in every test, but generous
 // enough for the tests that fail on purpose; limits_test.go sets tight ones.
-var testLimits = middleware.Limits{
-	Address: middleware.Rate{Burst: 1000, PerMinute: 6000},
-	Account: middleware.Rate{Burst: 1000, PerMinute: 6000},
+var testLimits = limits.Limits{
+	Address: limits.Rate{Burst: 1000, PerMinute: 6000},
+	Account: limits.Rate{Burst: 1000, PerMinute: 6000},
 	MaxKeys: 10_000,
 }
 
 // newTestEnvConfig serves the router as if from publicURL, with limits;
 // each of configure then changes the Config.
-func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limits middleware.Limits, configure ...func(*controllers.Config)) *testEnv {
+func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limits limits.Limits, configure ...func(*controllers.Config)) *testEnv {
 	t.Helper()
 	clock := &testClock{}
 	logs := &logBuffer{}

@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"beerlocker/controllers"
-	"beerlocker/middleware"
+	"beerlocker/limits"
 )
 
 // tightLimits make the brute-force limits reachable in a few requests: an
 // address may fail 6 times, then once every 5 s; an account 3 times, then
 // once every 10 s. LockoutBound is 6 × 5 s = 30 s.
-var tightLimits = middleware.Limits{
-	Address: middleware.Rate{Burst: 6, PerMinute: 12},
-	Account: middleware.Rate{Burst: 3, PerMinute: 6},
+var tightLimits = limits.Limits{
+	Address: limits.Rate{Burst: 6, PerMinute: 12},
+	Account: limits.Rate{Burst: 3, PerMinute: 6},
 	MaxKeys: 1000,
 }
 
@@ -218,7 +218,7 @@ func TestBruteForceLimits(t *testing.T) {
 	}
 }
 
-// TestLockoutBound proves the bound of middleware.Guard: while attackers on
+// TestLockoutBound proves the bound of limits.Guard: while attackers on
 // many addresses keep the account locked, the owner who mistypes once on a
 // clean address waits at most LockoutBound, then gets in.
 func TestLockoutBound(t *testing.T) {
@@ -295,9 +295,9 @@ func TestUnknownUserCostsOneHash(t *testing.T) {
 
 // TestDefaultsAreOn: a Config without Limits gets the defaults, not none.
 func TestDefaultsAreOn(t *testing.T) {
-	e := newTestEnvConfig(t, openTestStore(t), "http://localhost:3000", middleware.Limits{})
+	e := newTestEnvConfig(t, openTestStore(t), "http://localhost:3000", limits.Limits{})
 	e.mustRegister("alice", "alices password")
-	for range middleware.DefaultLimits.Account.Burst {
+	for range limits.DefaultLimits.Account.Burst {
 		wantStatus(t, e.from("198.51.100.1").request("GET", "/api/users/me", nil, basic("alice", "wrong")), http.StatusUnauthorized)
 	}
 	wantProblem(t, e.from("198.51.100.1").request("GET", "/api/users/me", nil, basic("alice", "wrong")), http.StatusTooManyRequests)
@@ -306,12 +306,12 @@ func TestDefaultsAreOn(t *testing.T) {
 // TestLimitBuckets: Config.LimitBuckets receives each dimension's name and
 // shape, and the Guard keeps its failures there.
 func TestLimitBuckets(t *testing.T) {
-	got := map[string]*middleware.Limiter{}
+	got := map[string]*limits.Limiter{}
 	var rates []string
 	e := newLimitEnv(t, func(cfg *controllers.Config) {
-		cfg.LimitBuckets = func(name string, r middleware.Rate) middleware.Buckets {
+		cfg.LimitBuckets = func(name string, r limits.Rate) limits.Buckets {
 			rates = append(rates, fmt.Sprintf("%s %+v", name, r))
-			got[name] = middleware.NewLimiter(r, 100, cfg.Now)
+			got[name] = limits.NewLimiter(r, 100, cfg.Now)
 			return got[name]
 		}
 	})
@@ -323,8 +323,8 @@ func TestLimitBuckets(t *testing.T) {
 	// The clock runs, so the buckets refill a little meanwhile.
 	for _, c := range []struct {
 		name, key string
-		r         middleware.Rate
-	}{{"address", "198.51.100.40", tightLimits.Address}, {"account", middleware.UserAccount("alice"), tightLimits.Account}} {
+		r         limits.Rate
+	}{{"address", "198.51.100.40", tightLimits.Address}, {"account", limits.UserAccount("alice"), tightLimits.Account}} {
 		n, _ := got[c.name].Tokens(context.Background(), c.key)
 		if want := float64(c.r.Burst - 1); n < want || n > want+0.1 {
 			t.Errorf("%s bucket of %s holds %v tokens after one failure, want %v", c.name, c.key, n, want)

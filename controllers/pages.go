@@ -10,6 +10,7 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/limits"
 	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/templates"
@@ -68,7 +69,7 @@ func logIn(d Deps) gin.HandlerFunc {
 		username := form.Get("username")
 		userID, err := d.Auth.VerifyPassword(c.Request.Context(), middleware.PasswordAttempt{
 			Username: username, Password: form.Get("password"), Address: c.ClientIP(), Via: "login"})
-		var limited *middleware.LimitedError
+		var limited *limits.LimitedError
 		switch {
 		case errors.As(err, &limited):
 			c.Header("Retry-After", strconv.Itoa(limited.RetryAfter()))

@@ -9,7 +9,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"beerlocker/controllers"
-	"beerlocker/middleware"
+	"beerlocker/limits"
 	"beerlocker/models"
 	"beerlocker/store/redis"
 	"beerlocker/store/redis/redistest"
@@ -103,7 +103,7 @@ func wireRedis(t testing.TB, store *models.Store, cfg *controllers.Config) func(
 		return func(controllers.Deps) {}
 	}
 	rs := v.(*redis.Store)
-	cfg.LimitBuckets = func(name string, r middleware.Rate) middleware.Buckets { return rs.Buckets(name, r, cfg.Now) }
+	cfg.LimitBuckets = func(name string, r limits.Rate) limits.Buckets { return rs.Buckets(name, r, cfg.Now) }
 	return func(d controllers.Deps) {
 		if d.TokenCache == nil {
 			return

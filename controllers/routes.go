@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/limits"
 	"beerlocker/metrics"
 	"beerlocker/middleware"
 	"beerlocker/models"
@@ -30,12 +31,12 @@ type Config struct {
 	// Metrics records what the server does; nil records nothing.
 	Metrics *metrics.Metrics
 	// Limits bound failed passwords and client secrets per address and per
-	// account (API.md §8); the zero value means middleware.DefaultLimits.
-	Limits middleware.Limits
+	// account (API.md §8); the zero value means limits.DefaultLimits.
+	Limits limits.Limits
 	// LimitBuckets returns the store of one dimension of the Limits
 	// ("address" or "account", shaped r), such as Redis shared by every
 	// instance; nil keeps them in this process's memory.
-	LimitBuckets func(name string, r middleware.Rate) middleware.Buckets
+	LimitBuckets func(name string, r limits.Rate) limits.Buckets
 	Log          *slog.Logger
 	Now          func() time.Time
 }
@@ -57,18 +58,17 @@ func NewDeps(cfg Config, store *models.Store) (Deps, error) {
 	if err != nil {
 		return Deps{}, err
 	}
-	limits := cfg.Limits
-	if limits == (middleware.Limits{}) {
-		limits = middleware.DefaultLimits
+	lim := cfg.Limits
+	if lim == (limits.Limits{}) {
+		lim = limits.DefaultLimits
 	}
 	// One Guard for every surface: an address's failures count together
 	// whether they were Basic, the login form, the password grant or a
 	// client secret.
-	guard := middleware.NewGuard(limits, cfg.Now)
+	guard := limits.NewGuard(lim, cfg.Now, m)
 	if cfg.LimitBuckets != nil {
-		guard = middleware.NewGuardWith(limits, cfg.LimitBuckets("address", limits.Address), cfg.LimitBuckets("account", limits.Account))
+		guard = limits.NewGuardWith(lim, cfg.LimitBuckets("address", lim.Address), cfg.LimitBuckets("account", lim.Account), m)
 	}
-	guard.Metrics = m
 	auth := &middleware.Authenticator{Metrics: m, Users: store.Users, Passwords: passwords, Cache: creds, Limits: guard,
 		LogKey: DeriveKey(cfg.Secret, "log pseudonyms"), Log: cfg.Log}
 	server := &oauth.Server{

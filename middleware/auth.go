@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/limits"
 	"beerlocker/metrics"
 	"beerlocker/models"
 )
@@ -42,7 +43,7 @@ type Authenticator struct {
 	Passwords *models.Passwords
 	Cache     *CredentialCache
 	Tokens    TokenVerifier // nil refuses every bearer token
-	Limits    *Guard        // brute-force limits on passwords; nil for none
+	Limits    *limits.Guard // brute-force limits on passwords; nil for none
 	LogKey    []byte        // key of the username pseudonyms in security logs
 	Log       *slog.Logger
 }
@@ -125,7 +126,7 @@ func (a *Authenticator) authenticate(c *gin.Context) (*Principal, bool) {
 		challenge(c, false, "The Authorization header is malformed or uses an unsupported scheme.")
 		return nil, false
 	}
-	var limited *LimitedError
+	var limited *limits.LimitedError
 	switch {
 	case errors.Is(err, errUnauthorized):
 		challenge(c, false, "The username or password is wrong.")
@@ -170,7 +171,7 @@ func (a *Authenticator) basic(ctx context.Context, addr, cred string) (*Principa
 }
 
 // VerifyPassword returns the id of the user with that username and
-// password, or models.ErrNotFound, or a *LimitedError without checking
+// password, or models.ErrNotFound, or a *limits.LimitedError without checking
 // anything when the address or the account has failed too often (see
 // Guard), or the Guard's error (models.ErrUnavailable when its store is
 // down) instead of an answer it could not limit. A pair verified in the
@@ -178,7 +179,7 @@ func (a *Authenticator) basic(ctx context.Context, addr, cred string) (*Principa
 // argon2id hash. Basic auth, the login page and the password grant all use
 // it, so every user password is limited and logged the same way.
 func (a *Authenticator) VerifyPassword(ctx context.Context, at PasswordAttempt) (string, error) {
-	account := UserAccount(at.Username)
+	account := limits.UserAccount(at.Username)
 	// The limit comes before the cache too: a cache hit would otherwise
 	// confirm a guess that matches a password used in the last minute.
 	le, err := a.Limits.Check(ctx, at.Address, account)

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"beerlocker/limits"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -45,7 +46,7 @@ func LogSecurity(ctx context.Context, log *slog.Logger, event string, attrs ...s
 // LogFailure logs a failed credential (event is EventLoginFailed or
 // EventClientAuthFailed) and, when the failure emptied a bucket, a lockout
 // with the same attributes.
-func LogFailure(ctx context.Context, log *slog.Logger, event string, lo Lockout, attrs ...slog.Attr) {
+func LogFailure(ctx context.Context, log *slog.Logger, event string, lo limits.Lockout, attrs ...slog.Attr) {
 	LogSecurity(ctx, log, event, attrs...)
 	var locked []string
 	if lo.Address {

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"beerlocker/limits"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -56,4 +57,12 @@ func AbortUnavailable(c *gin.Context) {
 	c.Header("Retry-After", strconv.Itoa(RetryAfterUnavailable))
 	AbortWithProblem(c, Problem{Status: http.StatusServiceUnavailable, Title: "Service unavailable",
 		Detail: "The database is unavailable. Try again shortly. Request id: " + GetRequestID(c)})
+}
+
+// AbortTooManyAttempts answers an API request refused by a Guard: 429, a
+// problem, and Retry-After.
+func AbortTooManyAttempts(c *gin.Context, le *limits.LimitedError) {
+	c.Header("Retry-After", strconv.Itoa(le.RetryAfter()))
+	AbortWithProblem(c, Problem{Status: http.StatusTooManyRequests, Title: "Too many failed attempts",
+		Detail: "Too many failed sign-in attempts from this address or for this account. Try again in " + le.InWords() + "."})
 }

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"beerlocker/middleware"
+	"beerlocker/limits"
 	"beerlocker/models"
 )
 
@@ -61,7 +61,7 @@ func readClientCredentials(authorization string, form url.Values) (clientCredent
 // nothing is checked: 429. When the Guard's store is down nothing is
 // checked either: its error (models.ErrUnavailable) is returned.
 func (s *Server) authenticateClient(ctx context.Context, addr string, cred clientCredentials) (*models.Client, error) {
-	le, err := s.Limits.Check(ctx, addr, middleware.ClientAccount(cred.id))
+	le, err := s.Limits.Check(ctx, addr, limits.ClientAccount(cred.id))
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 
+	"beerlocker/limits"
 	"beerlocker/middleware"
 	"beerlocker/models"
 )
@@ -24,7 +25,7 @@ func (s *Server) grantPassword(ctx context.Context, addr string, client *models.
 	}
 	userID, err := s.Credentials.VerifyPassword(ctx, middleware.PasswordAttempt{
 		Username: username, Password: password, Address: addr, Via: "password_grant"})
-	var limited *middleware.LimitedError
+	var limited *limits.LimitedError
 	if errors.As(err, &limited) {
 		return nil, errTooManyAttempts(limited)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/limits"
 	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/templates"
@@ -26,15 +27,15 @@ type limitStore struct{ readsDown, takesDown bool }
 
 var errLimitStoreDown = fmt.Errorf("limit store: %w", models.ErrUnavailable)
 
-func (s *limitStore) guard() *middleware.Guard {
-	l := middleware.Limits{Address: middleware.Rate{Burst: 5, PerMinute: 5}, Account: middleware.Rate{Burst: 5, PerMinute: 5}}
-	return middleware.NewGuardWith(l,
-		switchedBuckets{middleware.NewLimiter(l.Address, 100, time.Now), s},
-		switchedBuckets{middleware.NewLimiter(l.Account, 100, time.Now), s})
+func (s *limitStore) guard() *limits.Guard {
+	l := limits.Limits{Address: limits.Rate{Burst: 5, PerMinute: 5}, Account: limits.Rate{Burst: 5, PerMinute: 5}}
+	return limits.NewGuardWith(l,
+		switchedBuckets{limits.NewLimiter(l.Address, 100, time.Now), s},
+		switchedBuckets{limits.NewLimiter(l.Account, 100, time.Now), s}, nil)
 }
 
 type switchedBuckets struct {
-	*middleware.Limiter
+	*limits.Limiter
 	s *limitStore
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"beerlocker/limits"
 	"beerlocker/metrics"
 	"beerlocker/middleware"
 	"beerlocker/models"
@@ -26,7 +27,7 @@ const (
 type Server struct {
 	Store       *models.Store
 	Credentials CredentialVerifier // users' own passwords, for the password grant
-	Limits      *middleware.Guard  // brute-force limits on client secrets; nil for none
+	Limits      *limits.Guard      // brute-force limits on client secrets; nil for none
 	Pages       *templates.Set
 	Issuer      string           // PUBLIC_URL: the base of every endpoint URL
 	Metrics     *metrics.Metrics // nil records nothing
@@ -43,7 +44,7 @@ type Server struct {
 // CredentialVerifier checks a user's own username and password.
 type CredentialVerifier interface {
 	// VerifyPassword returns the user's id, or models.ErrNotFound when the
-	// username or the password is wrong, or a *middleware.LimitedError when
+	// username or the password is wrong, or a *limits.LimitedError when
 	// there were too many failures to check it.
 	VerifyPassword(ctx context.Context, at middleware.PasswordAttempt) (string, error)
 }

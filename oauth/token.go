@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"beerlocker/middleware"
+	"beerlocker/limits"
 	"beerlocker/models"
 )
 
@@ -27,12 +27,12 @@ func (s *Server) token(c *gin.Context) (*tokenResponse, error) {
 	if username := form.Get("username"); grant == models.GrantPassword && username != "" {
 		// Two secrets are checked here, the client's and then the user's;
 		// one Retry-After must cover both.
-		le, err := s.Limits.Check(ctx, c.ClientIP(), middleware.UserAccount(username))
+		le, err := s.Limits.Check(ctx, c.ClientIP(), limits.UserAccount(username))
 		if err != nil {
 			return nil, err
 		}
 		if le != nil {
-			lc, err := s.Limits.Check(ctx, c.ClientIP(), middleware.ClientAccount(cred.id))
+			lc, err := s.Limits.Check(ctx, c.ClientIP(), limits.ClientAccount(cred.id))
 			if err != nil {
 				return nil, err
 			}

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"beerlocker/limits"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,8 +10,6 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
-
-	"beerlocker/middleware"
 )
 
 // bucketScript reads or takes from one token bucket, refilled as
@@ -65,15 +64,15 @@ var bucket = goredis.NewScript(bucketScript)
 // not Redis's; only the keys' expiry is Redis's. A bucket's key is
 // P rl:<name>:<hash>, with the first 16 bytes of the SHA-256 of the bucket's
 // key in hex: a username or an address is never stored.
-func (s *Store) Buckets(name string, r middleware.Rate, now func() time.Time) middleware.Buckets {
+func (s *Store) Buckets(name string, r limits.Rate, now func() time.Time) limits.Buckets {
 	return &buckets{client: s.client, prefix: s.key("rl:", name, ":"), rate: r, now: now}
 }
 
-// buckets implement middleware.Buckets with bucketScript.
+// buckets implement limits.Buckets with bucketScript.
 type buckets struct {
 	client *goredis.Client
 	prefix string
-	rate   middleware.Rate
+	rate   limits.Rate
 	now    func() time.Time
 }
 
@@ -84,7 +83,7 @@ func (b *buckets) Tokens(ctx context.Context, key string) (float64, error) {
 	return before, err
 }
 
-// Take takes n tokens from key's bucket as middleware.Buckets says, or
+// Take takes n tokens from key's bucket as limits.Buckets says, or
 // returns an error wrapping models.ErrUnavailable when Redis cannot be
 // reached.
 func (b *buckets) Take(ctx context.Context, key string, n int, debt bool) (before, after float64, err error) {

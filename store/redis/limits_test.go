@@ -18,8 +18,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/limits"
+	"beerlocker/limits/limitstest"
 	"beerlocker/middleware"
-	"beerlocker/middleware/limitstest"
 	"beerlocker/models"
 	"beerlocker/store/redis"
 	"beerlocker/store/redis/redistest"
@@ -30,7 +31,7 @@ import (
 func TestBucketsConformance(t *testing.T) {
 	s := mustOpen(t, redistest.Start(t), redistest.Prefix())
 	var sets atomic.Int64
-	limitstest.Run(t, func(t *testing.T, r middleware.Rate, now func() time.Time) middleware.Buckets {
+	limitstest.Run(t, func(t *testing.T, r limits.Rate, now func() time.Time) limits.Buckets {
 		return s.Buckets(fmt.Sprint("set", sets.Add(1)), r, now)
 	})
 }
@@ -41,15 +42,15 @@ func TestBucketsConformance(t *testing.T) {
 func TestBucketsMatchLimiter(t *testing.T) {
 	s := mustOpen(t, redistest.Start(t), redistest.Prefix())
 	ctx := context.Background()
-	for i, r := range []middleware.Rate{
-		middleware.DefaultLimits.Address,
-		middleware.DefaultLimits.Account,
+	for i, r := range []limits.Rate{
+		limits.DefaultLimits.Address,
+		limits.DefaultLimits.Account,
 		{Burst: 3, PerMinute: 7},
 		{Burst: 1, PerMinute: 0.5},
 	} {
 		t.Run(fmt.Sprintf("burst %d at %v per minute", r.Burst, r.PerMinute), func(t *testing.T) {
 			clock := limitstest.NewClock()
-			mem := middleware.NewLimiter(r, 100, clock.Now)
+			mem := limits.NewLimiter(r, 100, clock.Now)
 			red := s.Buckets(fmt.Sprint("match", i), r, clock.Now)
 			rng := rand.New(rand.NewPCG(1, uint64(i)))
 			keys := []string{"user:alice", "client:app", "192.0.2.1"}
@@ -81,7 +82,7 @@ func TestBucketsMatchLimiter(t *testing.T) {
 	}
 }
 
-func mustTokens(t *testing.T, b middleware.Buckets, key string) float64 {
+func mustTokens(t *testing.T, b limits.Buckets, key string) float64 {
 	t.Helper()
 	n, err := b.Tokens(context.Background(), key)
 	if err != nil {
@@ -97,7 +98,7 @@ func TestBucketsSharedByInstances(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix()
 	clock := limitstest.NewClock() // stopped: no refill during the race
-	r := middleware.Rate{Burst: 50, PerMinute: 1}
+	r := limits.Rate{Burst: 50, PerMinute: 1}
 	one := mustOpen(t, srv, prefix).Buckets("account", r, clock.Now)
 	two := mustOpen(t, srv, prefix).Buckets("account", r, clock.Now)
 	var wg sync.WaitGroup
@@ -111,7 +112,7 @@ func TestBucketsSharedByInstances(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			before, _, err := b.Take(context.Background(), middleware.UserAccount("alice"), 1, false)
+			before, _, err := b.Take(context.Background(), limits.UserAccount("alice"), 1, false)
 			if err != nil {
 				errs <- err
 				return
@@ -129,7 +130,7 @@ func TestBucketsSharedByInstances(t *testing.T) {
 	if won.Load() != 50 {
 		t.Errorf("%d of 200 takes from two instances found a token in a bucket of 50", won.Load())
 	}
-	if n := mustTokens(t, two, middleware.UserAccount("alice")); n != 0 {
+	if n := mustTokens(t, two, limits.UserAccount("alice")); n != 0 {
 		t.Errorf("the bucket holds %v tokens after the race, want 0", n)
 	}
 }
@@ -143,15 +144,15 @@ func TestBucketsKeys(t *testing.T) {
 	s := mustOpen(t, srv, prefix)
 	ctx := context.Background()
 	clock := limitstest.NewClock()
-	limits := middleware.Limits{Address: middleware.Rate{Burst: 3, PerMinute: 6}, Account: middleware.Rate{Burst: 2, PerMinute: 6}}
-	g := middleware.NewGuardWith(limits, s.Buckets("address", limits.Address, clock.Now), s.Buckets("account", limits.Account, clock.Now))
-	if _, err := g.Check(ctx, "192.0.2.77", middleware.UserAccount("Alice.Example")); err != nil {
+	lim := limits.Limits{Address: limits.Rate{Burst: 3, PerMinute: 6}, Account: limits.Rate{Burst: 2, PerMinute: 6}}
+	g := limits.NewGuardWith(lim, s.Buckets("address", lim.Address, clock.Now), s.Buckets("account", lim.Account, clock.Now), nil)
+	if _, err := g.Check(ctx, "192.0.2.77", limits.UserAccount("Alice.Example")); err != nil {
 		t.Fatal(err)
 	}
 	if keys := s.Client().Keys(ctx, prefix+"*").Val(); len(keys) != 0 {
 		t.Fatalf("a check created keys %q", keys)
 	}
-	if _, err := g.Fail(ctx, "192.0.2.77", middleware.UserAccount("Alice.Example")); err != nil {
+	if _, err := g.Fail(ctx, "192.0.2.77", limits.UserAccount("Alice.Example")); err != nil {
 		t.Fatal(err)
 	}
 	keys := s.Client().Keys(ctx, prefix+"*").Val()
@@ -175,7 +176,7 @@ func TestBucketsKeys(t *testing.T) {
 	}
 	// One token out of a bucket refilling one every 10 s: it is full, and
 	// forgotten, 10 s later. Going 4 into debt: 10 s per missing token.
-	b := s.Buckets("ttl", middleware.Rate{Burst: 3, PerMinute: 6}, clock.Now)
+	b := s.Buckets("ttl", limits.Rate{Burst: 3, PerMinute: 6}, clock.Now)
 	for _, tc := range []struct {
 		n    int
 		debt bool
@@ -209,18 +210,18 @@ func TestGuardRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
 	s := mustOpen(t, srv, redistest.Prefix())
 	ctx := context.Background()
-	l := middleware.DefaultLimits
-	g := middleware.NewGuardWith(l, s.Buckets("address", l.Address, time.Now), s.Buckets("account", l.Account, time.Now))
+	l := limits.DefaultLimits
+	g := limits.NewGuardWith(l, s.Buckets("address", l.Address, time.Now), s.Buckets("account", l.Account, time.Now), nil)
 	auth := &middleware.Authenticator{Limits: g, Log: slog.New(slog.DiscardHandler)}
 	gin.SetMode(gin.ReleaseMode)
 	router := gin.New()
 	router.GET("/api/users/me", auth.Require("beers:read"), func(c *gin.Context) { c.Status(http.StatusOK) })
 
 	srv.Stop()
-	if le, err := g.Check(ctx, "192.0.2.1", middleware.UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) || le != nil {
+	if le, err := g.Check(ctx, "192.0.2.1", limits.UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) || le != nil {
 		t.Errorf("Check with Redis down = %v, %v; want no verdict and ErrUnavailable", le, err)
 	}
-	if _, err := g.Fail(ctx, "192.0.2.1", middleware.UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) {
+	if _, err := g.Fail(ctx, "192.0.2.1", limits.UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) {
 		t.Errorf("Fail with Redis down: %v, want ErrUnavailable", err)
 	}
 	req := httptest.NewRequest("GET", "/api/users/me", nil)
@@ -234,7 +235,7 @@ func TestGuardRedisDown(t *testing.T) {
 	}
 
 	srv.Start()
-	if le, err := g.Check(ctx, "192.0.2.1", middleware.UserAccount("alice")); le != nil || err != nil {
+	if le, err := g.Check(ctx, "192.0.2.1", limits.UserAccount("alice")); le != nil || err != nil {
 		t.Errorf("Check with Redis back = %v, %v; want nil", le, err)
 	}
 }

@@ -1,23 +1,22 @@
-// Package limitstest is the conformance suite of middleware.Buckets. Every
+// Package limitstest is the conformance suite of limits.Buckets. Every
 // store of a Guard's buckets (the in-memory Limiter, Redis) calls Run, so
 // the refill arithmetic and the Guard's guarantees hold whichever keeps
 // the buckets.
 package limitstest
 
 import (
+	"beerlocker/limits"
 	"context"
 	"fmt"
 	"math"
 	"sync"
 	"testing"
 	"time"
-
-	"beerlocker/middleware"
 )
 
 // Open returns an empty set of buckets shaped r that reads time from now,
 // apart from every other set Open returned.
-type Open func(t *testing.T, r middleware.Rate, now func() time.Time) middleware.Buckets
+type Open func(t *testing.T, r limits.Rate, now func() time.Time) limits.Buckets
 
 // Clock is a clock a test moves by hand.
 type Clock struct {
@@ -63,7 +62,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Guard/LockoutReported", func(t *testing.T) { testGuardLockoutReported(t, open) })
 }
 
-func tokens(t *testing.T, b middleware.Buckets, key string) float64 {
+func tokens(t *testing.T, b limits.Buckets, key string) float64 {
 	t.Helper()
 	n, err := b.Tokens(context.Background(), key)
 	if err != nil {
@@ -72,7 +71,7 @@ func tokens(t *testing.T, b middleware.Buckets, key string) float64 {
 	return n
 }
 
-func take(t *testing.T, b middleware.Buckets, key string, n int, debt bool) (before, after float64) {
+func take(t *testing.T, b limits.Buckets, key string, n int, debt bool) (before, after float64) {
 	t.Helper()
 	before, after, err := b.Take(context.Background(), key, n, debt)
 	if err != nil {
@@ -81,14 +80,14 @@ func take(t *testing.T, b middleware.Buckets, key string, n int, debt bool) (bef
 	return before, after
 }
 
-func wantTokens(t *testing.T, b middleware.Buckets, key string, want float64, when string) {
+func wantTokens(t *testing.T, b limits.Buckets, key string, want float64, when string) {
 	t.Helper()
 	if got := tokens(t, b, key); !Near(got, want) {
 		t.Errorf("%s: %s holds %v tokens, want %v", when, key, got, want)
 	}
 }
 
-func wantTake(t *testing.T, b middleware.Buckets, key string, n int, debt bool, wantBefore, wantAfter float64) {
+func wantTake(t *testing.T, b limits.Buckets, key string, n int, debt bool, wantBefore, wantAfter float64) {
 	t.Helper()
 	before, after := take(t, b, key, n, debt)
 	if !Near(before, wantBefore) || !Near(after, wantAfter) {
@@ -97,14 +96,14 @@ func wantTake(t *testing.T, b middleware.Buckets, key string, n int, debt bool, 
 }
 
 func testNewKeyIsFull(t *testing.T, open Open) {
-	b := open(t, middleware.Rate{Burst: 3, PerMinute: 6}, NewClock().Now)
+	b := open(t, limits.Rate{Burst: 3, PerMinute: 6}, NewClock().Now)
 	wantTokens(t, b, "k", 3, "a key never taken from")
 	wantTake(t, b, "fresh", 1, false, 3, 2)
 }
 
 func testTakeWithoutDebt(t *testing.T, open Open) {
 	clock := NewClock()
-	b := open(t, middleware.Rate{Burst: 3, PerMinute: 6}, clock.Now)
+	b := open(t, limits.Rate{Burst: 3, PerMinute: 6}, clock.Now)
 	for i := range 3 {
 		wantTake(t, b, "k", 1, false, float64(3-i), float64(2-i))
 	}
@@ -120,7 +119,7 @@ func testTakeWithoutDebt(t *testing.T, open Open) {
 
 func testRefill(t *testing.T, open Open) {
 	clock := NewClock()
-	b := open(t, middleware.Rate{Burst: 3, PerMinute: 6}, clock.Now)
+	b := open(t, limits.Rate{Burst: 3, PerMinute: 6}, clock.Now)
 	take(t, b, "k", 3, false)
 	for i, want := range []float64{0.1, 0.25, 1, 2.9, 3, 3} {
 		clock.Advance([]time.Duration{time.Second, 1500 * time.Millisecond, 7500 * time.Millisecond,
@@ -136,7 +135,7 @@ func testRefill(t *testing.T, open Open) {
 
 func testDebt(t *testing.T, open Open) {
 	clock := NewClock()
-	b := open(t, middleware.Rate{Burst: 3, PerMinute: 6}, clock.Now)
+	b := open(t, limits.Rate{Burst: 3, PerMinute: 6}, clock.Now)
 	wantTake(t, b, "k", 3, true, 3, 0)
 	wantTake(t, b, "k", 2, true, 0, -2)
 	wantTake(t, b, "k", 5, true, -2, -5) // at most the burst, even in debt
@@ -149,7 +148,7 @@ func testDebt(t *testing.T, open Open) {
 
 func testKeysApart(t *testing.T, open Open) {
 	clock := NewClock()
-	r := middleware.Rate{Burst: 3, PerMinute: 6}
+	r := limits.Rate{Burst: 3, PerMinute: 6}
 	b, other := open(t, r, clock.Now), open(t, r, clock.Now)
 	take(t, b, "user:alice", 3, true)
 	wantTokens(t, b, "user:bob", 3, "another key")
@@ -161,7 +160,7 @@ func testKeysApart(t *testing.T, open Open) {
 // debt charges every one.
 func testConcurrentTakes(t *testing.T, open Open) {
 	const burst, takers = 50, 200
-	b := open(t, middleware.Rate{Burst: burst, PerMinute: 1}, NewClock().Now)
+	b := open(t, limits.Rate{Burst: burst, PerMinute: 1}, NewClock().Now)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	won := 0
@@ -200,11 +199,11 @@ func testConcurrentTakes(t *testing.T, open Open) {
 	wantTokens(t, b, "d", burst-takers, "after the race with debt")
 }
 
-func guard(t *testing.T, open Open, l middleware.Limits, now func() time.Time) *middleware.Guard {
-	return middleware.NewGuardWith(l, open(t, l.Address, now), open(t, l.Account, now))
+func guard(t *testing.T, open Open, l limits.Limits, now func() time.Time) *limits.Guard {
+	return limits.NewGuardWith(l, open(t, l.Address, now), open(t, l.Account, now), nil)
 }
 
-func check(t *testing.T, g *middleware.Guard, addr, account string) *middleware.LimitedError {
+func check(t *testing.T, g *limits.Guard, addr, account string) *limits.LimitedError {
 	t.Helper()
 	le, err := g.Check(context.Background(), addr, account)
 	if err != nil {
@@ -213,7 +212,7 @@ func check(t *testing.T, g *middleware.Guard, addr, account string) *middleware.
 	return le
 }
 
-func fail(t *testing.T, g *middleware.Guard, addr, account string) middleware.Lockout {
+func fail(t *testing.T, g *limits.Guard, addr, account string) limits.Lockout {
 	t.Helper()
 	lo, err := g.Fail(context.Background(), addr, account)
 	if err != nil {
@@ -227,9 +226,9 @@ func fail(t *testing.T, g *middleware.Guard, addr, account string) middleware.Lo
 // waits at most LockoutBound however long the attack goes on.
 func testGuardLockoutBound(t *testing.T, open Open) {
 	clock := NewClock()
-	l := middleware.Limits{Address: middleware.Rate{Burst: 5, PerMinute: 10}, Account: middleware.Rate{Burst: 3, PerMinute: 6}, MaxKeys: 1000}
+	l := limits.Limits{Address: limits.Rate{Burst: 5, PerMinute: 10}, Account: limits.Rate{Burst: 3, PerMinute: 6}, MaxKeys: 1000}
 	g := guard(t, open, l, clock.Now)
-	acct := middleware.UserAccount("Alice")
+	acct := limits.UserAccount("Alice")
 	attackers := 0
 	attack := func() {
 		for range 10 { // fresh addresses: each gets its checks
@@ -241,7 +240,7 @@ func testGuardLockoutBound(t *testing.T, open Open) {
 		}
 	}
 	attack()
-	if le := check(t, g, "10.0.0.1", middleware.UserAccount("alice")); le == nil {
+	if le := check(t, g, "10.0.0.1", limits.UserAccount("alice")); le == nil {
 		t.Fatal("an attacker that failed is still checked on the locked account (and usernames ignore case)")
 	}
 	if le := check(t, g, "203.0.113.9", acct); le != nil {
@@ -265,10 +264,10 @@ func testGuardLockoutBound(t *testing.T, open Open) {
 // so concurrency does not buy an address extra guesses.
 func testGuardDebt(t *testing.T, open Open) {
 	clock := NewClock()
-	l := middleware.Limits{Address: middleware.Rate{Burst: 5, PerMinute: 60}, Account: middleware.Rate{Burst: 100, PerMinute: 60}, MaxKeys: 1000}
+	l := limits.Limits{Address: limits.Rate{Burst: 5, PerMinute: 60}, Account: limits.Rate{Burst: 100, PerMinute: 60}, MaxKeys: 1000}
 	g := guard(t, open, l, clock.Now)
 	for i := range 25 { // 25 checks passed at once, then all failed
-		fail(t, g, "192.0.2.1", middleware.UserAccount(fmt.Sprint("u", i)))
+		fail(t, g, "192.0.2.1", limits.UserAccount(fmt.Sprint("u", i)))
 	}
 	le := check(t, g, "192.0.2.1", "")
 	if le == nil || (le.Wait-21*time.Second).Abs() > time.Millisecond {
@@ -279,10 +278,10 @@ func testGuardDebt(t *testing.T, open Open) {
 // testGuardLockoutReported: Fail reports the failure that empties a
 // bucket, once.
 func testGuardLockoutReported(t *testing.T, open Open) {
-	l := middleware.Limits{Address: middleware.Rate{Burst: 4, PerMinute: 1}, Account: middleware.Rate{Burst: 2, PerMinute: 1}, MaxKeys: 1000}
+	l := limits.Limits{Address: limits.Rate{Burst: 4, PerMinute: 1}, Account: limits.Rate{Burst: 2, PerMinute: 1}, MaxKeys: 1000}
 	g := guard(t, open, l, NewClock().Now)
-	acct := middleware.ClientAccount("app")
-	for i, want := range []middleware.Lockout{{}, {Account: true}, {Address: true}, {}} {
+	acct := limits.ClientAccount("app")
+	for i, want := range []limits.Lockout{{}, {Account: true}, {Address: true}, {}} {
 		if got := fail(t, g, "192.0.2.7", acct); got != want {
 			t.Errorf("failure %d: Lockout = %+v, want %+v", i+1, got, want)
 		}

@@ -1,4 +1,4 @@
-package middleware
+package limits
 
 import (
 	"context"
@@ -134,7 +134,7 @@ func TestLimiterMemoryBounded(t *testing.T) {
 		return m.HeapAlloc
 	}
 	start := heap()
-	g := NewGuard(Limits{Address: Rate{Burst: 5, PerMinute: 1}, Account: Rate{Burst: 5, PerMinute: 1}, MaxKeys: max}, clock.Now)
+	g := NewGuard(Limits{Address: Rate{Burst: 5, PerMinute: 1}, Account: Rate{Burst: 5, PerMinute: 1}, MaxKeys: max}, clock.Now, nil)
 	address, account := g.address.(*Limiter), g.account.(*Limiter)
 	buf := make([]byte, 128)
 	rng := rand.NewChaCha8([32]byte{1})
@@ -216,7 +216,7 @@ func TestGuardFailsClosed(t *testing.T) {
 		{name: "account store down", address: NewLimiter(l.Address, 10, time.Now), account: brokenBuckets{}, drain: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := NewGuardWith(l, tc.address, tc.account)
+			g := NewGuardWith(l, tc.address, tc.account, nil)
 			if tc.drain {
 				if _, _, err := tc.address.Take(ctx, addressKey("192.0.2.1"), 1, true); err != nil {
 					t.Fatal(err)
@@ -230,17 +230,5 @@ func TestGuardFailsClosed(t *testing.T) {
 				t.Errorf("Fail error = %v, want one wrapping ErrUnavailable", err)
 			}
 		})
-	}
-}
-
-// TestVerifyPasswordFailsClosed: with the Guard's store down, no password
-// is checked (Users is nil here: a lookup would panic) and the error is
-// ErrUnavailable, which every surface answers with 503.
-func TestVerifyPasswordFailsClosed(t *testing.T) {
-	l := Limits{Address: Rate{Burst: 2, PerMinute: 1}, Account: Rate{Burst: 2, PerMinute: 1}, MaxKeys: 10}
-	a := &Authenticator{Limits: NewGuardWith(l, brokenBuckets{}, brokenBuckets{})}
-	_, err := a.VerifyPassword(context.Background(), PasswordAttempt{Username: "alice", Password: "pw", Address: "192.0.2.1", Via: "basic"})
-	if !errors.Is(err, models.ErrUnavailable) {
-		t.Errorf("VerifyPassword error = %v, want one wrapping ErrUnavailable", err)
 	}
 }

@@ -1,21 +1,17 @@
-package middleware
+package limits
 
 import (
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"math"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
-
-	"beerlocker/metrics"
 )
 
 // Rate is the shape of a token bucket of failed attempts: Burst failures
@@ -40,7 +36,8 @@ func (r Rate) wait(tokens, level float64) time.Duration {
 	return time.Duration(missing * float64(r.every()))
 }
 
-// Limits configures a Guard (API.md §8, the 429 paragraph).
+// Limits configures a Guard: how many failed credentials are answered
+// before 429.
 type Limits struct {
 	Address Rate // failures from one client address, whatever the account
 	Account Rate // failures against one account (a username or a client_id)
@@ -118,23 +115,42 @@ type Guard struct {
 	limits  Limits
 	address Buckets
 	account Buckets
-	// Metrics counts failures and refusals; nil counts nothing.
-	Metrics *metrics.Metrics
+	obs     Observer
+}
+
+// Observer counts what a Guard does; *metrics.Metrics is one. Its
+// methods must accept being called on a nil receiver when the observer is
+// a nil pointer.
+type Observer interface {
+	// AuthFailure counts a wrong credential of kind "user", "client" or
+	// another account prefix.
+	AuthFailure(kind string)
+	// RateLimited counts a check refused by dimension "address" or "account".
+	RateLimited(dimension string)
 }
 
 // NewGuard returns a Guard with the limits l whose buckets are kept in
 // memory (a Limiter per dimension, of at most l.MaxKeys keys), reading time
-// from now.
-func NewGuard(l Limits, now func() time.Time) *Guard {
-	return NewGuardWith(l, NewLimiter(l.Address, l.MaxKeys, now), NewLimiter(l.Account, l.MaxKeys, now))
+// from now, and reporting to obs (nil for nobody).
+func NewGuard(l Limits, now func() time.Time, obs Observer) *Guard {
+	return NewGuardWith(l, NewLimiter(l.Address, l.MaxKeys, now), NewLimiter(l.Account, l.MaxKeys, now), obs)
 }
 
 // NewGuardWith returns a Guard with the limits l whose buckets are address,
-// shaped l.Address, and account, shaped l.Account. l.MaxKeys is not used:
-// bounding the buckets is their own business.
-func NewGuardWith(l Limits, address, account Buckets) *Guard {
-	return &Guard{limits: l, address: address, account: account}
+// shaped l.Address, and account, shaped l.Account, reporting to obs (nil
+// for nobody). l.MaxKeys is not used: bounding the buckets is their own
+// business.
+func NewGuardWith(l Limits, address, account Buckets, obs Observer) *Guard {
+	if obs == nil {
+		obs = noObserver{}
+	}
+	return &Guard{limits: l, address: address, account: account, obs: obs}
 }
+
+type noObserver struct{}
+
+func (noObserver) AuthFailure(string) {}
+func (noObserver) RateLimited(string) {}
 
 // Buckets is a set of token buckets of one Rate, keyed by string: one
 // dimension of a Guard. A key that was never taken from, or has refilled
@@ -230,10 +246,10 @@ func (g *Guard) Check(ctx context.Context, addr, account string) (*LimitedError,
 		// The account may refill sooner, but an attacker can take that
 		// token first; a full address is what is sure to be checked, so
 		// Retry-After promises that.
-		g.Metrics.RateLimited("account")
+		g.obs.RateLimited("account")
 		return &LimitedError{Wait: r.wait(tokens, full)}, nil
 	case tokens < 1:
-		g.Metrics.RateLimited("address")
+		g.obs.RateLimited("address")
 		return &LimitedError{Wait: r.wait(tokens, 1)}, nil
 	}
 	return nil, nil
@@ -253,7 +269,7 @@ func (g *Guard) Fail(ctx context.Context, addr, account string) (Lockout, error)
 	}
 	var lo Lockout
 	kind, _, _ := strings.Cut(account, ":") // "user" or "client"
-	g.Metrics.AuthFailure(kind)
+	g.obs.AuthFailure(kind)
 	cost := 1
 	if account != "" {
 		// One step both reads and charges the account: Take without debt
@@ -383,12 +399,4 @@ func (l *Limiter) pushFront(b *bucket) {
 	b.prev, b.next = &l.head, l.head.next
 	l.head.next.prev = b
 	l.head.next = b
-}
-
-// AbortTooManyAttempts answers an API request refused by a Guard: 429, a
-// problem, and Retry-After.
-func AbortTooManyAttempts(c *gin.Context, le *LimitedError) {
-	c.Header("Retry-After", strconv.Itoa(le.RetryAfter()))
-	AbortWithProblem(c, Problem{Status: http.StatusTooManyRequests, Title: "Too many failed attempts",
-		Detail: "Too many failed sign-in attempts from this address or for this account. Try again in " + le.InWords() + "."})
 }

@@ -1,0 +1,40 @@
+package httperr
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// Realm names this server in every WWW-Authenticate challenge.
+const Realm = "beerlocker"
+
+// ChallengeAPI adds the two challenges of a 401 on an API route (API.md
+// §1): Bearer first, with error="invalid_token" when a bearer token was
+// sent and rejected (RFC 6750 §3.1), then Basic.
+func ChallengeAPI(h http.Header, invalidToken bool) {
+	bearer := `Bearer realm="` + Realm + `"`
+	if invalidToken {
+		bearer += `, error="invalid_token"`
+	}
+	h.Add("WWW-Authenticate", bearer)
+	h.Add("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+}
+
+// ChallengeScope sets the challenge of a 403 for a token that lacks scope
+// (RFC 6750 §3.1 insufficient_scope).
+func ChallengeScope(h http.Header, scope string) {
+	h.Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="insufficient_scope", scope="`+scope+`"`)
+}
+
+// ChallengeClient sets the Basic challenge of a 401 invalid_client for a
+// client that authenticated with HTTP Basic (RFC 6749 §5.2).
+func ChallengeClient(h http.Header) {
+	h.Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+}
+
+// SetRetryAfter sets the answer's Retry-After, if it has one.
+func (a Answer) SetRetryAfter(h http.Header) {
+	if a.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(a.RetryAfter))
+	}
+}
