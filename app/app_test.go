@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"beerlocker/limits"
@@ -28,7 +28,7 @@ func startRun(t *testing.T, env map[string]string) (string, func() error) {
 		return env[k]
 	}
 	go func() {
-		err := run(ctx, []string{"beerlocker"}, getenv, pw, io.Discard)
+		err := Run(ctx, []string{"beerlocker"}, getenv, pw, io.Discard)
 		pw.CloseWithError(io.EOF)
 		done <- err
 	}()
@@ -219,7 +219,7 @@ func TestConfigErrors(t *testing.T) {
 			for k, v := range tc.env {
 				env[k] = v
 			}
-			err := run(context.Background(), append([]string{"beerlocker"}, tc.args...), func(k string) string { return env[k] }, io.Discard, io.Discard)
+			err := Run(context.Background(), append([]string{"beerlocker"}, tc.args...), func(k string) string { return env[k] }, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("run error = %v, want one line mentioning %s", err, tc.want)
 			}
@@ -228,7 +228,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	cfg, err := parseConfig(nil, func(string) string { return "" }, io.Discard)
+	cfg, err := ParseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ var secretLine = regexp.MustCompile(`client_secret=(blcs_[A-Za-z0-9_-]{43})`)
 func runSeed(t *testing.T, env map[string]string) string {
 	t.Helper()
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"beerlocker", "seed"}, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
+	if err := Run(context.Background(), []string{"beerlocker", "seed"}, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	m := secretLine.FindStringSubmatch(out.String())

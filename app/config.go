@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"beerlocker/limits"
@@ -33,9 +33,9 @@ type Config struct {
 	Limits          limits.Limits // RATE_LIMIT_*: failed credentials per address and per account
 }
 
-// parseConfig reads the environment, then flags, and validates the result.
+// ParseConfig reads the environment, then flags, and validates the result.
 // Every error is one line naming the setting.
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	env := func(key, def string) string {
 		if v := getenv(key); v != "" {
 			return v

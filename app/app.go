@@ -1,4 +1,7 @@
-package main
+// Package app is the service put together: its configuration, the one
+// place where every part is constructed and wired (New), and Run, the
+// whole program, which main calls with the process's environment.
+package app
 
 import (
 	"context"
@@ -27,16 +30,17 @@ const shutdownGrace = 15 * time.Second
 // ignore expired rows anyway; the sweep only reclaims space.
 const sweepEvery = time.Minute
 
-// run is the whole program; main only supplies the process's environment.
-// It serves until ctx is cancelled, then shuts down gracefully; with the
-// subcommand "seed" it creates the demo user and app and exits.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// Run is the whole program; main only supplies the process's environment,
+// and tests drive it in process. It serves until ctx is cancelled, then
+// shuts down gracefully; with the subcommand "seed" it creates the demo
+// user and app and exits.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	args = args[1:]
 	seedOnly := len(args) > 0 && args[0] == "seed"
 	if seedOnly {
 		args = args[1:]
 	}
-	cfg, err := parseConfig(args, getenv, stderr)
+	cfg, err := ParseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
