@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"beerlocker/middleware"
 	"beerlocker/models"
+	"beerlocker/problem"
 	"beerlocker/store/mongo/mongotest"
 )
 
@@ -206,8 +206,8 @@ func TestMongoOutage(t *testing.T) {
 				if json.Unmarshal([]byte(s.body), &e) != nil || e.Error != "temporarily_unavailable" {
 					ct.Errorf("token: 503 body = %s, want error temporarily_unavailable", s.body)
 				}
-			} else if s.contentType != middleware.ProblemContentType {
-				ct.Errorf("%s: 503 with Content-Type %q, want %s: %s", s.kind, s.contentType, middleware.ProblemContentType, s.body)
+			} else if s.contentType != problem.ContentType {
+				ct.Errorf("%s: 503 with Content-Type %q, want %s: %s", s.kind, s.contentType, problem.ContentType, s.body)
 			}
 		default:
 			ct.Errorf("%s at %v after the stop: status %d, want 2xx or 503: %s", s.kind, s.start.Sub(down).Round(time.Millisecond), s.status, s.body)

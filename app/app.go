@@ -13,13 +13,14 @@ import (
 	"net/http"
 	"time"
 
-	"beerlocker/controllers"
 	"beerlocker/limits"
 	"beerlocker/metrics"
 	"beerlocker/models"
 	"beerlocker/store/mongo"
 	"beerlocker/store/redis"
 	"beerlocker/store/sqlite"
+
+	"github.com/gin-gonic/gin"
 )
 
 // shutdownGrace bounds how long in-flight requests may finish after a
@@ -48,6 +49,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seed(ctx, cfg, stdout)
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, nil))
+	// Gin's mode is process-wide; the program sets it once, here.
+	gin.SetMode(gin.ReleaseMode)
 
 	secret, err := cfg.secretKey()
 	if err != nil {
@@ -71,7 +74,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.MetricsAddr != "off" {
 		m = metrics.New()
 	}
-	deps, err := controllers.NewDeps(controllers.Config{
+	a, err := New(Options{
 		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, Now: time.Now,
 		TokenCacheTTL: cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
 		LimitBuckets: limitBuckets(tokenStore),
@@ -79,12 +82,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	if tokenStore != nil && deps.TokenCache != nil {
-		go tokenStore.Listen(ctx, deps.TokenCache)
+	if tokenStore != nil && a.TokenCache != nil {
+		go tokenStore.Listen(ctx, a.TokenCache)
 	}
-	router := controllers.NewRouter(deps)
 	srv := &http.Server{
-		Handler:           router,
+		Handler:           a.Router,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -20,17 +20,16 @@ import (
 // Config is the service's configuration: environment variables with
 // matching flags (API.md §8). Flags win over the environment.
 type Config struct {
-	Addr            string
-	PublicURL       string
-	MongoURI        string
-	MongoDatabase   string
-	RedisURL        string // codes, tokens, device codes and rate limits in Redis when set
-	DataDir         string
-	SecretKey       string
-	PublicURLSecure bool // PUBLIC_URL is https: cookies get Secure
-	TokenCacheTTL   time.Duration
-	MetricsAddr     string        // "off" disables metrics
-	Limits          limits.Limits // RATE_LIMIT_*: failed credentials per address and per account
+	Addr          string
+	PublicURL     string
+	MongoURI      string
+	MongoDatabase string
+	RedisURL      string // codes, tokens, device codes and rate limits in Redis when set
+	DataDir       string
+	SecretKey     string
+	TokenCacheTTL time.Duration
+	MetricsAddr   string        // "off" disables metrics
+	Limits        limits.Limits // RATE_LIMIT_*: failed credentials per address and per account
 }
 
 // ParseConfig reads the environment, then flags, and validates the result.
@@ -90,7 +89,6 @@ func (c *Config) validate() error {
 		return fmt.Errorf("PUBLIC_URL %q must be an http or https URL without query or fragment, like https://beers.example.com", c.PublicURL)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	c.PublicURLSecure = u.Scheme == "https"
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		return errors.New("MONGODB_URI must start with mongodb:// or mongodb+srv://")
 	}

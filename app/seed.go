@@ -11,6 +11,7 @@ import (
 
 	"beerlocker/models"
 	"beerlocker/oauth"
+	"beerlocker/pages"
 )
 
 // The demo account and app that `beerlocker seed` creates, so that the
@@ -18,7 +19,6 @@ import (
 const (
 	demoUsername = "demo"
 	demoPassword = "demo-password"
-	demoClientID = "demo-client"
 )
 
 // seed creates (or resets) the demo user and the demo confidential client,
@@ -45,7 +45,7 @@ func seed(ctx context.Context, cfg Config, stdout io.Writer) error {
 
 	redirect := cfg.PublicURL + "/demo/callback"
 	authURL := cfg.PublicURL + "/api/oauth2/authorize?" + url.Values{
-		"response_type": {"code"}, "client_id": {demoClientID}, "redirect_uri": {redirect},
+		"response_type": {"code"}, "client_id": {pages.DemoClientID}, "redirect_uri": {redirect},
 		"scope": {"profile beers:read beers:write"}, "state": {"demo"},
 	}.Encode()
 	fmt.Fprintf(stdout, `Demo user:     %s / %s
@@ -56,7 +56,7 @@ Grants:        authorization_code, refresh_token, client_credentials, password
 
 Try the authorization code flow in a browser (log in as %s, press Allow):
   %s
-`, demoUsername, demoPassword, demoClientID, secret, redirect, demoUsername, authURL)
+`, demoUsername, demoPassword, pages.DemoClientID, secret, redirect, demoUsername, authURL)
 	return nil
 }
 
@@ -79,16 +79,16 @@ func seedUser(ctx context.Context, store *models.Store, passwords *models.Passwo
 func seedClient(ctx context.Context, store *models.Store, owner *models.User, redirect string, now time.Time) (string, error) {
 	secret, hash := oauth.NewClientSecret()
 	redirects := []string{redirect}
-	_, err := store.Clients.GetOwned(ctx, owner.ID, demoClientID)
+	_, err := store.Clients.GetOwned(ctx, owner.ID, pages.DemoClientID)
 	if err == nil {
-		_, err = store.Clients.Update(ctx, owner.ID, demoClientID, models.ClientUpdate{SecretHash: &hash, RedirectURIs: redirects}, now)
+		_, err = store.Clients.Update(ctx, owner.ID, pages.DemoClientID, models.ClientUpdate{SecretHash: &hash, RedirectURIs: redirects}, now)
 		return secret, err
 	}
 	if !errors.Is(err, models.ErrNotFound) {
 		return "", err
 	}
 	c := &models.Client{
-		ID: demoClientID, OwnerID: owner.ID, Name: "Beer Locker Demo", SecretHash: hash,
+		ID: pages.DemoClientID, OwnerID: owner.ID, Name: "Beer Locker Demo", SecretHash: hash,
 		RedirectURIs: redirects, GrantTypes: []string{models.GrantAuthorizationCode, models.GrantRefreshToken, models.GrantClientCredentials, models.GrantPassword},
 		CreatedAt: now, UpdatedAt: now,
 	}

@@ -63,7 +63,7 @@ func TestWrongPasswordIsNeverCached(t *testing.T) {
 	}
 	wantStatus(t, e.request("GET", "/api/beers", nil, basic("gina", "ginas password")), 200)
 	wantProblem(t, e.request("GET", "/api/beers", nil, basic("gina", "wrong password")), 401)
-	if n := e.deps.Auth.Cache.Len(); n != 1 {
+	if n := e.deps.Verifier.Cache().Len(); n != 1 {
 		t.Errorf("cache holds %d entries, want only the valid credential", n)
 	}
 }

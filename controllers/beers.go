@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -51,18 +52,18 @@ type partialBeer beerRequest
 
 func (r *partialBeer) Validate() error { return (*beerRequest)(r).update().Validate() }
 
-func createBeer(d Deps) gin.HandlerFunc {
+func createBeer(beers models.BeerRepository, log *slog.Logger, now clock) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in fullBeer
 		if err := decodeValid(c, &in); err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
-		now := d.now()
+		now := now.storeNow()
 		b := &models.Beer{ID: models.NewID(now), OwnerID: middleware.GetPrincipal(c).UserID, CreatedAt: now, UpdatedAt: now}
 		(*beerRequest)(&in).update().Apply(b)
-		if err := d.Store.Beers.Create(c.Request.Context(), b); err != nil {
-			writeProblem(c, d.Log, err)
+		if err := beers.Create(c.Request.Context(), b); err != nil {
+			writeProblem(c, log, err)
 			return
 		}
 		c.Header("Location", "/api/beers/"+b.ID)
@@ -70,16 +71,16 @@ func createBeer(d Deps) gin.HandlerFunc {
 	}
 }
 
-func listBeers(d Deps) gin.HandlerFunc {
+func listBeers(beers models.BeerRepository, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		page, err := parsePage(c)
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
-		beers, next, err := d.Store.Beers.List(c.Request.Context(), middleware.GetPrincipal(c).UserID, page)
+		beers, next, err := beers.List(c.Request.Context(), middleware.GetPrincipal(c).UserID, page)
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		out := beerListResponse{Beers: make([]beerResponse, len(beers)), NextCursor: encodeCursor(next)}
@@ -90,11 +91,11 @@ func listBeers(d Deps) gin.HandlerFunc {
 	}
 }
 
-func getBeer(d Deps) gin.HandlerFunc {
+func getBeer(beers models.BeerRepository, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		b, err := d.Store.Beers.Get(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id"))
+		b, err := beers.Get(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id"))
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		c.JSON(http.StatusOK, toBeerResponse(b))
@@ -102,7 +103,7 @@ func getBeer(d Deps) gin.HandlerFunc {
 }
 
 // updateBeer answers PUT (full replace) and PATCH (partial update).
-func updateBeer(d Deps, full bool) gin.HandlerFunc {
+func updateBeer(beers models.BeerRepository, log *slog.Logger, now clock, full bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in beerRequest
 		var err error
@@ -119,22 +120,22 @@ func updateBeer(d Deps, full bool) gin.HandlerFunc {
 			in = beerRequest(p)
 		}
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
-		b, err := d.Store.Beers.Update(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id"), in.update(), d.now())
+		b, err := beers.Update(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id"), in.update(), now.storeNow())
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		c.JSON(http.StatusOK, toBeerResponse(b))
 	}
 }
 
-func deleteBeer(d Deps) gin.HandlerFunc {
+func deleteBeer(beers models.BeerRepository, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := d.Store.Beers.Delete(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id")); err != nil {
-			writeProblem(c, d.Log, err)
+		if err := beers.Delete(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id")); err != nil {
+			writeProblem(c, log, err)
 			return
 		}
 		c.Status(http.StatusNoContent)

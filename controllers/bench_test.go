@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"beerlocker/controllers"
 )
 
 // benchRouter returns the router of a fresh environment with one user who
@@ -20,7 +18,7 @@ func benchRouter(b *testing.B) (http.Handler, string) {
 		e.mustCreateBeer(auth, "Bench beer", 1)
 	}
 	_, value, _ := strings.Cut(auth, ": ")
-	return controllers.NewRouter(e.deps), value
+	return e.deps.Router, value
 }
 
 // BenchmarkListBeersBasic measures GET /api/beers with a Basic credential
@@ -67,7 +65,7 @@ func BenchmarkListBeersBearer(b *testing.B) {
 	}
 	app := e.mustCreateClient(auth, map[string]any{"name": "Bench", "grant_types": []string{"password", "refresh_token"}})
 	tok := e.mustToken(&app, url.Values{"grant_type": {"password"}, "username": {"bench"}, "password": {"bench password"}, "scope": {"beers:read"}})
-	router := controllers.NewRouter(e.deps)
+	router := e.deps.Router
 	req := httptest.NewRequest("GET", "/api/beers", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	b.ReportAllocs()
@@ -86,7 +84,7 @@ func BenchmarkClientCredentialsToken(b *testing.B) {
 	e := newTestEnv(b)
 	e.mustRegister("bench", "bench password")
 	app := e.mustCreateClient(basic("bench", "bench password"), map[string]any{"name": "Bench", "grant_types": []string{"client_credentials"}})
-	router := controllers.NewRouter(e.deps)
+	router := e.deps.Router
 	b.ReportAllocs()
 	for b.Loop() {
 		req := httptest.NewRequest("POST", "/api/oauth2/token", strings.NewReader("grant_type=client_credentials"))

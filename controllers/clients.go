@@ -7,9 +7,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/grants"
 	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/oauth"
+	"beerlocker/security"
 )
 
 type clientResponse struct {
@@ -50,22 +52,22 @@ type updateClientRequest struct {
 	RedirectURIs []string `json:"redirect_uris"`
 }
 
-func createClient(d Deps) gin.HandlerFunc {
+func createClient(clients models.ClientRepository, log *slog.Logger, now clock) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in createClientRequest
 		if err := decodeValid(c, &in); err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
-		now := d.now()
+		now := now.storeNow()
 		cl := in.client()
 		cl.ID, cl.OwnerID, cl.CreatedAt, cl.UpdatedAt = oauth.NewClientID(), middleware.GetPrincipal(c).UserID, now, now
 		var secret string
 		if !cl.Public {
 			secret, cl.SecretHash = oauth.NewClientSecret()
 		}
-		if err := d.Store.Clients.Create(c.Request.Context(), cl); err != nil {
-			writeProblem(c, d.Log, err)
+		if err := clients.Create(c.Request.Context(), cl); err != nil {
+			writeProblem(c, log, err)
 			return
 		}
 		out := toClientResponse(cl)
@@ -76,11 +78,11 @@ func createClient(d Deps) gin.HandlerFunc {
 	}
 }
 
-func listClients(d Deps) gin.HandlerFunc {
+func listClients(clients models.ClientRepository, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		clients, err := d.Store.Clients.List(c.Request.Context(), middleware.GetPrincipal(c).UserID)
+		clients, err := clients.List(c.Request.Context(), middleware.GetPrincipal(c).UserID)
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		out := make([]clientResponse, len(clients))
@@ -91,48 +93,48 @@ func listClients(d Deps) gin.HandlerFunc {
 	}
 }
 
-func getClient(d Deps) gin.HandlerFunc {
+func getClient(clients models.ClientRepository, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl, err := d.Store.Clients.GetOwned(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id"))
+		cl, err := clients.GetOwned(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id"))
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		c.JSON(http.StatusOK, toClientResponse(cl))
 	}
 }
 
-func updateClient(d Deps) gin.HandlerFunc {
+func updateClient(clients models.ClientRepository, log *slog.Logger, now clock) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in updateClientRequest
 		if err := decodeJSON(c, &in); err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		ctx, owner, id := c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id")
-		cl, err := d.Store.Clients.GetOwned(ctx, owner, id)
+		cl, err := clients.GetOwned(ctx, owner, id)
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		u := models.ClientUpdate{Name: in.Name, RedirectURIs: in.RedirectURIs}
 		if err := models.ValidateClientUpdate(u, cl.Public); err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
-		cl, err = d.Store.Clients.Update(ctx, owner, id, u, d.now())
+		cl, err = clients.Update(ctx, owner, id, u, now.storeNow())
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		c.JSON(http.StatusOK, toClientResponse(cl))
 	}
 }
 
-func deleteClient(d Deps) gin.HandlerFunc {
+func deleteClient(ender *grants.Ender, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := d.Store.Clients.Delete(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id")); err != nil {
-			writeProblem(c, d.Log, err)
+		if err := ender.DeleteClient(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id")); err != nil {
+			writeProblem(c, log, err)
 			return
 		}
 		c.Status(http.StatusNoContent)
@@ -140,24 +142,24 @@ func deleteClient(d Deps) gin.HandlerFunc {
 }
 
 // rotateClientSecret issues a new secret; the old one stops working at once.
-func rotateClientSecret(d Deps) gin.HandlerFunc {
+func rotateClientSecret(clients models.ClientRepository, log *slog.Logger, now clock) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx, owner, id := c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("client_id")
-		cl, err := d.Store.Clients.GetOwned(ctx, owner, id)
+		cl, err := clients.GetOwned(ctx, owner, id)
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		if cl.Public {
-			writeProblem(c, d.Log, badRequest("A public client has no secret to rotate."))
+			writeProblem(c, log, badRequest("A public client has no secret to rotate."))
 			return
 		}
 		secret, hash := oauth.NewClientSecret()
-		if _, err := d.Store.Clients.Update(ctx, owner, id, models.ClientUpdate{SecretHash: &hash}, d.now()); err != nil {
-			writeProblem(c, d.Log, err)
+		if _, err := clients.Update(ctx, owner, id, models.ClientUpdate{SecretHash: &hash}, now.storeNow()); err != nil {
+			writeProblem(c, log, err)
 			return
 		}
-		middleware.LogSecurity(ctx, d.Log, middleware.EventSecretRotated,
+		security.Log(ctx, log, security.EventSecretRotated,
 			slog.String("client_id", cl.ID), slog.String("owner_id", owner))
 		c.Header("Cache-Control", "no-store")
 		c.JSON(http.StatusOK, gin.H{"client_id": cl.ID, "client_secret": secret})

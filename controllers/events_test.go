@@ -1,13 +1,12 @@
 package controllers_test
 
 import (
+	"beerlocker/security"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-
-	"beerlocker/middleware"
 )
 
 // securityEvents returns the env's security log lines, by event.
@@ -78,17 +77,17 @@ func TestSecurityEvents(t *testing.T) {
 
 	ev := e.securityEvents(t)
 	for _, via := range []string{"basic", "login", "password_grant"} {
-		wantEvent(t, ev, middleware.EventLoginFailed, map[string]string{"via": via, "user_id": aliceID, "address": attacker})
+		wantEvent(t, ev, security.EventLoginFailed, map[string]string{"via": via, "user_id": aliceID, "address": attacker})
 	}
-	wantEvent(t, ev, middleware.EventLoginFailed, map[string]string{"via": "basic", "username_hash": pseudonymOf(e, "Mallory")})
-	wantEvent(t, ev, middleware.EventLockout, map[string]string{"locked": "account", "user_id": aliceID})
-	wantEvent(t, ev, middleware.EventClientAuthFailed, map[string]string{"client_id": e.svc.ID, "address": attacker, "reason": "wrong_secret"})
-	wantEvent(t, ev, middleware.EventCodeReplayed, map[string]string{"client_id": e.app.ID})
-	wantEvent(t, ev, middleware.EventFamilyRevoked, map[string]string{"client_id": e.app.ID, "reason": "code_replayed"})
-	wantEvent(t, ev, middleware.EventRefreshReused, map[string]string{"client_id": e.app.ID, "user_id": aliceID})
-	wantEvent(t, ev, middleware.EventFamilyRevoked, map[string]string{"client_id": e.app.ID, "user_id": aliceID, "reason": "refresh_token_reused"})
-	wantEvent(t, ev, middleware.EventSecretRotated, map[string]string{"client_id": e.svc.ID, "owner_id": devID})
-	wantEvent(t, ev, middleware.EventAppRevoked, map[string]string{"client_id": e.app.ID, "user_id": aliceID})
+	wantEvent(t, ev, security.EventLoginFailed, map[string]string{"via": "basic", "username_hash": pseudonymOf(e, "Mallory")})
+	wantEvent(t, ev, security.EventLockout, map[string]string{"locked": "account", "user_id": aliceID})
+	wantEvent(t, ev, security.EventClientAuthFailed, map[string]string{"client_id": e.svc.ID, "address": attacker, "reason": "wrong_secret"})
+	wantEvent(t, ev, security.EventCodeReplayed, map[string]string{"client_id": e.app.ID})
+	wantEvent(t, ev, security.EventFamilyRevoked, map[string]string{"client_id": e.app.ID, "reason": "code_replayed"})
+	wantEvent(t, ev, security.EventRefreshReused, map[string]string{"client_id": e.app.ID, "user_id": aliceID})
+	wantEvent(t, ev, security.EventFamilyRevoked, map[string]string{"client_id": e.app.ID, "user_id": aliceID, "reason": "refresh_token_reused"})
+	wantEvent(t, ev, security.EventSecretRotated, map[string]string{"client_id": e.svc.ID, "owner_id": devID})
+	wantEvent(t, ev, security.EventAppRevoked, map[string]string{"client_id": e.app.ID, "user_id": aliceID})
 
 	log := e.logs.String()
 	for _, secret := range []string{"alices password", "guess one", "guess two", "guess three", "guess four", "guess five",
@@ -101,5 +100,5 @@ func TestSecurityEvents(t *testing.T) {
 
 // pseudonymOf is the username_hash the env logs for username.
 func pseudonymOf(e *limitEnv, username string) string {
-	return middleware.Pseudonym(e.deps.Auth.LogKey, username)
+	return e.deps.Verifier.Pseudonym(username)
 }

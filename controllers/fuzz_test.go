@@ -15,10 +15,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"beerlocker/controllers"
+	"beerlocker/app"
 	"beerlocker/limits"
 	"beerlocker/middleware"
 	"beerlocker/models"
+	"beerlocker/problem"
 	"beerlocker/store/sqlite"
 )
 
@@ -53,7 +54,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { store.Close() })
-	deps, err := controllers.NewDeps(controllers.Config{
+	deps, err := app.New(app.Options{
 		PublicURL: "http://localhost:3000",
 		Secret:    []byte("fuzz secret key, thirty-two bytes long!"),
 		Argon2:    models.TestArgon2,
@@ -66,7 +67,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	if err != nil {
 		f.Fatal(err)
 	}
-	e := &fuzzEnv{router: controllers.NewRouter(deps), issuer: "http://localhost:3000"}
+	e := &fuzzEnv{router: deps.Router, issuer: "http://localhost:3000"}
 	w := e.serve("POST", "/api/users", "application/json", `{"username":"alice","password":"`+fuzzPassword+`"}`)
 	if w.Code != http.StatusCreated {
 		f.Fatalf("register: %d %s", w.Code, w.Body)
@@ -181,8 +182,8 @@ func checkAPIAnswer(t *testing.T, what string, w *httptest.ResponseRecorder, all
 	if w.Code < 400 {
 		return
 	}
-	var p middleware.Problem
-	if ct := w.Header().Get("Content-Type"); ct != middleware.ProblemContentType {
+	var p problem.Problem
+	if ct := w.Header().Get("Content-Type"); ct != problem.ContentType {
 		t.Fatalf("%s: %d with Content-Type %q", what, w.Code, ct)
 	}
 	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Status != w.Code || p.Title == "" || p.Type == "" || p.Detail == "" {

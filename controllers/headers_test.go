@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"beerlocker/controllers"
 )
 
 // TestSecurityHeadersOnEveryRoute sends a request to every route the
@@ -27,7 +25,7 @@ func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 			e.mustRegister("dev", "devs password")
 			dev := basic("dev", "devs password")
 			app := e.mustCreateClient(dev, map[string]any{"name": "Beer Buddy"})
-			router := controllers.NewRouter(e.deps)
+			router := e.deps.Router
 
 			type call struct{ name, method, target, auth string }
 			var calls []call

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"beerlocker/controllers"
+	"beerlocker/app"
 	"beerlocker/limits"
 	"beerlocker/metrics"
 	"beerlocker/models"
@@ -28,7 +28,7 @@ import (
 type testEnv struct {
 	t      testing.TB
 	clock  *testClock
-	deps   controllers.Deps
+	deps   *app.App
 	router http.Handler
 	server *httptest.Server
 	client *http.Client
@@ -75,11 +75,11 @@ var testLimits = limits.Limits{
 
 // newTestEnvConfig serves the router as if from publicURL, with limits;
 // each of configure then changes the Config.
-func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limits limits.Limits, configure ...func(*controllers.Config)) *testEnv {
+func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limits limits.Limits, configure ...func(*app.Options)) *testEnv {
 	t.Helper()
 	clock := &testClock{}
 	logs := &logBuffer{}
-	cfg := controllers.Config{
+	cfg := app.Options{
 		PublicURL: publicURL,
 		Secret:    []byte("test secret key, thirty-two bytes long!"),
 		Argon2:    models.TestArgon2,
@@ -94,12 +94,12 @@ func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limit
 		f(&cfg)
 	}
 	listen := wireRedis(t, store, &cfg)
-	deps, err := controllers.NewDeps(cfg, store)
+	deps, err := app.New(cfg, store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	listen(deps)
-	router := controllers.NewRouter(deps)
+	router := deps.Router
 	srv := httptest.NewServer(router)
 	t.Cleanup(srv.Close)
 	client := &http.Client{

@@ -13,7 +13,7 @@ import (
 func (e *testEnv) scrape() string {
 	e.t.Helper()
 	w := httptest.NewRecorder()
-	e.deps.Config.Metrics.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	e.deps.Metrics.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	b, _ := io.ReadAll(w.Body)
 	return string(b)
 }

@@ -1,12 +1,11 @@
 package controllers_test
 
 import (
+	"beerlocker/models"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-
-	"beerlocker/oauth"
 )
 
 // wantNotFramed checks the anti-clickjacking headers every page carries.
@@ -185,11 +184,11 @@ func TestAuthorizeConsent(t *testing.T) {
 	wantStatus(t, r, http.StatusOK)
 	wantNotFramed(t, r)
 	for _, want := range []string{"Beer Buddy", "<strong>dev</strong>",
-		oauth.ScopeDescriptions["profile"], oauth.ScopeDescriptions["beers:write"],
+		models.ScopeDescription("profile"), models.ScopeDescription("beers:write"),
 		`action="/api/oauth2/authorize"`, `value="allow"`, `value="deny"`} {
 		wantBodyContains(t, r, want)
 	}
-	if strings.Contains(string(r.body), oauth.ScopeDescriptions["beers:read"]) {
+	if strings.Contains(string(r.body), models.ScopeDescription("beers:read")) {
 		t.Errorf("consent page names beers:read, which was not asked for")
 	}
 	form := consentForm(t, r)
@@ -232,7 +231,7 @@ func TestAuthorizeConsent(t *testing.T) {
 	t.Run("more scopes than remembered show the page", func(t *testing.T) {
 		r := b.authorize(authQuery(e.app, "profile beers:read", "s5", ""))
 		wantStatus(t, r, http.StatusOK)
-		wantBodyContains(t, r, oauth.ScopeDescriptions["beers:read"])
+		wantBodyContains(t, r, models.ScopeDescription("beers:read"))
 		consentForm(t, r)
 	})
 	t.Run("prompt=none beyond the remembered scopes", func(t *testing.T) {
@@ -256,9 +255,9 @@ func TestAuthorizeConsent(t *testing.T) {
 		other.mustLogIn("dev", "devs password")
 		r := other.authorize(authQuery(e.app, "", "s9", ""))
 		wantStatus(t, r, http.StatusOK)
-		wantBodyContains(t, r, oauth.ScopeDescriptions["profile"])
-		wantBodyContains(t, r, oauth.ScopeDescriptions["beers:read"])
-		if strings.Contains(string(r.body), oauth.ScopeDescriptions["beers:write"]) {
+		wantBodyContains(t, r, models.ScopeDescription("profile"))
+		wantBodyContains(t, r, models.ScopeDescription("beers:read"))
+		if strings.Contains(string(r.body), models.ScopeDescription("beers:write")) {
 			t.Error("the default scopes include beers:write")
 		}
 	})

@@ -433,7 +433,7 @@ func TestDeviceWrongCodesAreLimited(t *testing.T) {
 	}
 	r := attacker.enterCode(da.UserCode, false)
 	wantStatus(t, r, http.StatusTooManyRequests)
-	wantBodyContains(t, r, "Too many wrong codes")
+	wantBodyContains(t, r, "Too many failed attempts")
 	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
 		t.Errorf("Retry-After = %q, want whole seconds", r.Header.Get("Retry-After"))
 	}

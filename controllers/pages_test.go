@@ -265,7 +265,7 @@ func TestAccountRevoke(t *testing.T) {
 	r := b.get("/account")
 	wantStatus(t, r, http.StatusOK)
 	for _, want := range []string{
-		"Beer Tracker &lt;Pro&gt;", "Cellar Sync", oauth.ScopeDescriptions[models.ScopeBeersRead],
+		"Beer Tracker &lt;Pro&gt;", "Cellar Sync", models.ScopeDescription(models.ScopeBeersRead),
 		"Connected since " + time.Now().UTC().Format("2 January 2006"),
 		`action="/account/apps/` + revoked + `/revoke"`, `action="/account/apps/` + kept + `/revoke"`,
 	} {

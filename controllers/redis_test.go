@@ -8,7 +8,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"beerlocker/controllers"
+	"beerlocker/app"
 	"beerlocker/limits"
 	"beerlocker/models"
 	"beerlocker/store/redis"
@@ -97,14 +97,14 @@ func composeRedis(t testing.TB, primary *models.Store) *models.Store {
 // wireRedis makes cfg keep its limits in store's Redis, if it has one,
 // and returns a function that starts the revocation listener on the
 // bearer cache once the deps exist.
-func wireRedis(t testing.TB, store *models.Store, cfg *controllers.Config) func(controllers.Deps) {
+func wireRedis(t testing.TB, store *models.Store, cfg *app.Options) func(*app.App) {
 	v, ok := redisStores.Load(store)
 	if !ok {
-		return func(controllers.Deps) {}
+		return func(*app.App) {}
 	}
 	rs := v.(*redis.Store)
 	cfg.LimitBuckets = func(name string, r limits.Rate) limits.Buckets { return rs.Buckets(name, r, cfg.Now) }
-	return func(d controllers.Deps) {
+	return func(d *app.App) {
 		if d.TokenCache == nil {
 			return
 		}

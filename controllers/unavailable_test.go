@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"beerlocker/httperr"
 	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/store/redis"
@@ -179,7 +180,7 @@ func outageCases(o *outage) []outageCase {
 func wantUnavailable(t testing.TB, r *response, kind outageKind) {
 	t.Helper()
 	wantStatus(t, r, http.StatusServiceUnavailable)
-	if got, want := r.Header.Get("Retry-After"), strconv.Itoa(middleware.RetryAfterUnavailable); got != want {
+	if got, want := r.Header.Get("Retry-After"), strconv.Itoa(httperr.RetryAfterUnavailable); got != want {
 		t.Errorf("Retry-After = %q, want %q", got, want)
 	}
 	if got := r.Header.Values("WWW-Authenticate"); len(got) > 0 {
@@ -212,7 +213,7 @@ func wantUnavailable(t testing.TB, r *response, kind outageKind) {
 		}
 	case outagePage:
 		wantErrorPage(t, r, http.StatusServiceUnavailable)
-		wantBodyContains(t, r, "Temporarily unavailable")
+		wantBodyContains(t, r, "Service unavailable")
 		if got := r.Header.Get("Cache-Control"); got != "no-store" {
 			t.Errorf("Cache-Control = %q, want no-store", got)
 		}

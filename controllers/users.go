@@ -1,11 +1,13 @@
 package controllers
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/accounts"
 	"beerlocker/middleware"
 	"beerlocker/models"
 )
@@ -33,16 +35,16 @@ type passwordRequest struct {
 
 func (r *passwordRequest) Validate() error { return models.ValidatePassword(r.Password) }
 
-func registerUser(d Deps) gin.HandlerFunc {
+func registerUser(acc *accounts.Service, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in registerRequest
 		if err := decodeValid(c, &in); err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
-		u, err := d.Accounts.Register(c.Request.Context(), in.Username, in.Password)
+		u, err := acc.Register(c.Request.Context(), in.Username, in.Password)
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		c.Header("Location", "/api/users/me") // the new user's own resource
@@ -50,37 +52,37 @@ func registerUser(d Deps) gin.HandlerFunc {
 	}
 }
 
-func getMe(d Deps) gin.HandlerFunc {
+func getMe(users models.UserRepository, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		u, err := d.Store.Users.Get(c.Request.Context(), middleware.GetPrincipal(c).UserID)
+		u, err := users.Get(c.Request.Context(), middleware.GetPrincipal(c).UserID)
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		c.JSON(http.StatusOK, toUserResponse(u))
 	}
 }
 
-func changePassword(d Deps) gin.HandlerFunc {
+func changePassword(acc *accounts.Service, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in passwordRequest
 		if err := decodeValid(c, &in); err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
-		u, err := d.Accounts.ChangePassword(c.Request.Context(), middleware.GetPrincipal(c).UserID, in.Password)
+		u, err := acc.ChangePassword(c.Request.Context(), middleware.GetPrincipal(c).UserID, in.Password)
 		if err != nil {
-			writeProblem(c, d.Log, err)
+			writeProblem(c, log, err)
 			return
 		}
 		c.JSON(http.StatusOK, toUserResponse(u))
 	}
 }
 
-func deleteMe(d Deps) gin.HandlerFunc {
+func deleteMe(acc *accounts.Service, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := d.Accounts.Delete(c.Request.Context(), middleware.GetPrincipal(c).UserID); err != nil {
-			writeProblem(c, d.Log, err)
+		if err := acc.Delete(c.Request.Context(), middleware.GetPrincipal(c).UserID); err != nil {
+			writeProblem(c, log, err)
 			return
 		}
 		c.Status(http.StatusNoContent)

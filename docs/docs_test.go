@@ -12,7 +12,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"beerlocker/controllers"
+	"beerlocker/app"
 	"beerlocker/docs"
 	"beerlocker/models"
 )
@@ -76,7 +76,7 @@ func TestDocumentMatchesRoutes(t *testing.T) {
 		}
 	}
 
-	deps, err := controllers.NewDeps(controllers.Config{
+	a, err := app.New(app.Options{
 		PublicURL: "http://localhost:3000",
 		Secret:    []byte("docs test secret, thirty-two bytes long"),
 		Argon2:    models.TestArgon2,
@@ -87,7 +87,7 @@ func TestDocumentMatchesRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	routed := map[string]bool{}
-	for _, r := range controllers.NewRouter(deps).Routes() {
+	for _, r := range a.Router.Routes() {
 		routed[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = true
 	}
 
@@ -124,8 +124,8 @@ func TestEnumsMatchTheModels(t *testing.T) {
 		for s := range flow.Scopes {
 			got = append(got, s)
 		}
-		if !sameSet(got, models.Scopes) {
-			t.Errorf("oauth2 %s flow scopes = %v, want %v", name, got, models.Scopes)
+		if !sameSet(got, models.AllScopes()) {
+			t.Errorf("oauth2 %s flow scopes = %v, want %v", name, got, models.AllScopes())
 		}
 	}
 	var grants []string

@@ -75,7 +75,7 @@ func Of(err error) Answer {
 			Message: "Too many failed attempts from this address or for this account. Try again in " + le.InWords() + "."}
 	case errors.Is(err, models.ErrUnavailable):
 		return Answer{Kind: Unavailable, Status: http.StatusServiceUnavailable, RetryAfter: RetryAfterUnavailable,
-			Title:   "Temporarily unavailable",
+			Title:   "Service unavailable",
 			Message: "Beer Locker cannot reach its database right now. Try again in a few seconds.",
 			Log:     true, Level: slog.LevelWarn}
 	case errors.As(err, &tooBig):

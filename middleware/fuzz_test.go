@@ -14,7 +14,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/accounts"
 	"beerlocker/models"
+	"beerlocker/problem"
 	"beerlocker/store/sqlite"
 )
 
@@ -77,15 +79,14 @@ func FuzzAuthorization(f *testing.F) {
 	if err := store.Users.Create(context.Background(), alice); err != nil {
 		f.Fatal(err)
 	}
-	auth := &Authenticator{
-		Users: store.Users, Passwords: pw, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Cache: NewCredentialCache([]byte("secret"), time.Minute, 100, time.Now),
-		Tokens: fakeTokens{
-			"good-token":   {UserID: alice.ID, ClientID: "c1", Scopes: []string{models.ScopeBeersRead}},
-			"narrow-token": {UserID: alice.ID, ClientID: "c1", Scopes: []string{models.ScopeProfile}},
-			"client-token": {ClientID: "c1", Scopes: models.Scopes},
-		},
-	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	verifier := accounts.NewVerifier(accounts.VerifierConfig{Users: store.Users, Passwords: pw, Log: log,
+		Cache: accounts.NewCredentialCache([]byte("secret"), time.Minute, 100, time.Now)})
+	auth := NewAuthenticator(verifier, fakeTokens{
+		"good-token":   {UserID: alice.ID, ClientID: "c1", Scopes: []string{models.ScopeBeersRead}},
+		"narrow-token": {UserID: alice.ID, ClientID: "c1", Scopes: []string{models.ScopeProfile}},
+		"client-token": {ClientID: "c1", Scopes: models.AllScopes()},
+	}, log, nil)
 	r := gin.New()
 	ok := func(c *gin.Context) { c.String(http.StatusOK, GetPrincipal(c).UserID) }
 	r.GET("/scoped", auth.Require(models.ScopeBeersRead), ok)
@@ -135,8 +136,8 @@ func FuzzAuthorization(f *testing.F) {
 		if goodBasic {
 			t.Fatalf("%s with %q: %d for alice's own password", path, header, w.Code)
 		}
-		var p Problem
-		if ct := w.Header().Get("Content-Type"); ct != ProblemContentType || json.Unmarshal(w.Body.Bytes(), &p) != nil ||
+		var p problem.Problem
+		if ct := w.Header().Get("Content-Type"); ct != problem.ContentType || json.Unmarshal(w.Body.Bytes(), &p) != nil ||
 			p.Status != w.Code || p.Title == "" || p.Type == "" {
 			t.Fatalf("%s with %q: %d with a malformed problem (%s): %s", path, header, w.Code, ct, w.Body)
 		}

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"beerlocker/problem"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 )
+
+var errPanic = errors.New("panic")
 
 // Recover turns a panic into a generic 500 problem. The stack goes to the
 // log with the request id, never to the client.
@@ -26,8 +29,7 @@ func Recover(log *slog.Logger) gin.HandlerFunc {
 				c.Abort()
 				return
 			}
-			AbortWithProblem(c, Problem{Status: http.StatusInternalServerError,
-				Detail: "An unexpected error occurred. Request id: " + GetRequestID(c)})
+			problem.Error(c, nil, errPanic, "") // logged above, with the stack
 		}()
 		c.Next()
 	}

@@ -1,7 +1,7 @@
 package middleware
 
 import (
-	"context"
+	"beerlocker/httperr"
 	"crypto/rand"
 	"encoding/hex"
 
@@ -10,8 +10,6 @@ import (
 
 // RequestIDHeader carries the request id in both directions.
 const RequestIDHeader = "X-Request-ID"
-
-const requestIDKey = "request_id"
 
 // RequestID gives every request an id, reusing the caller's X-Request-ID
 // when it is short and plain, and echoes it in the response.
@@ -23,25 +21,14 @@ func RequestID() gin.HandlerFunc {
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
-		c.Set(requestIDKey, id)
-		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDCtxKey{}, id))
+		c.Request = c.Request.WithContext(httperr.WithRequestID(c.Request.Context(), id))
 		c.Header(RequestIDHeader, id)
 		c.Next()
 	}
 }
 
 // GetRequestID returns the id RequestID gave this request.
-func GetRequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
-
-type requestIDCtxKey struct{}
-
-// RequestIDFrom returns the request id RequestID put in the request's
-// context, or "" outside a request: code that is handed only a context
-// can still name the request in a log line.
-func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDCtxKey{}).(string)
-	return id
-}
+func GetRequestID(c *gin.Context) string { return httperr.RequestID(c.Request.Context()) }
 
 // plainID accepts ids that are safe to echo and to log: 1–64 characters of
 // letters, digits, '-' and '_'.

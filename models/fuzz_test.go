@@ -28,7 +28,7 @@ func FuzzParseScope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		scopes, ok := ParseScope(s)
 		words := slices.DeleteFunc(strings.Split(s, " "), func(w string) bool { return w == "" })
-		allKnown := !slices.ContainsFunc(words, func(w string) bool { return !slices.Contains(Scopes, w) })
+		allKnown := !slices.ContainsFunc(words, func(w string) bool { return !slices.Contains(AllScopes(), w) })
 		if want := len(s) <= 1000 && allKnown; ok != want {
 			t.Fatalf("ParseScope(%q) ok = %v, want %v", s, ok, want)
 		}
@@ -40,7 +40,7 @@ func FuzzParseScope(f *testing.F) {
 		}
 		last := -1
 		for _, sc := range scopes {
-			i := slices.Index(Scopes, sc)
+			i := slices.Index(AllScopes(), sc)
 			if i <= last {
 				t.Fatalf("ParseScope(%q) = %q: unknown, out of order or repeated", s, scopes)
 			}

@@ -13,11 +13,35 @@ const (
 	ScopeClients    = "clients"
 )
 
-// Scopes lists every scope, in the order pages and metadata show them.
-var Scopes = []string{ScopeProfile, ScopeBeersRead, ScopeBeersWrite, ScopeClients}
+// allScopes lists every scope, in the order pages and metadata show them.
+var allScopes = [...]string{ScopeProfile, ScopeBeersRead, ScopeBeersWrite, ScopeClients}
 
-// DefaultScopes are granted when a request names none.
-var DefaultScopes = []string{ScopeProfile, ScopeBeersRead}
+// scopeDescriptions say what each scope allows, in the words the consent
+// and account pages show.
+var scopeDescriptions = map[string]string{
+	ScopeProfile:    "See your username and when you joined",
+	ScopeBeersRead:  "See the beers in your locker",
+	ScopeBeersWrite: "Add, change and remove beers in your locker",
+	ScopeClients:    "Register and manage OAuth apps on your behalf",
+}
+
+// AllScopes returns every scope, in the order pages and metadata show
+// them; the slice is the caller's own.
+func AllScopes() []string { return slices.Clone(allScopes[:]) }
+
+// DefaultScopes returns the scopes granted when a request names none
+// (API.md §1); the slice is the caller's own.
+func DefaultScopes() []string { return []string{ScopeProfile, ScopeBeersRead} }
+
+// ScopeDescription says in plain words what scope allows. A scope without
+// a description (one retired after it was granted) is described by its
+// name.
+func ScopeDescription(scope string) string {
+	if d, ok := scopeDescriptions[scope]; ok {
+		return d
+	}
+	return scope
+}
 
 // ParseScope splits a space-delimited scope string (RFC 6749 §3.3) into
 // known scopes in canonical order without duplicates. It returns ok=false
@@ -30,11 +54,11 @@ func ParseScope(s string) (scopes []string, ok bool) {
 		if f == "" {
 			continue // RFC 6749 §3.3 separates by one space; be lenient on extra spaces
 		}
-		if !slices.Contains(Scopes, f) {
+		if !slices.Contains(allScopes[:], f) {
 			return nil, false
 		}
 	}
-	for _, known := range Scopes {
+	for _, known := range allScopes {
 		if slices.Contains(strings.Fields(s), known) {
 			scopes = append(scopes, known)
 		}

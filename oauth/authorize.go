@@ -5,14 +5,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"beerlocker/middleware"
 	"beerlocker/models"
-	"beerlocker/templates"
+	"beerlocker/pages"
 )
 
 // maxStateLen bounds the state parameter: it travels inside the session
@@ -60,14 +59,14 @@ func (s *Server) Authorize() gin.HandlerFunc {
 				s.redirectError(c, http.StatusFound, redirect, req.State, &Error{Code: "login_required", Description: "The user is not signed in."})
 				return
 			}
-			c.Redirect(http.StatusFound, "/login?return_to="+url.QueryEscape(c.Request.URL.RequestURI()))
+			pages.RedirectToLogin(c, c.Request.URL.RequestURI())
 			return
 		}
 		ctx := c.Request.Context()
 		if prompt != "consent" {
 			consent, err := s.Store.Consents.Get(ctx, userID, client.ID)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
-				s.pageFailed(c, err)
+				s.Pages.Fail(c, err)
 				return
 			}
 			if err == nil && models.HasScopes(consent.Scopes, req.Scopes) {
@@ -88,16 +87,16 @@ func (s *Server) Authorize() gin.HandlerFunc {
 // §4.1.3). Otherwise the user sees an error page and is never redirected.
 func (s *Server) trustedRedirect(c *gin.Context, q url.Values) (*models.Client, string, bool) {
 	if len(q["client_id"]) != 1 || len(q["redirect_uri"]) > 1 {
-		s.errorPage(c, http.StatusBadRequest, "This app sent a malformed request", "The request must name exactly one client_id and at most one redirect_uri.")
+		s.Pages.Error(c, http.StatusBadRequest, "This app sent a malformed request", "The request must name exactly one client_id and at most one redirect_uri.")
 		return nil, "", false
 	}
 	client, err := s.Store.Clients.Get(c.Request.Context(), q.Get("client_id"))
 	if errors.Is(err, models.ErrNotFound) {
-		s.errorPage(c, http.StatusBadRequest, "Unknown app", "No app with this client_id is registered here, so there is nowhere safe to send you back to.")
+		s.Pages.Error(c, http.StatusBadRequest, "Unknown app", "No app with this client_id is registered here, so there is nowhere safe to send you back to.")
 		return nil, "", false
 	}
 	if err != nil {
-		s.pageFailed(c, err)
+		s.Pages.Fail(c, err)
 		return nil, "", false
 	}
 	redirect := q.Get("redirect_uri")
@@ -105,10 +104,10 @@ func (s *Server) trustedRedirect(c *gin.Context, q url.Values) (*models.Client, 
 	case redirect == "" && len(client.RedirectURIs) == 1:
 		redirect = client.RedirectURIs[0]
 	case redirect == "":
-		s.errorPage(c, http.StatusBadRequest, "This app sent a malformed request", "redirect_uri is required because the app registered more than one.")
+		s.Pages.Error(c, http.StatusBadRequest, "This app sent a malformed request", "redirect_uri is required because the app registered more than one.")
 		return nil, "", false
 	case !slices.Contains(client.RedirectURIs, redirect):
-		s.errorPage(c, http.StatusBadRequest, "This app sent an unregistered redirect address", "The redirect_uri is not one the app registered, so you are not sent there.")
+		s.Pages.Error(c, http.StatusBadRequest, "This app sent an unregistered redirect address", "The redirect_uri is not one the app registered, so you are not sent there.")
 		return nil, "", false
 	}
 	return client, redirect, true
@@ -132,7 +131,7 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	if len(state) > maxStateLen {
 		return nil, errInvalidRequest("state must be at most 512 characters.")
 	}
-	scopes, oerr := resolveScope(q.Get("scope"), models.Scopes)
+	scopes, oerr := resolveScope(q.Get("scope"), models.AllScopes())
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -154,43 +153,24 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	}, nil
 }
 
-// showConsent renders the consent page (step 5) and parks the request in
-// the session under a fresh transaction id.
+// showConsent parks the request in the session under a fresh
+// transaction id and shows the consent page (step 5).
 func (s *Server) showConsent(c *gin.Context, userID string, client *models.Client, req *authRequest) {
-	ctx := c.Request.Context()
-	owner := "a deleted account"
-	if u, err := s.Store.Users.Get(ctx, client.OwnerID); err == nil {
-		owner = u.Username
-	}
-	user, err := s.Store.Users.Get(ctx, userID)
-	if errors.Is(err, models.ErrNotFound) { // the account was deleted in another tab
-		c.Redirect(http.StatusFound, "/login?return_to="+url.QueryEscape(c.Request.URL.RequestURI()))
+	if _, err := s.Store.Users.Get(c.Request.Context(), userID); errors.Is(err, models.ErrNotFound) {
+		pages.RedirectToLogin(c, c.Request.URL.RequestURI()) // the account was deleted in another tab
 		return
-	}
-	if err != nil {
-		s.pageFailed(c, err)
+	} else if err != nil {
+		s.Pages.Fail(c, err)
 		return
 	}
 	req.TxID, _ = newSecret("")
 	req.Created = s.Now()
 	if err := park(s, c, sessionPendingKey, req); err != nil {
-		s.pageFailed(c, err)
+		s.Pages.Fail(c, err)
 		return
 	}
-	csrf, err := middleware.CSRFToken(c)
-	if err != nil {
-		s.pageFailed(c, err)
-		return
-	}
-	data := templates.ConsentData{
-		Base:       templates.Base{Title: "Allow " + client.Name + "?", CSRFToken: csrf, Username: user.Username},
-		Action:     "/api/oauth2/authorize",
-		ClientName: client.Name, OwnerName: owner, RedirectURI: req.Redirect,
-		Scopes: describeScopes(req.Scopes), TxID: req.TxID,
-	}
-	if err := s.Pages.Render(c.Writer, http.StatusOK, "consent", data); err != nil {
-		s.Log.Error("render consent page", "err", err)
-	}
+	s.Pages.ShowConsent(c, pages.Consent{Action: AuthorizePath, Client: client, Scopes: req.Scopes,
+		TxID: req.TxID, RedirectURI: req.Redirect})
 }
 
 // Decide handles POST /api/oauth2/authorize: the user's Allow or Deny.
@@ -198,25 +178,23 @@ func (s *Server) showConsent(c *gin.Context, userID string, client *models.Clien
 // token must match, or nothing is issued.
 func (s *Server) Decide() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
-		if err := c.Request.ParseForm(); err != nil {
-			s.errorPage(c, http.StatusBadRequest, "Malformed form", "The form could not be read.")
+		if !s.Pages.ReadForm(c) {
 			return
 		}
 		userID := middleware.SessionUserID(c, s.Now())
 		if userID == "" || !middleware.ValidCSRF(c, c.Request.PostForm.Get("csrf_token")) {
-			s.errorPage(c, http.StatusForbidden, "This request could not be verified", "Your session ended or the form did not come from this site. Go back to the app and start again.")
+			s.Pages.Error(c, http.StatusForbidden, "This request could not be verified", "Your session ended or the form did not come from this site. Go back to the app and start again.")
 			return
 		}
 		req, err := unpark[*authRequest](s, c, sessionPendingKey, c.Request.PostForm.Get("tx"))
 		if err != nil {
-			s.errorPage(c, http.StatusForbidden, "This request has expired", "The approval request is unknown, expired or already answered. Go back to the app and start again.")
+			s.Pages.Error(c, http.StatusForbidden, "This request has expired", "The approval request is unknown, expired or already answered. Go back to the app and start again.")
 			return
 		}
 		switch c.Request.PostForm.Get("decision") {
 		case "allow":
 			if _, err := s.Store.Consents.Grant(c.Request.Context(), userID, req.ClientID, req.Scopes, s.now()); err != nil {
-				s.pageFailed(c, err)
+				s.Pages.Fail(c, err)
 				return
 			}
 			// RFC 9700 §4.12: 303, so the browser does not re-post the form.
@@ -224,7 +202,7 @@ func (s *Server) Decide() gin.HandlerFunc {
 		case "deny":
 			s.redirectError(c, http.StatusSeeOther, req.Redirect, req.State, &Error{Code: "access_denied", Description: "The user denied the request."})
 		default:
-			s.errorPage(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
+			s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
 		}
 	}
 }
@@ -238,7 +216,7 @@ func (s *Server) approve(c *gin.Context, status int, userID string, req *authReq
 		Scopes: req.Scopes, CodeChallenge: req.Challenge, CreatedAt: now, ExpiresAt: now.Add(CodeTTL),
 	}
 	if err := s.Store.Codes.Create(c.Request.Context(), code); err != nil {
-		s.pageFailed(c, err)
+		s.Pages.Fail(c, err)
 		return
 	}
 	s.redirectTo(c, status, req.Redirect, url.Values{"code": {value}, "state": {req.State}})
@@ -254,7 +232,7 @@ func (s *Server) redirectError(c *gin.Context, status int, redirect, state strin
 func (s *Server) redirectTo(c *gin.Context, status int, redirect string, params url.Values) {
 	u, err := url.Parse(redirect)
 	if err != nil { // registered URIs were validated; cannot happen
-		s.pageFailed(c, err)
+		s.Pages.Fail(c, err)
 		return
 	}
 	q := u.Query()
@@ -267,24 +245,4 @@ func (s *Server) redirectTo(c *gin.Context, status int, redirect string, params 
 	u.RawQuery = q.Encode()
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(status, u.String())
-}
-
-// errorPage shows the HTML error page.
-func (s *Server) errorPage(c *gin.Context, status int, heading, message string) {
-	c.Abort()
-	data := templates.ErrorData{Base: templates.Base{Title: heading}, Heading: heading, Message: message}
-	if err := s.Pages.Render(c.Writer, status, "error", data); err != nil {
-		s.Log.Error("render error page", "err", err)
-	}
-}
-
-// pageFailed logs an unexpected error and shows a generic error page.
-func (s *Server) pageFailed(c *gin.Context, err error) {
-	s.Log.Error("authorization endpoint failed", "request_id", middleware.GetRequestID(c), "err", err)
-	if errors.Is(err, models.ErrUnavailable) {
-		c.Header("Retry-After", strconv.Itoa(middleware.RetryAfterUnavailable))
-		s.errorPage(c, http.StatusServiceUnavailable, "Temporarily unavailable", "The service cannot reach its database right now. Please try again in a moment.")
-		return
-	}
-	s.errorPage(c, http.StatusInternalServerError, "Something went wrong", "An unexpected error occurred. Please try again.")
 }

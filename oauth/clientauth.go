@@ -66,7 +66,7 @@ func (s *Server) authenticateClient(ctx context.Context, addr string, cred clien
 		return nil, err
 	}
 	if le != nil {
-		return nil, errTooManyAttempts(le)
+		return nil, le
 	}
 	client, err := s.Store.Clients.Get(ctx, cred.id)
 	if errors.Is(err, models.ErrNotFound) {

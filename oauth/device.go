@@ -55,7 +55,7 @@ func (s *Server) deviceAuthorization(c *gin.Context) (*deviceAuthResponse, error
 	if !client.AllowsGrant(models.GrantDeviceCode) {
 		return nil, errUnauthorizedClient("This client did not register the grant type " + models.GrantDeviceCode + ".")
 	}
-	scopes, oerr := resolveScope(form.Get("scope"), models.Scopes)
+	scopes, oerr := resolveScope(form.Get("scope"), models.AllScopes())
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -3,18 +3,18 @@ package oauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/httperr"
 	"beerlocker/middleware"
 	"beerlocker/models"
-	"beerlocker/templates"
+	"beerlocker/pages"
+	"beerlocker/security"
 )
 
 // The verification page of the device flow (RFC 8628 §3.3): GET /device
@@ -25,9 +25,6 @@ import (
 // sessionDeviceKey holds the device requests awaiting the user's decision
 // in this session, as sessionPendingKey does for authorization requests.
 const sessionDeviceKey = "device"
-
-// eventUserCodeFailed is the security event of a wrong user code.
-const eventUserCodeFailed = "device_user_code_failed"
 
 // wrongUserCode is the one message for a code that is malformed, unknown,
 // expired or already answered: which of these it was helps only a guesser.
@@ -52,15 +49,14 @@ func deviceAccount(userID string) string { return "device-user:" + userID }
 // ?user_code= (verification_uri_complete). Signing in comes first.
 func (s *Server) DevicePage() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		user, ok := s.deviceUser(c)
-		if !ok {
+		if _, ok := s.deviceUser(c); !ok {
 			return
 		}
 		code := c.Query("user_code")
 		if len(code) > 4*models.UserCodeLen {
 			code = ""
 		}
-		s.renderDevice(c, http.StatusOK, user, templates.DeviceData{UserCode: code, Prefilled: code != ""})
+		s.Pages.DeviceForm(c, http.StatusOK, code, code != "", "")
 	}
 }
 
@@ -69,14 +65,12 @@ func (s *Server) DevicePage() gin.HandlerFunc {
 // the session's CSRF token.
 func (s *Server) DeviceSubmit() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
-		if err := c.Request.ParseForm(); err != nil {
-			s.errorPage(c, http.StatusBadRequest, "Malformed form", "The form could not be read.")
+		if !s.Pages.ReadForm(c) {
 			return
 		}
 		form := c.Request.PostForm
 		if middleware.SessionUserID(c, s.Now()) == "" || !middleware.ValidCSRF(c, form.Get("csrf_token")) {
-			s.errorPage(c, http.StatusForbidden, "This request could not be verified",
+			s.Pages.Error(c, http.StatusForbidden, "This request could not be verified",
 				"Your session ended or the form did not come from this site. Open the device page again and start over.")
 			return
 		}
@@ -99,46 +93,45 @@ func (s *Server) deviceEnter(c *gin.Context, user *models.User, form url.Values)
 	if len(typed) > 4*models.UserCodeLen {
 		typed = typed[:4*models.UserCodeLen]
 	}
-	data := templates.DeviceData{UserCode: typed, Prefilled: form.Get("prefilled") == "1"}
+	prefilled := form.Get("prefilled") == "1"
 	// API.md §8 and RFC 8628 §5.1: user codes are short, so wrong ones
 	// are limited per address and per account.
 	addr, account := c.ClientIP(), deviceAccount(user.ID)
 	le, err := s.Limits.Check(ctx, addr, account)
 	if err != nil {
-		s.pageFailed(c, err)
+		s.Pages.Fail(c, err)
 		return
 	}
 	if le != nil {
-		c.Header("Retry-After", strconv.Itoa(le.RetryAfter()))
-		data.Error = fmt.Sprintf("Too many wrong codes. Please wait %d seconds, then try again.", le.RetryAfter())
-		s.renderDevice(c, http.StatusTooManyRequests, user, data)
+		a := httperr.Of(le)
+		a.SetRetryAfter(c.Writer.Header())
+		s.Pages.DeviceForm(c, a.Status, typed, prefilled, a.Message)
 		return
 	}
 	dc, client, err := s.lookupUserCode(ctx, typed)
 	if errors.Is(err, models.ErrNotFound) {
 		lo, err := s.Limits.Fail(ctx, addr, account)
-		middleware.LogFailure(ctx, s.Log, eventUserCodeFailed, lo,
+		security.LogFailure(ctx, s.Log, security.EventUserCodeFailed, lo,
 			slog.String("user_id", user.ID), slog.String("address", addr))
 		if err != nil {
-			s.pageFailed(c, err) // a guess not paid for is not answered
+			s.Pages.Fail(c, err) // a guess not paid for is not answered
 			return
 		}
-		data.Error = wrongUserCode
-		s.renderDevice(c, http.StatusBadRequest, user, data)
+		s.Pages.DeviceForm(c, http.StatusBadRequest, typed, prefilled, wrongUserCode)
 		return
 	}
 	if err != nil {
-		s.pageFailed(c, err)
+		s.Pages.Fail(c, err)
 		return
 	}
 	// Remembered consent skips the page as at the authorization endpoint,
 	// but only for a code the user typed. A code that came in a link may
 	// be a phisher's (RFC 8628 §5.4): its page is always shown, with the
 	// code to compare with the device's.
-	if !data.Prefilled {
+	if !prefilled {
 		consent, err := s.Store.Consents.Get(ctx, user.ID, client.ID)
 		if err != nil && !errors.Is(err, models.ErrNotFound) {
-			s.pageFailed(c, err)
+			s.Pages.Fail(c, err)
 			return
 		}
 		if err == nil && models.HasScopes(consent.Scopes, dc.Scopes) {
@@ -146,7 +139,7 @@ func (s *Server) deviceEnter(c *gin.Context, user *models.User, form url.Values)
 			return
 		}
 	}
-	s.showDeviceConsent(c, user, client, dc)
+	s.showDeviceConsent(c, client, dc)
 }
 
 // lookupUserCode finds the pending device request for a typed user code
@@ -170,34 +163,18 @@ func (s *Server) lookupUserCode(ctx context.Context, typed string) (*models.Devi
 	return dc, client, nil
 }
 
-// showDeviceConsent renders the consent page for a device request and
-// parks the request in the session under a fresh transaction id.
-func (s *Server) showDeviceConsent(c *gin.Context, user *models.User, client *models.Client, dc *models.DeviceCode) {
-	owner := "a deleted account"
-	if u, err := s.Store.Users.Get(c.Request.Context(), client.OwnerID); err == nil {
-		owner = u.Username
-	}
+// showDeviceConsent parks a device request in the session under a fresh
+// transaction id and shows the consent page with the user code.
+func (s *Server) showDeviceConsent(c *gin.Context, client *models.Client, dc *models.DeviceCode) {
 	tx := &deviceTx{Hash: dc.Hash, ClientID: client.ID, Scopes: dc.Scopes, Created: s.Now()}
 	tx.TxID, _ = newSecret("")
 	if err := park(s, c, sessionDeviceKey, tx); err != nil {
-		s.pageFailed(c, err)
-		return
-	}
-	csrf, err := middleware.CSRFToken(c)
-	if err != nil {
-		s.pageFailed(c, err)
+		s.Pages.Fail(c, err)
 		return
 	}
 	code, _ := models.NormalizeUserCode(c.Request.PostForm.Get("user_code"))
-	data := templates.ConsentData{
-		Base:       templates.Base{Title: "Allow " + client.Name + "?", CSRFToken: csrf, Username: user.Username},
-		Action:     DevicePath,
-		ClientName: client.Name, OwnerName: owner,
-		Scopes: describeScopes(dc.Scopes), TxID: tx.TxID, UserCode: models.FormatUserCode(code),
-	}
-	if err := s.Pages.Render(c.Writer, http.StatusOK, "consent", data); err != nil {
-		s.Log.Error("render device consent page", "err", err)
-	}
+	s.Pages.ShowConsent(c, pages.Consent{Action: DevicePath, Client: client, Scopes: dc.Scopes,
+		TxID: tx.TxID, UserCode: models.FormatUserCode(code)})
 }
 
 // deviceDecide applies the Allow or Deny of the consent page. The
@@ -205,17 +182,17 @@ func (s *Server) showDeviceConsent(c *gin.Context, user *models.User, client *mo
 func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values) {
 	tx, err := unpark[*deviceTx](s, c, sessionDeviceKey, form.Get("tx"))
 	if err != nil {
-		s.errorPage(c, http.StatusForbidden, "This request has expired",
+		s.Pages.Error(c, http.StatusForbidden, "This request has expired",
 			"The request is unknown, expired or already answered. Open the device page again and enter the code.")
 		return
 	}
 	client, err := s.Store.Clients.Get(c.Request.Context(), tx.ClientID)
 	if errors.Is(err, models.ErrNotFound) {
-		s.errorPage(c, http.StatusBadRequest, "This app no longer exists", "The app was deleted while you were deciding.")
+		s.Pages.Error(c, http.StatusBadRequest, "This app no longer exists", "The app was deleted while you were deciding.")
 		return
 	}
 	if err != nil {
-		s.pageFailed(c, err)
+		s.Pages.Fail(c, err)
 		return
 	}
 	switch form.Get("decision") {
@@ -223,14 +200,14 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 		// The consent is remembered first, so the tokens the device gets
 		// are always listed, and revocable, on the account page.
 		if _, err := s.Store.Consents.Grant(c.Request.Context(), user.ID, client.ID, tx.Scopes, s.now()); err != nil {
-			s.pageFailed(c, err)
+			s.Pages.Fail(c, err)
 			return
 		}
 		s.finishDevice(c, user, client, tx.Hash, models.DeviceApproved, false)
 	case "deny":
 		s.finishDevice(c, user, client, tx.Hash, models.DeviceDenied, false)
 	default:
-		s.errorPage(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
+		s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
 	}
 }
 
@@ -239,63 +216,25 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.Client, hash string, status models.DeviceStatus, remembered bool) {
 	err := s.Store.DeviceCodes.Decide(c.Request.Context(), hash, user.ID, status, s.now())
 	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
-		s.errorPage(c, http.StatusBadRequest, "This code can no longer be used",
+		s.Pages.Error(c, http.StatusBadRequest, "This code can no longer be used",
 			"The code expired or was already answered. Start again on your device to get a new code.")
 		return
 	}
 	if err != nil {
-		s.pageFailed(c, err)
+		s.Pages.Fail(c, err)
 		return
 	}
-	csrf, err := middleware.CSRFToken(c)
-	if err != nil {
-		s.pageFailed(c, err)
-		return
-	}
-	data := templates.DeviceDoneData{
-		Base:     templates.Base{Title: "Return to your device", CSRFToken: csrf, Username: user.Username},
-		Approved: status == models.DeviceApproved, ClientName: client.Name, Remembered: remembered,
-	}
-	if err := s.Pages.Render(c.Writer, http.StatusOK, "device_done", data); err != nil {
-		s.Log.Error("render device done page", "err", err)
-	}
+	s.Pages.DeviceDone(c, status == models.DeviceApproved, client.Name, remembered)
 }
 
-// deviceUser returns the signed-in user. Without one (or when the account
-// was deleted since) it sends the browser to log in and returns false.
+// deviceUser returns the signed-in user. Without one it sends the browser
+// to log in and come back (to the empty form after a post, whose body
+// cannot survive the login), and returns false.
 func (s *Server) deviceUser(c *gin.Context) (*models.User, bool) {
-	toLogin := func() {
-		status, back := http.StatusFound, c.Request.URL.RequestURI()
-		if c.Request.Method == http.MethodPost {
-			status, back = http.StatusSeeOther, DevicePath
-		}
-		c.Redirect(status, "/login?return_to="+url.QueryEscape(back))
+	back := c.Request.URL.RequestURI()
+	if c.Request.Method == http.MethodPost {
+		back = DevicePath
 	}
-	userID := middleware.SessionUserID(c, s.Now())
-	if userID == "" {
-		toLogin()
-		return nil, false
-	}
-	user, err := s.Store.Users.Get(c.Request.Context(), userID)
-	if errors.Is(err, models.ErrNotFound) {
-		toLogin()
-		return nil, false
-	}
-	if err != nil {
-		s.pageFailed(c, err)
-		return nil, false
-	}
-	return user, true
-}
-
-func (s *Server) renderDevice(c *gin.Context, status int, user *models.User, data templates.DeviceData) {
-	csrf, err := middleware.CSRFToken(c)
-	if err != nil {
-		s.pageFailed(c, err)
-		return
-	}
-	data.Base = templates.Base{Title: "Connect a device", CSRFToken: csrf, Username: user.Username}
-	if err := s.Pages.Render(c.Writer, status, "device", data); err != nil {
-		s.Log.Error("render device page", "err", err)
-	}
+	u := s.Pages.SignedInUser(c, back)
+	return u, u != nil
 }

@@ -1,14 +1,12 @@
 package oauth
 
 import (
-	"errors"
+	"beerlocker/httperr"
+	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
-
-	"beerlocker/middleware"
-	"beerlocker/models"
 )
 
 // Error is an OAuth error response (RFC 6749 §5.2, §4.1.2.1).
@@ -63,29 +61,49 @@ func noStore(c *gin.Context) {
 }
 
 // writeError answers an endpoint error in the RFC 6749 §5.2 shape. An
-// error that is not an *Error is logged and answered as server_error.
+// error that is not an *Error is answered as the httperr table says, with
+// the OAuth code that fits its row.
 func (s *Server) writeError(c *gin.Context, err error) {
 	e, ok := err.(*Error)
-	if !ok && errors.Is(err, models.ErrUnavailable) {
-		// RFC 6749 defines temporarily_unavailable only for the
-		// authorization endpoint's redirect (§4.1.2.1); §5.2 has no such
-		// code for the token endpoint. Answering 503 with it there (and at
-		// revocation and introspection) is the common practice: clients
-		// treat it as retryable, which server_error does not promise.
-		s.Log.Error("oauth endpoint failed: database unavailable", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
-		e, ok = &Error{Code: "temporarily_unavailable", Description: "The service is temporarily unavailable; try again shortly.",
-			Status: http.StatusServiceUnavailable, retryAfter: middleware.RetryAfterUnavailable}, true
-	}
 	if !ok {
-		s.Log.Error("oauth endpoint failed", "request_id", middleware.GetRequestID(c), "route", c.FullPath(), "err", err)
-		e = &Error{Code: "server_error", Description: "An unexpected error occurred.", Status: http.StatusInternalServerError}
+		e = tableError(c, s.Log, err)
 	}
 	noStore(c)
 	if e.basic {
-		c.Header("WWW-Authenticate", `Basic realm="beerlocker"`)
+		httperr.ChallengeClient(c.Writer.Header())
 	}
 	if e.retryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	c.AbortWithStatusJSON(e.Status, errorBody{Error: e.Code, Description: e.Description})
+}
+
+// tableError is the OAuth error of a domain error, from the httperr
+// table, with its cause logged as the table says.
+func tableError(c *gin.Context, log *slog.Logger, err error) *Error {
+	a := httperr.Of(err)
+	a.LogCause(c.Request.Context(), log, httperr.RequestID(c.Request.Context()), c.FullPath(), err)
+	return errorOf(a)
+}
+
+// errorOf is the OAuth error of a row of the httperr table.
+func errorOf(a httperr.Answer) *Error {
+	e := &Error{Code: "invalid_request", Description: a.Message, Status: a.Status, retryAfter: a.RetryAfter}
+	switch a.Kind {
+	case httperr.Limited, httperr.TooLarge, httperr.Invalid:
+		// RFC 6749 has no code for a lockout; invalid_request is what the
+		// API promises (API.md §8).
+	case httperr.Unavailable:
+		// RFC 6749 defines temporarily_unavailable only for the
+		// authorization endpoint's redirect (§4.1.2.1); §5.2 has no such
+		// code for the token endpoint. Answering 503 with it there (and at
+		// revocation and introspection) is the common practice: clients
+		// treat it as retryable, which server_error does not promise.
+		e.Code = "temporarily_unavailable"
+	default:
+		// A repository's not found or conflict that a grant did not turn
+		// into invalid_grant is a bug here, not the client's fault.
+		e.Code, e.Status, e.Description, e.retryAfter = "server_error", http.StatusInternalServerError, "An unexpected error occurred.", 0
+	}
+	return e
 }

@@ -1,7 +1,9 @@
 package oauth
 
 import (
+	"beerlocker/httperr"
 	"beerlocker/models"
+	"beerlocker/pages"
 	"errors"
 	"mime"
 	"net/http"
@@ -9,10 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 )
-
-// maxFormBytes bounds the body of the token, revocation and introspection
-// endpoints: their forms are a few hundred bytes.
-const maxFormBytes = 64 << 10
 
 // readForm parses an application/x-www-form-urlencoded body. Parameters
 // in the URL query are ignored: secrets do not belong in URLs. Each
@@ -25,11 +23,11 @@ func readForm(c *gin.Context) (url.Values, error) {
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, errInvalidRequest("The body must be application/x-www-form-urlencoded.")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, pages.MaxFormBytes)
 	if err := c.Request.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, &Error{Code: "invalid_request", Description: "The body is too large.", Status: http.StatusRequestEntityTooLarge}
+			return nil, errorOf(httperr.Of(err)) // 413
 		}
 		return nil, errInvalidRequest("The body is not a valid form.")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"beerlocker/models"
+	"beerlocker/pages"
 )
 
 // The fuzz targets of this file check properties of the parsers behind
@@ -34,7 +35,7 @@ func FuzzReadForm(f *testing.F) {
 	f.Add("POST", "multipart/form-data; boundary=x", "--x--")
 	f.Add("GET", "application/x-www-form-urlencoded", "a=1")
 	f.Add("POST", "", "a=1")
-	f.Add("POST", "application/x-www-form-urlencoded", strings.Repeat("a", maxFormBytes+1))
+	f.Add("POST", "application/x-www-form-urlencoded", strings.Repeat("a", pages.MaxFormBytes+1))
 	f.Fuzz(func(t *testing.T, method, contentType, body string) {
 		if !validMethod(method) {
 			return // net/http never delivers such a request
@@ -54,7 +55,7 @@ func FuzzReadForm(f *testing.F) {
 		if method != http.MethodPost || perr != nil || mt != "application/x-www-form-urlencoded" {
 			t.Fatalf("readForm accepted %s with Content-Type %q", method, contentType)
 		}
-		if len(body) > maxFormBytes {
+		if len(body) > pages.MaxFormBytes {
 			t.Fatalf("readForm accepted a %d-byte body", len(body))
 		}
 		want, perr := url.ParseQuery(body)

@@ -13,7 +13,7 @@ func (s *Server) grantClientCredentials(ctx context.Context, client *models.Clie
 	if client.Public {
 		return nil, errUnauthorizedClient("Public clients cannot use client_credentials.")
 	}
-	scopes, oerr := resolveScope(form.Get("scope"), models.Scopes)
+	scopes, oerr := resolveScope(form.Get("scope"), models.AllScopes())
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"net/url"
 
-	"beerlocker/middleware"
 	"beerlocker/models"
+	"beerlocker/security"
 )
 
 // grantCode redeems an authorization code (RFC 6749 §4.1.3).
@@ -69,8 +69,8 @@ func (s *Server) codeRefused(ctx context.Context, client *models.Client, userID,
 		if userID != "" {
 			ids = append(ids, slog.String("user_id", userID))
 		}
-		middleware.LogSecurity(ctx, s.Log, middleware.EventCodeReplayed, ids...)
-		middleware.LogSecurity(ctx, s.Log, middleware.EventFamilyRevoked, append(ids, slog.String("reason", "code_replayed"))...)
+		security.Log(ctx, s.Log, security.EventCodeReplayed, ids...)
+		security.Log(ctx, s.Log, security.EventFamilyRevoked, append(ids, slog.String("reason", "code_replayed"))...)
 		return errInvalidGrant("The authorization code was already used; the tokens issued from it are revoked.")
 	case errors.Is(err, models.ErrNotFound):
 		return errInvalidGrant("The authorization code is invalid or expired.")

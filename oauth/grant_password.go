@@ -5,8 +5,7 @@ import (
 	"errors"
 	"net/url"
 
-	"beerlocker/limits"
-	"beerlocker/middleware"
+	"beerlocker/accounts"
 	"beerlocker/models"
 )
 
@@ -19,16 +18,12 @@ func (s *Server) grantPassword(ctx context.Context, addr string, client *models.
 	if username == "" || password == "" {
 		return nil, errInvalidRequest("username and password are required.")
 	}
-	scopes, oerr := resolveScope(form.Get("scope"), models.Scopes)
+	scopes, oerr := resolveScope(form.Get("scope"), models.AllScopes())
 	if oerr != nil {
 		return nil, oerr
 	}
-	userID, err := s.Credentials.VerifyPassword(ctx, middleware.PasswordAttempt{
+	userID, err := s.Credentials.VerifyPassword(ctx, accounts.PasswordAttempt{
 		Username: username, Password: password, Address: addr, Via: "password_grant"})
-	var limited *limits.LimitedError
-	if errors.As(err, &limited) {
-		return nil, errTooManyAttempts(limited)
-	}
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errInvalidGrant("The username or password is wrong.")
 	}

@@ -6,8 +6,9 @@ import (
 	"log/slog"
 	"net/url"
 
-	"beerlocker/middleware"
+	"beerlocker/httperr"
 	"beerlocker/models"
+	"beerlocker/security"
 )
 
 // grantRefresh exchanges a refresh token for new tokens (RFC 6749 §6),
@@ -63,7 +64,7 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 func (s *Server) discard(ctx context.Context, resp *tokenResponse) {
 	for _, v := range []string{resp.AccessToken, resp.RefreshToken} {
 		if err := s.Store.Tokens.Revoke(ctx, HashSecret(v)); err != nil {
-			s.Log.Error("revoke the tokens of a failed rotation", "request_id", middleware.RequestIDFrom(ctx), "err", err)
+			s.Log.Error("revoke the tokens of a failed rotation", "request_id", httperr.RequestID(ctx), "err", err)
 		}
 	}
 }
@@ -77,7 +78,7 @@ func (s *Server) refreshReused(ctx context.Context, old *models.Token) error {
 		return err
 	}
 	ids := []slog.Attr{slog.String("client_id", old.ClientID), slog.String("user_id", old.UserID)}
-	middleware.LogSecurity(ctx, s.Log, middleware.EventRefreshReused, ids...)
-	middleware.LogSecurity(ctx, s.Log, middleware.EventFamilyRevoked, append(ids, slog.String("reason", "refresh_token_reused"))...)
+	security.Log(ctx, s.Log, security.EventRefreshReused, ids...)
+	security.Log(ctx, s.Log, security.EventFamilyRevoked, append(ids, slog.String("reason", "refresh_token_reused"))...)
 	return errInvalidGrant("The refresh token was already used; every token of this grant is revoked.")
 }

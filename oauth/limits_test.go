@@ -14,10 +14,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/accounts"
 	"beerlocker/limits"
-	"beerlocker/middleware"
 	"beerlocker/models"
-	"beerlocker/templates"
+	"beerlocker/pages"
 )
 
 // limitStore is the Guard's bucket store of a test: in memory, with
@@ -62,19 +62,20 @@ func (noClients) Get(context.Context, string) (*models.Client, error) { return n
 // must not be reached while the Guard's store is down.
 type noPasswords struct{ t *testing.T }
 
-func (p noPasswords) VerifyPassword(context.Context, middleware.PasswordAttempt) (string, error) {
+func (p noPasswords) VerifyPassword(context.Context, accounts.PasswordAttempt) (string, error) {
 	p.t.Error("a password was checked while the Guard's store was down")
 	return "", models.ErrNotFound
 }
 
 func newLimitServer(t *testing.T, ls *limitStore) *Server {
 	t.Helper()
-	pages, err := templates.Parse()
+	log := slog.New(slog.DiscardHandler)
+	renderer, err := pages.NewRenderer(nil, log, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &Server{Store: &models.Store{Clients: noClients{}}, Credentials: noPasswords{t}, Limits: ls.guard(),
-		Pages: pages, Log: slog.New(slog.DiscardHandler), Now: time.Now}
+		Pages: renderer, Log: log, Now: time.Now}
 }
 
 // TestClientEndpointsFailClosed: with the Guard's store down, the token,

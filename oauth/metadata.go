@@ -33,12 +33,12 @@ func (s *Server) Metadata() gin.HandlerFunc {
 	authMethods := []string{"client_secret_basic", "client_secret_post", "none"}
 	m := metadata{
 		Issuer:                            s.Issuer,
-		AuthorizationEndpoint:             s.Issuer + "/api/oauth2/authorize",
-		TokenEndpoint:                     s.Issuer + "/api/oauth2/token",
-		RevocationEndpoint:                s.Issuer + "/api/oauth2/revoke",
-		IntrospectionEndpoint:             s.Issuer + "/api/oauth2/introspect",
-		DeviceAuthorizationEndpoint:       s.Issuer + "/api/oauth2/device_authorization",
-		ScopesSupported:                   models.Scopes,
+		AuthorizationEndpoint:             s.Issuer + AuthorizePath,
+		TokenEndpoint:                     s.Issuer + TokenPath,
+		RevocationEndpoint:                s.Issuer + RevocationPath,
+		IntrospectionEndpoint:             s.Issuer + IntrospectionPath,
+		DeviceAuthorizationEndpoint:       s.Issuer + DeviceAuthorizationPath,
+		ScopesSupported:                   models.AllScopes(),
 		ResponseTypesSupported:            []string{"code"},
 		ResponseModesSupported:            []string{"query"},
 		GrantTypesSupported:               []string{models.GrantAuthorizationCode, models.GrantRefreshToken, models.GrantClientCredentials, models.GrantPassword, models.GrantDeviceCode},

@@ -7,11 +7,11 @@ import (
 	"slices"
 	"time"
 
+	"beerlocker/accounts"
 	"beerlocker/limits"
 	"beerlocker/metrics"
-	"beerlocker/middleware"
 	"beerlocker/models"
-	"beerlocker/templates"
+	"beerlocker/pages"
 )
 
 // Default lifetimes (API.md §6).
@@ -28,9 +28,9 @@ type Server struct {
 	Store       *models.Store
 	Credentials CredentialVerifier // users' own passwords, for the password grant
 	Limits      *limits.Guard      // brute-force limits on client secrets; nil for none
-	Pages       *templates.Set
-	Issuer      string           // PUBLIC_URL: the base of every endpoint URL
-	Metrics     *metrics.Metrics // nil records nothing
+	Pages       *pages.Renderer    // draws the consent, device and error pages
+	Issuer      string             // PUBLIC_URL: the base of every endpoint URL
+	Metrics     *metrics.Metrics   // nil records nothing
 	Log         *slog.Logger
 	Now         func() time.Time
 
@@ -46,7 +46,7 @@ type CredentialVerifier interface {
 	// VerifyPassword returns the user's id, or models.ErrNotFound when the
 	// username or the password is wrong, or a *limits.LimitedError when
 	// there were too many failures to check it.
-	VerifyPassword(ctx context.Context, at middleware.PasswordAttempt) (string, error)
+	VerifyPassword(ctx context.Context, at accounts.PasswordAttempt) (string, error)
 }
 
 // now is the clock at the precision stores keep.
@@ -112,10 +112,10 @@ func (s *Server) issue(ctx context.Context, client *models.Client, userID string
 func resolveScope(requested string, allowed []string) ([]string, *Error) {
 	scopes, ok := models.ParseScope(requested)
 	if !ok {
-		return nil, errInvalidScope("The scope names an unknown scope; known scopes are: " + models.ScopeString(models.Scopes) + ".")
+		return nil, errInvalidScope("The scope names an unknown scope; known scopes are: " + models.ScopeString(models.AllScopes()) + ".")
 	}
 	if len(scopes) == 0 {
-		for _, d := range models.DefaultScopes {
+		for _, d := range models.DefaultScopes() {
 			if slices.Contains(allowed, d) {
 				scopes = append(scopes, d)
 			}
@@ -129,22 +129,4 @@ func resolveScope(requested string, allowed []string) ([]string, *Error) {
 		return nil, errInvalidScope("The scope asks for more than this grant may have.")
 	}
 	return scopes, nil
-}
-
-// ScopeDescriptions says what each scope allows, in the words the consent
-// page shows.
-var ScopeDescriptions = map[string]string{
-	models.ScopeProfile:    "See your username and when you joined",
-	models.ScopeBeersRead:  "See the beers in your locker",
-	models.ScopeBeersWrite: "Add, change and remove beers in your locker",
-	models.ScopeClients:    "Register and manage OAuth apps on your behalf",
-}
-
-// describeScopes turns scopes into consent-page entries.
-func describeScopes(scopes []string) []templates.Scope {
-	out := make([]templates.Scope, len(scopes))
-	for i, sc := range scopes {
-		out[i] = templates.Scope{Name: sc, Description: ScopeDescriptions[sc]}
-	}
-	return out
 }

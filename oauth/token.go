@@ -39,7 +39,7 @@ func (s *Server) token(c *gin.Context) (*tokenResponse, error) {
 			if lc != nil && lc.Wait > le.Wait {
 				le = lc
 			}
-			return nil, errTooManyAttempts(le)
+			return nil, le
 		}
 	}
 	client, err := s.authenticateClient(ctx, c.ClientIP(), cred)

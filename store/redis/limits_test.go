@@ -18,6 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/accounts"
 	"beerlocker/limits"
 	"beerlocker/limits/limitstest"
 	"beerlocker/middleware"
@@ -212,7 +213,8 @@ func TestGuardRedisDown(t *testing.T) {
 	ctx := context.Background()
 	l := limits.DefaultLimits
 	g := limits.NewGuardWith(l, s.Buckets("address", l.Address, time.Now), s.Buckets("account", l.Account, time.Now), nil)
-	auth := &middleware.Authenticator{Limits: g, Log: slog.New(slog.DiscardHandler)}
+	log := slog.New(slog.DiscardHandler)
+	auth := middleware.NewAuthenticator(accounts.NewVerifier(accounts.VerifierConfig{Limits: g, Log: log}), nil, log, nil)
 	gin.SetMode(gin.ReleaseMode)
 	router := gin.New()
 	router.GET("/api/users/me", auth.Require("beers:read"), func(c *gin.Context) { c.Status(http.StatusOK) })

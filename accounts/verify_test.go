@@ -1,4 +1,4 @@
-package middleware
+package accounts
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"beerlocker/models"
 )
 
+// brokenBuckets are buckets whose store is down.
 type brokenBuckets struct{}
 
 var errBroken = fmt.Errorf("buckets: %w", models.ErrUnavailable)
@@ -25,8 +26,8 @@ func (brokenBuckets) Take(context.Context, string, int, bool) (float64, float64,
 // ErrUnavailable, which every surface answers with 503.
 func TestVerifyPasswordFailsClosed(t *testing.T) {
 	l := limits.Limits{Address: limits.Rate{Burst: 2, PerMinute: 1}, Account: limits.Rate{Burst: 2, PerMinute: 1}, MaxKeys: 10}
-	a := &Authenticator{Limits: limits.NewGuardWith(l, brokenBuckets{}, brokenBuckets{}, nil)}
-	_, err := a.VerifyPassword(context.Background(), PasswordAttempt{Username: "alice", Password: "pw", Address: "192.0.2.1", Via: "basic"})
+	v := NewVerifier(VerifierConfig{Limits: limits.NewGuardWith(l, brokenBuckets{}, brokenBuckets{}, nil)})
+	_, err := v.VerifyPassword(context.Background(), PasswordAttempt{Username: "alice", Password: "pw", Address: "192.0.2.1", Via: "basic"})
 	if !errors.Is(err, models.ErrUnavailable) {
 		t.Errorf("VerifyPassword error = %v, want one wrapping ErrUnavailable", err)
 	}

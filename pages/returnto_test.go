@@ -1,4 +1,4 @@
-package controllers
+package pages
 
 import (
 	"strings"
@@ -41,8 +41,8 @@ func TestSafeReturnTo(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := safeReturnTo(tc.in); got != tc.want {
-				t.Errorf("safeReturnTo(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := SafeReturnTo(tc.in); got != tc.want {
+				t.Errorf("SafeReturnTo(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}

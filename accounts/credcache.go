@@ -1,4 +1,4 @@
-package middleware
+package accounts
 
 import (
 	"crypto/hmac"

@@ -1,4 +1,4 @@
-package controllers
+package pages
 
 import (
 	"net/url"
@@ -15,12 +15,12 @@ const defaultReturnTo = "/account"
 // at its limit still fits.
 const maxReturnTo = 2048
 
-// safeReturnTo returns s if it is a path on this site, else "/account", so
+// SafeReturnTo returns s if it is a path on this site, else "/account", so
 // return_to cannot make the login form an open redirector (RFC 9700 §4.11).
 // Browsers treat "//host" and "/\host" as another host, and strip tabs and
 // newlines before resolving, so anything resembling them is refused, in the
 // raw string and in its percent-decoded path alike.
-func safeReturnTo(s string) string {
+func SafeReturnTo(s string) string {
 	if len(s) > maxReturnTo || !localPath(s) {
 		return defaultReturnTo
 	}

@@ -1,6 +1,11 @@
-package middleware
+// Package security writes the security log: one line per event that an
+// operator or an incident responder looks for (failed credentials,
+// lockouts, replays, revocations), with pseudonyms instead of usernames
+// and never a password, secret, code or token.
+package security
 
 import (
+	"beerlocker/httperr"
 	"beerlocker/limits"
 	"context"
 	"crypto/hmac"
@@ -15,19 +20,20 @@ import (
 // They carry user and client ids and addresses, never a password, secret,
 // code or token.
 const (
-	EventLoginFailed      = "login_failed"          // a user's password was wrong or the user unknown
-	EventClientAuthFailed = "client_auth_failed"    // a client's secret was wrong or the client unknown
-	EventLockout          = "lockout"               // a failure emptied an address's or an account's bucket
-	EventCodeReplayed     = "code_replayed"         // a used authorization code was presented again
-	EventRefreshReused    = "refresh_token_reused"  // a rotated refresh token was presented again
-	EventFamilyRevoked    = "token_family_revoked"  // every token of a grant was revoked after a replay
-	EventSecretRotated    = "client_secret_rotated" // an owner rotated a client's secret
-	EventAppRevoked       = "app_revoked"           // a user revoked an app on the account page
+	EventLoginFailed      = "login_failed"            // a user's password was wrong or the user unknown
+	EventClientAuthFailed = "client_auth_failed"      // a client's secret was wrong or the client unknown
+	EventLockout          = "lockout"                 // a failure emptied an address's or an account's bucket
+	EventCodeReplayed     = "code_replayed"           // a used authorization code was presented again
+	EventRefreshReused    = "refresh_token_reused"    // a rotated refresh token was presented again
+	EventFamilyRevoked    = "token_family_revoked"    // every token of a grant was revoked after a replay
+	EventSecretRotated    = "client_secret_rotated"   // an owner rotated a client's secret
+	EventAppRevoked       = "app_revoked"             // a user revoked an app on the account page
+	EventUserCodeFailed   = "device_user_code_failed" // a device user code typed on /device was wrong
 )
 
-// LogSecurity writes one security event with the request id found in ctx.
+// Log writes one security event with the request id found in ctx.
 // Failures and replays are warnings; changes a user made are info.
-func LogSecurity(ctx context.Context, log *slog.Logger, event string, attrs ...slog.Attr) {
+func Log(ctx context.Context, log *slog.Logger, event string, attrs ...slog.Attr) {
 	if log == nil {
 		return
 	}
@@ -37,7 +43,7 @@ func LogSecurity(ctx context.Context, log *slog.Logger, event string, attrs ...s
 	}
 	all := make([]slog.Attr, 0, len(attrs)+2)
 	all = append(all, slog.String("event", event))
-	if id := RequestIDFrom(ctx); id != "" {
+	if id := httperr.RequestID(ctx); id != "" {
 		all = append(all, slog.String("request_id", id))
 	}
 	log.LogAttrs(ctx, level, "security", append(all, attrs...)...)
@@ -47,7 +53,7 @@ func LogSecurity(ctx context.Context, log *slog.Logger, event string, attrs ...s
 // EventClientAuthFailed) and, when the failure emptied a bucket, a lockout
 // with the same attributes.
 func LogFailure(ctx context.Context, log *slog.Logger, event string, lo limits.Lockout, attrs ...slog.Attr) {
-	LogSecurity(ctx, log, event, attrs...)
+	Log(ctx, log, event, attrs...)
 	var locked []string
 	if lo.Address {
 		locked = append(locked, "address")
@@ -56,7 +62,7 @@ func LogFailure(ctx context.Context, log *slog.Logger, event string, lo limits.L
 		locked = append(locked, "account")
 	}
 	if len(locked) > 0 {
-		LogSecurity(ctx, log, EventLockout, append([]slog.Attr{slog.String("locked", strings.Join(locked, ","))}, attrs...)...)
+		Log(ctx, log, EventLockout, append([]slog.Attr{slog.String("locked", strings.Join(locked, ","))}, attrs...)...)
 	}
 }
 

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/accounts"
+	"beerlocker/controllers"
+	"beerlocker/grants"
+	"beerlocker/limits"
+	"beerlocker/metrics"
+	"beerlocker/middleware"
+	"beerlocker/models"
+	"beerlocker/oauth"
+	"beerlocker/pages"
+	"beerlocker/store/cache"
+)
+
+// Options are what the assembled service needs to know of its deployment.
+type Options struct {
+	PublicURL string              // the issuer and base of absolute links
+	Secret    []byte              // root of the session and cache keys
+	Argon2    models.Argon2Params // password hashing cost
+	// TokenCacheTTL bounds how long a bearer token is served from memory,
+	// and so how long another instance's revocation can go unseen here;
+	// 0 turns the cache off.
+	TokenCacheTTL time.Duration
+	// Metrics records what the server does; nil records nothing.
+	Metrics *metrics.Metrics
+	// Limits bound failed passwords and client secrets per address and per
+	// account (API.md §8); the zero value means limits.DefaultLimits.
+	Limits limits.Limits
+	// LimitBuckets returns the store of one dimension of the Limits
+	// ("address" or "account", shaped r), such as Redis shared by every
+	// instance; nil keeps them in this process's memory.
+	LimitBuckets func(name string, r limits.Rate) limits.Buckets
+	Log          *slog.Logger
+	Now          func() time.Time
+}
+
+// App is the service assembled: the router, and the parts Run and the
+// tests reach.
+type App struct {
+	controllers.Services
+	Router *gin.Engine
+	// TokenCache is the bearer token cache, nil when TokenCacheTTL is 0;
+	// a Redis token store's revocation listener empties it.
+	TokenCache *cache.Tokens
+	Passwords  *models.Passwords // the password hasher
+	Guard      *limits.Guard     // the brute-force limits every surface shares
+}
+
+// New builds every part of the service on top of store, each from the
+// parts it uses, in dependency order: nothing is patched in after.
+func New(o Options, store *models.Store) (*App, error) {
+	m := o.Metrics
+	if m != nil {
+		store = metrics.WrapStore(store, m)
+	}
+	var tc *cache.Tokens
+	if o.TokenCacheTTL > 0 {
+		store, tc = cache.Wrap(store, o.TokenCacheTTL, 50_000, o.Now)
+		tc.Observe = func(hit bool) { m.CacheLookup("tokens", hit) }
+	}
+	lim := o.Limits
+	if lim == (limits.Limits{}) {
+		lim = limits.DefaultLimits
+	}
+	// One Guard for every surface: an address's failures count together
+	// whether they were Basic, the login form, the password grant or a
+	// client secret.
+	guard := limits.NewGuard(lim, o.Now, m)
+	if o.LimitBuckets != nil {
+		guard = limits.NewGuardWith(lim, o.LimitBuckets("address", lim.Address), o.LimitBuckets("account", lim.Account), m)
+	}
+
+	hasher := &models.Passwords{Params: o.Argon2}
+	creds := accounts.NewCredentialCache(DeriveKey(o.Secret, "credential cache"), 60*time.Second, 10_000, o.Now)
+	verifier := accounts.NewVerifier(accounts.VerifierConfig{Users: store.Users, Passwords: hasher, Cache: creds,
+		Limits: guard, LogKey: DeriveKey(o.Secret, "log pseudonyms"), Log: o.Log, Observer: m})
+	ender := grants.NewEnder(store, o.Log)
+	renderer, err := pages.NewRenderer(store.Users, o.Log, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	server := &oauth.Server{
+		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
+		AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
+	}
+	services := controllers.Services{
+		PublicURL: o.PublicURL, Store: store, Metrics: m, Log: o.Log, Now: o.Now,
+		Auth: middleware.NewAuthenticator(verifier, server, o.Log, m),
+		Sessions: middleware.Sessions(DeriveKey(o.Secret, "session signing"), DeriveKey(o.Secret, "session encryption"),
+			strings.HasPrefix(o.PublicURL, "https://")),
+		Accounts: accounts.NewService(store.Users, hasher, creds, ender, o.Now),
+		Verifier: verifier,
+		Grants:   ender,
+		OAuth:    server,
+		Pages:    renderer,
+	}
+	return &App{Services: services, Router: controllers.NewRouter(services), TokenCache: tc, Passwords: hasher, Guard: guard}, nil
+}
+
+// DeriveKey returns a 32-byte subkey of the secret for one purpose, so
+// that no two uses share a key.
+func DeriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("beerlocker " + purpose))
+	return m.Sum(nil)
+}

@@ -1,0 +1,69 @@
+// Package grants ends what a user gave an app: the one place where a
+// password change, an account deletion, a client deletion and an app
+// revoked on the account page end tokens, codes, device codes and
+// remembered consents. Every revocation goes through the store, whose
+// wrappers evict the bearer cache and broadcast to the other instances,
+// so what ends here is refused on the next request everywhere.
+package grants
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"beerlocker/models"
+	"beerlocker/security"
+)
+
+// Ender ends grants in a store.
+type Ender struct {
+	store *models.Store
+	log   *slog.Logger
+}
+
+// NewEnder returns an Ender over store, logging security events to log.
+func NewEnder(store *models.Store, log *slog.Logger) *Ender {
+	return &Ender{store: store, log: log}
+}
+
+// EndUserGrants ends every grant the user gave (a password change, API.md
+// §3): every token and every pending code, since whoever held the old
+// password may have taken any of them.
+// The consents stay: the user still approves those apps.
+func (e *Ender) EndUserGrants(ctx context.Context, userID string) error {
+	if err := e.store.Tokens.RevokeUser(ctx, userID); err != nil {
+		return err
+	}
+	// A code issued just before the change would otherwise still buy tokens.
+	return e.store.Codes.DeleteUser(ctx, userID)
+}
+
+// EndAppGrant ends what one app holds for one user and forgets the
+// consent (API.md §7, Revoke on /account): its tokens, codes and device
+// codes. Ending a grant that is already gone (a second click) is not an
+// error.
+func (e *Ender) EndAppGrant(ctx context.Context, userID, clientID string) error {
+	err := e.store.Consents.Delete(ctx, userID, clientID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	security.Log(ctx, e.log, security.EventAppRevoked, slog.String("user_id", userID), slog.String("client_id", clientID))
+	return nil
+}
+
+// DeleteClient deletes the owner's client and every grant it holds: its
+// codes, device codes, tokens and the consents users gave it (API.md §5).
+// It returns models.ErrNotFound when the owner has no such client.
+func (e *Ender) DeleteClient(ctx context.Context, ownerID, clientID string) error {
+	return e.store.Clients.Delete(ctx, ownerID, clientID)
+}
+
+// DeleteUser deletes the account and everything it owns or gave: beers,
+// clients with their grants, consents, codes, device codes and tokens
+// (API.md §3).
+func (e *Ender) DeleteUser(ctx context.Context, userID string) error {
+	return e.store.Users.Delete(ctx, userID)
+}

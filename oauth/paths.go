@@ -1,0 +1,12 @@
+package oauth
+
+// The endpoints' paths (API.md §6), below the issuer: the routes, the
+// metadata document and the pages' forms all name them from here.
+const (
+	AuthorizePath           = "/api/oauth2/authorize"
+	TokenPath               = "/api/oauth2/token"
+	RevocationPath          = "/api/oauth2/revoke"
+	IntrospectionPath       = "/api/oauth2/introspect"
+	DeviceAuthorizationPath = "/api/oauth2/device_authorization"
+	MetadataPath            = "/.well-known/oauth-authorization-server"
+)

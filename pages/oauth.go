@@ -1,0 +1,74 @@
+package pages
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/models"
+	"beerlocker/templates"
+)
+
+// Consent is what the OAuth code decided to ask: the consent page of the
+// authorization flow and of the device flow alike.
+type Consent struct {
+	Action string // where the Allow and Deny forms post
+	Client *models.Client
+	Scopes []string
+	TxID   string // the parked request the decision answers
+	// RedirectURI is where the browser goes after the decision in the
+	// authorization flow, shown so users can check it.
+	RedirectURI string
+	// UserCode is set in the device flow: the code the user entered,
+	// XXXX-XXXX, to compare with the device's (RFC 8628 §3.3.1).
+	UserCode string
+}
+
+// ShowConsent draws the consent page: the app, who registered it, each
+// scope in plain words, and Allow and Deny.
+func (r *Renderer) ShowConsent(c *gin.Context, v Consent) {
+	owner := "a deleted account"
+	if u, err := r.users.Get(c.Request.Context(), v.Client.OwnerID); err == nil {
+		owner = u.Username
+	}
+	r.page(c, http.StatusOK, "consent", "Allow "+v.Client.Name+"?", func(b templates.Base) any {
+		return templates.ConsentData{Base: b, Action: v.Action, ClientName: v.Client.Name, OwnerName: owner,
+			RedirectURI: v.RedirectURI, Scopes: describeScopes(v.Scopes), TxID: v.TxID, UserCode: v.UserCode}
+	})
+}
+
+// describeScopes turns scopes into the page's entries, in plain words.
+func describeScopes(scopes []string) []templates.Scope {
+	out := make([]templates.Scope, len(scopes))
+	for i, sc := range scopes {
+		out[i] = templates.Scope{Name: sc, Description: models.ScopeDescription(sc)}
+	}
+	return out
+}
+
+// DeviceForm draws the page where the user enters a device's code, with
+// what was typed and, after a wrong one, why it was refused.
+func (r *Renderer) DeviceForm(c *gin.Context, status int, userCode string, prefilled bool, message string) {
+	r.page(c, status, "device", "Connect a device", func(b templates.Base) any {
+		return templates.DeviceData{Base: b, UserCode: userCode, Prefilled: prefilled, Error: message}
+	})
+}
+
+// DeviceDone tells the user to go back to the device after a decision;
+// remembered says the app was approved without asking, as before.
+func (r *Renderer) DeviceDone(c *gin.Context, approved bool, clientName string, remembered bool) {
+	r.page(c, http.StatusOK, "device_done", "Return to your device", func(b templates.Base) any {
+		return templates.DeviceDoneData{Base: b, Approved: approved, ClientName: clientName, Remembered: remembered}
+	})
+}
+
+// RedirectToLogin sends the browser to log in and then come back to back:
+// 302 for a page asked for, 303 for a form posted.
+func RedirectToLogin(c *gin.Context, back string) {
+	status := http.StatusFound
+	if c.Request.Method == http.MethodPost {
+		status = http.StatusSeeOther
+	}
+	c.Abort()
+	c.Redirect(status, LoginURL(back))
+}

@@ -1,0 +1,163 @@
+package pages
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/accounts"
+	"beerlocker/httperr"
+	"beerlocker/middleware"
+	"beerlocker/models"
+	"beerlocker/templates"
+)
+
+// wrongCredentials is the one message for an unknown user and a wrong
+// password, so the login form does not reveal which usernames exist.
+const wrongCredentials = "The username or password is wrong."
+
+// PasswordVerifier checks a user's own username and password;
+// *accounts.Verifier is the one.
+type PasswordVerifier interface {
+	VerifyPassword(ctx context.Context, at accounts.PasswordAttempt) (string, error)
+}
+
+// Registrar creates accounts; *accounts.Service is the one.
+type Registrar interface {
+	Register(ctx context.Context, username, password string) (*models.User, error)
+}
+
+// Home is GET /.
+func (r *Renderer) Home() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		r.page(c, http.StatusOK, "home", "Welcome", func(b templates.Base) any { return templates.HomeData{Base: b} })
+	}
+}
+
+// LoginPage is GET /login.
+func (r *Renderer) LoginPage() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		r.loginForm(c, http.StatusOK, SafeReturnTo(c.Query("return_to")), "", "")
+	}
+}
+
+// LogIn is POST /login: it checks the form's CSRF token, then the
+// credentials, and on success starts a fresh session (so a planted session
+// id or CSRF token does not survive the login) and sends the browser on
+// to return_to.
+func (r *Renderer) LogIn(passwords PasswordVerifier) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !r.ReadForm(c) || !r.CheckCSRF(c) {
+			return
+		}
+		form := c.Request.PostForm
+		returnTo := SafeReturnTo(form.Get("return_to"))
+		username := form.Get("username")
+		userID, err := passwords.VerifyPassword(c.Request.Context(), accounts.PasswordAttempt{
+			Username: username, Password: form.Get("password"), Address: c.ClientIP(), Via: "login"})
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+			r.loginForm(c, http.StatusUnauthorized, returnTo, username, wrongCredentials)
+			return
+		case err == nil:
+			err = middleware.LogIn(c, userID, r.now())
+		}
+		if err != nil {
+			r.formFail(c, err, func(status int, message string) { r.loginForm(c, status, returnTo, username, message) })
+			return
+		}
+		// RFC 9700 §4.12: 303, so the browser does not post the password again.
+		c.Redirect(http.StatusSeeOther, returnTo)
+	}
+}
+
+func (r *Renderer) loginForm(c *gin.Context, status int, returnTo, username, message string) {
+	r.page(c, status, "login", "Log in", func(b templates.Base) any {
+		return templates.LoginData{Base: b, ReturnTo: returnTo, EnteredUsername: username, Error: message}
+	})
+}
+
+// formFail answers an error of a form's submission: a lockout is shown on
+// the form itself (redraw), with the table's status, Retry-After and words;
+// anything else is Fail's error page.
+func (r *Renderer) formFail(c *gin.Context, err error, redraw func(status int, message string)) {
+	if a := httperr.Of(err); a.Kind == httperr.Limited {
+		a.SetRetryAfter(c.Writer.Header())
+		redraw(a.Status, a.Message)
+		return
+	}
+	r.Fail(c, err)
+}
+
+// LogOut is POST /logout.
+func (r *Renderer) LogOut() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !r.ReadForm(c) || !r.CheckCSRF(c) {
+			return
+		}
+		if err := middleware.LogOut(c); err != nil {
+			r.Fail(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/")
+	}
+}
+
+// RegisterPage is GET /register.
+func (r *Renderer) RegisterPage() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		r.registerForm(c, http.StatusOK, templates.RegisterData{ReturnTo: SafeReturnTo(c.Query("return_to"))})
+	}
+}
+
+// Register is POST /register: it creates the account, signs the new user
+// in and sends the browser on to return_to. Invalid fields and a taken
+// name are shown on the form.
+func (r *Renderer) Register(users Registrar) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !r.ReadForm(c) || !r.CheckCSRF(c) {
+			return
+		}
+		form := c.Request.PostForm
+		data := templates.RegisterData{ReturnTo: SafeReturnTo(form.Get("return_to")), EnteredUsername: form.Get("username")}
+		u, err := users.Register(c.Request.Context(), data.EnteredUsername, form.Get("password"))
+		var ve *models.ValidationError
+		switch {
+		case errors.As(err, &ve):
+			data.Error = "Please correct the fields below."
+			for _, f := range ve.Fields {
+				switch f.Field {
+				case "username":
+					data.UsernameError = f.Message
+				case "password":
+					data.PasswordError = f.Message
+				}
+			}
+			r.registerForm(c, http.StatusBadRequest, data)
+			return
+		case errors.Is(err, models.ErrConflict):
+			data.Error = "That username is taken. Please choose another."
+			r.registerForm(c, http.StatusConflict, data)
+			return
+		case err == nil:
+			err = middleware.LogIn(c, u.ID, r.now())
+		}
+		if err != nil {
+			r.formFail(c, err, func(status int, message string) {
+				data.Error = message
+				r.registerForm(c, status, data)
+			})
+			return
+		}
+		c.Redirect(http.StatusSeeOther, data.ReturnTo)
+	}
+}
+
+func (r *Renderer) registerForm(c *gin.Context, status int, data templates.RegisterData) {
+	r.page(c, status, "register", "Create an account", func(b templates.Base) any {
+		data.Base = b
+		return data
+	})
+}
