@@ -40,7 +40,7 @@ type createClientRequest struct {
 func (r *createClientRequest) client() *models.Client {
 	grants := r.GrantTypes
 	if grants == nil {
-		grants = models.DefaultGrantTypes
+		grants = models.DefaultGrantTypes()
 	}
 	return &models.Client{Name: r.Name, RedirectURIs: r.RedirectURIs, Public: r.Public, GrantTypes: grants}
 }

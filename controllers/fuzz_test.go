@@ -373,7 +373,7 @@ func FuzzClientBody(f *testing.F) {
 			}
 		}
 		for _, g := range got.GrantTypes {
-			if !slices.Contains(models.GrantTypes, g) {
+			if !slices.Contains(models.GrantTypes(), g) {
 				t.Fatalf("%s %q: accepted grant type %q", what, body, g)
 			}
 		}

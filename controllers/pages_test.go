@@ -236,7 +236,7 @@ func connectApp(t *testing.T, e *testEnv, ownerID, userID, name string, scopes [
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	c := &models.Client{ID: oauth.NewClientID(), OwnerID: ownerID, Name: name, SecretHash: oauth.HashSecret("secret " + name),
-		RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: models.DefaultGrantTypes, CreatedAt: now, UpdatedAt: now}
+		RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: models.DefaultGrantTypes(), CreatedAt: now, UpdatedAt: now}
 	if err := e.deps.Store.Clients.Create(ctx, c); err != nil {
 		t.Fatalf("create client: %v", err)
 	}

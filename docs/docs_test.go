@@ -132,8 +132,8 @@ func TestEnumsMatchTheModels(t *testing.T) {
 	for _, g := range doc.Components.Schemas["GrantType"].Value.Enum {
 		grants = append(grants, g.(string))
 	}
-	if !sameSet(grants, models.GrantTypes) {
-		t.Errorf("GrantType enum = %v, want %v", grants, models.GrantTypes)
+	if !sameSet(grants, models.GrantTypes()) {
+		t.Errorf("GrantType enum = %v, want %v", grants, models.GrantTypes())
 	}
 }
 

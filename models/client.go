@@ -18,11 +18,16 @@ const (
 	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
 )
 
-// GrantTypes lists every grant type, in the order metadata shows them.
-var GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantPassword, GrantDeviceCode}
+// grantTypes lists every grant type, in the order metadata shows them.
+var grantTypes = [...]string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantPassword, GrantDeviceCode}
 
-// DefaultGrantTypes are given to a client that registers none.
-var DefaultGrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+// GrantTypes returns every grant type, in the order metadata shows them;
+// the slice is the caller's own.
+func GrantTypes() []string { return slices.Clone(grantTypes[:]) }
+
+// DefaultGrantTypes returns the grant types given to a client that
+// registers none; the slice is the caller's own.
+func DefaultGrantTypes() []string { return []string{GrantAuthorizationCode, GrantRefreshToken} }
 
 // MaxClientsPerUser bounds how many apps one user registers, so listing
 // them is a bounded query.
@@ -67,7 +72,7 @@ func ValidateClient(c *Client) error {
 	checkClientName(&v, c.Name)
 	checkRedirectURIs(&v, c.RedirectURIs, c.Public)
 	for _, g := range c.GrantTypes {
-		if !slices.Contains(GrantTypes, g) {
+		if !slices.Contains(grantTypes[:], g) {
 			v.check(false, "grant_types", "unknown grant type "+quote(g))
 			return v.err()
 		}

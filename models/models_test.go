@@ -103,7 +103,7 @@ func TestRedirectURIProblem(t *testing.T) {
 
 func TestValidateClient(t *testing.T) {
 	ok := func() *models.Client {
-		return &models.Client{Name: "App", RedirectURIs: []string{"https://a.example/cb"}, GrantTypes: models.DefaultGrantTypes}
+		return &models.Client{Name: "App", RedirectURIs: []string{"https://a.example/cb"}, GrantTypes: models.DefaultGrantTypes()}
 	}
 	if err := models.ValidateClient(ok()); err != nil {
 		t.Fatalf("valid client: %v", err)

@@ -41,7 +41,7 @@ func (s *Server) Metadata() gin.HandlerFunc {
 		ScopesSupported:                   models.AllScopes(),
 		ResponseTypesSupported:            []string{"code"},
 		ResponseModesSupported:            []string{"query"},
-		GrantTypesSupported:               []string{models.GrantAuthorizationCode, models.GrantRefreshToken, models.GrantClientCredentials, models.GrantPassword, models.GrantDeviceCode},
+		GrantTypesSupported:               models.GrantTypes(),
 		TokenEndpointAuthMethods:          authMethods,
 		RevocationEndpointAuthMethods:     authMethods,
 		IntrospectionEndpointAuthMethods:  []string{"client_secret_basic", "client_secret_post"},

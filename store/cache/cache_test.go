@@ -36,7 +36,7 @@ func TestTokenCacheServesAndEvicts(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	wrapped, tc := cache.Wrap(s, time.Minute, 1000, time.Now)
 	u := &models.User{ID: models.NewID(now), Username: "alice", PasswordHash: "x", CreatedAt: now, UpdatedAt: now}
-	c := &models.Client{ID: "blci_app", OwnerID: u.ID, Name: "App", RedirectURIs: []string{"https://a.example/cb"}, GrantTypes: models.DefaultGrantTypes, CreatedAt: now, UpdatedAt: now}
+	c := &models.Client{ID: "blci_app", OwnerID: u.ID, Name: "App", RedirectURIs: []string{"https://a.example/cb"}, GrantTypes: models.DefaultGrantTypes(), CreatedAt: now, UpdatedAt: now}
 	if err := s.Users.Create(ctx, u); err != nil {
 		t.Fatal(err)
 	}

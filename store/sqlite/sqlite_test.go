@@ -278,7 +278,7 @@ func BenchmarkTokensGet(b *testing.B) {
 	u := mustCreateUser(b, s, "bench")
 	now := time.Now()
 	c := &models.Client{ID: models.NewID(now), OwnerID: u.ID, Name: "app",
-		RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: models.DefaultGrantTypes,
+		RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: models.DefaultGrantTypes(),
 		CreatedAt: now, UpdatedAt: now}
 	if err := s.Clients.Create(context.Background(), c); err != nil {
 		b.Fatal(err)
