@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"beerlocker/e2e/e2etest"
 	"beerlocker/store/mongo/mongotest"
 	"beerlocker/store/redis/redistest"
 )
@@ -32,8 +33,8 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	}
 	envA, envB := clone(env), clone(env)
 	envA["DATA_DIR"], envB["DATA_DIR"] = t.TempDir(), t.TempDir()
-	a, _ := startRun(t, envA)
-	b, _ := startRun(t, envB)
+	a, _ := e2etest.StartInProcess(t, envA)
+	b, _ := e2etest.StartInProcess(t, envB)
 	var secrets []string // every secret the test sees, to look for in Redis
 
 	if r, body := do(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {

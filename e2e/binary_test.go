@@ -1,11 +1,11 @@
 //go:build linux
 
-package main
+package e2e
 
 // Helpers for the tests that run the real binary (soak_test.go,
-// crash_test.go): build it once per test run, start it on a data
-// directory, read its address from the "listening" log line, kill or stop
-// it, and read its memory from /proc.
+// crash_test.go): build it once per test run from the repository root,
+// start it on a data directory, read its address from the "listening" log
+// line, kill or stop it, and read its memory from /proc.
 
 import (
 	"bufio"
@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"beerlocker/e2e/e2etest"
 )
 
 // TestMain only removes the binary built by beerlockerBinary after the
@@ -43,10 +45,11 @@ var (
 	buildErr  error
 )
 
-// beerlockerBinary builds the service with `go build` (once per test run)
-// and returns the path of the executable.
+// beerlockerBinary builds the service with `go build` in the repository
+// root (once per test run) and returns the path of the executable.
 func beerlockerBinary(t *testing.T) string {
 	t.Helper()
+	root := e2etest.RepoRoot(t)
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "beerlocker-bin-")
 		if buildErr != nil {
@@ -59,6 +62,7 @@ func beerlockerBinary(t *testing.T) string {
 		bin := filepath.Join(binDir, "beerlocker")
 		start := time.Now()
 		cmd := exec.Command(goTool, "build", "-o", bin, ".")
+		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 			return

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package e2e
 
 // TestCrashSafety (issue 7, item 4) runs the real binary on the embedded
 // database, has concurrent writers create and update beers, register
@@ -91,7 +91,7 @@ func TestCrashSafety(t *testing.T) {
 	if seed == 0 {
 		seed = time.Now().UnixNano()
 	}
-	t.Logf("crash seed %d, %d kills, %d writers of each kind (replay: go test -run TestCrashSafety -v . -args -crash.seed=%d -crash.n=%d)",
+	t.Logf("crash seed %d, %d kills, %d writers of each kind (replay: go test -run TestCrashSafety -v ./e2e -args -crash.seed=%d -crash.n=%d)",
 		seed, *crashN, *crashWriters, seed, *crashN)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 	dir := t.TempDir()

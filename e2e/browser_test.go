@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -19,6 +19,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
+
+	"beerlocker/e2e/e2etest"
 )
 
 // screenshotDir is where the browser test leaves its screenshots, relative
@@ -36,7 +38,7 @@ func TestBrowserConsentFlow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 
-	base, _ := startRun(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
+	base, _ := e2etest.StartInProcess(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
 	app := newFakeApp(t)
 
 	// 1. The app's owner registers it through the JSON API.
@@ -398,14 +400,15 @@ func (b *browser) wantText(sel string, want ...string) {
 // screenshot saves a full-page PNG under screenshotDir.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
+	dir := filepath.Join(e2etest.RepoRoot(b.t), screenshotDir)
 	png := runStep(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
 		b.t.Fatalf("screenshot %s is not a PNG", name)
 	}
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
-	path, err := filepath.Abs(filepath.Join(screenshotDir, name))
+	path, err := filepath.Abs(filepath.Join(dir, name))
 	if err != nil {
 		b.t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"io"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"beerlocker/e2e/e2etest"
 	"beerlocker/store/mongo/mongotest"
 )
 
@@ -24,8 +25,8 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 	}
 	envA, envB := clone(env), clone(env)
 	envA["DATA_DIR"], envB["DATA_DIR"] = t.TempDir(), t.TempDir()
-	a, _ := startRun(t, envA)
-	b, _ := startRun(t, envB)
+	a, _ := e2etest.StartInProcess(t, envA)
+	b, _ := e2etest.StartInProcess(t, envB)
 
 	// A user registered at A can use B.
 	if r, body := do(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package e2e
 
 // TestGarbageSoak (issue 7, item 3) sends seeded random and malformed
 // requests to every route of the real binary and checks that the service
@@ -12,7 +12,7 @@ package main
 // -soak.n=20000. Request i is a function of (seed, i) only, so a failure
 // names the seed and the request index; replay it with
 //
-//	go test -run TestGarbageSoak -v . -args -soak.seed=S [-soak.only=I]
+//	go test -run TestGarbageSoak -v ./e2e -args -soak.seed=S [-soak.only=I]
 //
 // (ids the server generates, such as beer ids, differ between runs.)
 
@@ -32,6 +32,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -42,6 +43,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"beerlocker/e2e/e2etest"
 )
 
 var (
@@ -118,7 +121,7 @@ var knownRoutes = []soakRoute{
 // loadRoutes merges docs/openapi.json into knownRoutes.
 func loadRoutes(t *testing.T) []soakRoute {
 	routes := slices.Clone(knownRoutes)
-	b, err := os.ReadFile("docs/openapi.json")
+	b, err := os.ReadFile(filepath.Join(e2etest.RepoRoot(t), "docs", "openapi.json"))
 	if err != nil {
 		t.Logf("docs/openapi.json: %v; using the routes of API.md only", err)
 		return routes
@@ -159,7 +162,7 @@ func TestGarbageSoak(t *testing.T) {
 		seed = time.Now().UnixNano()
 	}
 	n := *soakN
-	t.Logf("soak seed %d, %d requests, %d workers (replay: go test -run TestGarbageSoak -v . -args -soak.seed=%d -soak.n=%d)",
+	t.Logf("soak seed %d, %d requests, %d workers (replay: go test -run TestGarbageSoak -v ./e2e -args -soak.seed=%d -soak.n=%d)",
 		seed, n, *soakWorkers, seed, n)
 
 	dir := t.TempDir()

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"beerlocker/app"
+	"beerlocker/e2e/e2etest"
 	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/store/mongo/mongotest"
@@ -53,7 +55,7 @@ func TestMongoOutage(t *testing.T) {
 		"MONGODB_URI":      db.URI(),
 		"MONGODB_DATABASE": mongotest.DatabaseName(),
 	}
-	base, _ := startRun(t, env)
+	base, _ := e2etest.StartInProcess(t, env)
 	client := &http.Client{Timeout: 60 * time.Second} // far past outageBound: a hang shows as a duration, not a timeout
 
 	resp, body := do(t, "POST", base+"/api/users", `{"username":"otto","password":"ottos password"}`, "", "")
@@ -331,7 +333,7 @@ func TestMongoDownAtStart(t *testing.T) {
 		"MONGODB_URI": db.URI(),
 	}
 	start := time.Now()
-	err := run(t.Context(), []string{"beerlocker"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	err := app.Run(t.Context(), []string{"beerlocker"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	took := time.Since(start)
 	t.Logf("run with the database down: %v after %v", err, took.Round(time.Millisecond))
 	if err == nil || !errors.Is(err, models.ErrUnavailable) || strings.Contains(err.Error(), "\n") ||
@@ -354,7 +356,7 @@ func TestUnwritableDataDirAtStart(t *testing.T) {
 	}
 	for _, dir := range []string{file, filepath.Join(file, "sub")} {
 		env := map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": dir, "SECRET_KEY": strings.Repeat("k", 32)}
-		err := run(t.Context(), []string{"beerlocker"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+		err := app.Run(t.Context(), []string{"beerlocker"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 		t.Logf("DATA_DIR=%s: %v", dir, err)
 		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "DATA_DIR") {
 			t.Errorf("DATA_DIR=%s: run error = %v, want one line naming DATA_DIR", dir, err)
