@@ -12,7 +12,9 @@ import (
 	"testing"
 )
 
-func do(t *testing.T, method, url, body string, user, pass string) (*http.Response, string) {
+// requestJSON sends body (as application/json unless empty) with Basic
+// credentials unless user is empty, and returns the response and its body.
+func requestJSON(t *testing.T, method, url, body string, user, pass string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {

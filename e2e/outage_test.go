@@ -58,26 +58,26 @@ func TestMongoOutage(t *testing.T) {
 	base, _ := e2etest.StartInProcess(t, env)
 	client := &http.Client{Timeout: 60 * time.Second} // far past outageBound: a hang shows as a duration, not a timeout
 
-	resp, body := do(t, "POST", base+"/api/users", `{"username":"otto","password":"ottos password"}`, "", "")
+	resp, body := requestJSON(t, "POST", base+"/api/users", `{"username":"otto","password":"ottos password"}`, "", "")
 	if resp.StatusCode != 201 {
 		t.Fatalf("register: status = %d: %s", resp.StatusCode, body)
 	}
 	for i := range 3 {
-		resp, body = do(t, "POST", base+"/api/beers", fmt.Sprintf(`{"name":"before-%d","quantity":%d}`, i, i+1), "otto", "ottos password")
+		resp, body = requestJSON(t, "POST", base+"/api/beers", fmt.Sprintf(`{"name":"before-%d","quantity":%d}`, i, i+1), "otto", "ottos password")
 		if resp.StatusCode != 201 {
 			t.Fatalf("create beer: status = %d: %s", resp.StatusCode, body)
 		}
 	}
-	resp, body = do(t, "POST", base+"/api/clients",
+	resp, body = requestJSON(t, "POST", base+"/api/clients",
 		`{"name":"Outage app","redirect_uris":["https://app.example/cb"],"grant_types":["client_credentials"]}`, "otto", "ottos password")
 	if resp.StatusCode != 201 {
 		t.Fatalf("register client: status = %d: %s", resp.StatusCode, body)
 	}
-	var app struct {
+	var oauthApp struct {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
 	}
-	if err := json.Unmarshal([]byte(body), &app); err != nil || app.ClientSecret == "" {
+	if err := json.Unmarshal([]byte(body), &oauthApp); err != nil || oauthApp.ClientSecret == "" {
 		t.Fatalf("register client: %v: %s", err, body)
 	}
 
@@ -104,7 +104,7 @@ func TestMongoOutage(t *testing.T) {
 			form := url.Values{"grant_type": {"client_credentials"}, "scope": {"beers:read"}}
 			req, _ = http.NewRequest("POST", base+"/api/oauth2/token", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(url.QueryEscape(app.ClientID), url.QueryEscape(app.ClientSecret))
+			req.SetBasicAuth(url.QueryEscape(oauthApp.ClientID), url.QueryEscape(oauthApp.ClientSecret))
 		}
 		s.start = time.Now()
 		resp, err := client.Do(req)
@@ -145,7 +145,7 @@ func TestMongoOutage(t *testing.T) {
 
 	// /readyz must say 503 while the database is down.
 	time.Sleep(500 * time.Millisecond)
-	resp, body = do(t, "GET", base+"/readyz", "", "", "")
+	resp, body = requestJSON(t, "GET", base+"/readyz", "", "", "")
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz during the outage: status = %d, want 503: %s", resp.StatusCode, body)
 	}
@@ -157,8 +157,8 @@ func TestMongoOutage(t *testing.T) {
 	t.Logf("database started again on the same address")
 	var recovered time.Time
 	for deadline := up.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		r1, _ := do(t, "GET", base+"/readyz", "", "", "")
-		r2, _ := do(t, "GET", base+"/api/beers?limit=1", "", "otto", "ottos password")
+		r1, _ := requestJSON(t, "GET", base+"/readyz", "", "", "")
+		r2, _ := requestJSON(t, "GET", base+"/api/beers?limit=1", "", "otto", "ottos password")
 		if r1.StatusCode == 200 && r2.StatusCode == 200 {
 			recovered = time.Now()
 			break
@@ -229,7 +229,7 @@ func TestMongoOutage(t *testing.T) {
 		if cursor != "" {
 			u += "&cursor=" + url.QueryEscape(cursor)
 		}
-		resp, body := do(t, "GET", u, "", "otto", "ottos password")
+		resp, body := requestJSON(t, "GET", u, "", "otto", "ottos password")
 		if resp.StatusCode != 200 {
 			t.Fatalf("list beers after the recovery: status = %d: %s", resp.StatusCode, body)
 		}
