@@ -65,12 +65,13 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh '$(FUZZ)'
 
 # soak runs the long modes of the hardening tests against the real binary
-# (soak_test.go, crash_test.go); `make test` runs their short modes (3000
-# garbage requests, 3 kills). Replay a failure with the seed the test prints:
+# (e2e/soak_test.go, e2e/crash_test.go); `make test` runs their short
+# modes (3000 garbage requests, 3 kills). Replay a failure with the seed
+# the test prints:
 #   make soak SOAK_ARGS='-soak.seed=123'
 .PHONY: soak
 SOAK_N ?= 20000
 CRASH_N ?= 20
 soak:
-	$(GO) test -run 'TestGarbageSoak|TestCrashSafety' -count=1 -v -timeout 60m . \
+	$(GO) test -run 'TestGarbageSoak|TestCrashSafety' -count=1 -v -timeout 60m ./e2e \
 		-args -soak.n=$(SOAK_N) -crash.n=$(CRASH_N) $(SOAK_ARGS)

@@ -5,6 +5,8 @@
 #   - newman (npm), for the Postman collection, into .tools/ (git-ignored)
 #   - chromium (Debian), for the headless browser test
 #   - redis-server (Debian), which the Redis store's tests start themselves
+#   - docker-compose (Debian), for the compose test, unless the docker
+#     compose plugin is there
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,4 +44,11 @@ fi
 # start their own servers on free loopback ports, so none need be running.
 if ! command -v redis-server >/dev/null; then
   apt_install redis-server
+fi
+
+# docker-compose (Debian's, v1.29) for the compose test (deploy/), which
+# uses the docker compose plugin when it is installed. `config` validates
+# the compose files without a Docker engine, so none is installed.
+if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null 2>&1; then
+  apt_install docker-compose
 fi

@@ -1,7 +1,8 @@
-package main
+package e2e
 
 import (
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"beerlocker/e2e/e2etest"
 	"beerlocker/store/mongo/mongotest"
 )
 
@@ -22,16 +24,16 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 		"ADDR": "127.0.0.1:0", "MONGODB_URI": uri, "MONGODB_DATABASE": mongotest.DatabaseName(),
 		"SECRET_KEY": "the same key on every instance, 32+ chars", "TOKEN_CACHE_TTL": "1s",
 	}
-	envA, envB := clone(env), clone(env)
+	envA, envB := maps.Clone(env), maps.Clone(env)
 	envA["DATA_DIR"], envB["DATA_DIR"] = t.TempDir(), t.TempDir()
-	a, _ := startRun(t, envA)
-	b, _ := startRun(t, envB)
+	a, _ := e2etest.StartInProcess(t, envA)
+	b, _ := e2etest.StartInProcess(t, envB)
 
 	// A user registered at A can use B.
-	if r, body := do(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {
+	if r, body := requestJSON(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {
 		t.Fatalf("register at A: %d %s", r.StatusCode, body)
 	}
-	r, body := do(t, "POST", b+"/api/clients", `{"name":"Shared","redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","password","refresh_token"]}`, "sam", "sams password")
+	r, body := requestJSON(t, "POST", b+"/api/clients", `{"name":"Shared","redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","password","refresh_token"]}`, "sam", "sams password")
 	if r.StatusCode != 201 {
 		t.Fatalf("create client at B: %d %s", r.StatusCode, body)
 	}
@@ -46,21 +48,21 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 
 	// A login session started at A continues at B (cookies ignore ports).
 	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	csrf := hidden(t, get(t, browser, a+"/login"), "csrf_token")
-	resp, err := browser.PostForm(a+"/login", url.Values{"username": {"sam"}, "password": {"sams password"}, "csrf_token": {csrf}})
+	cookieClient := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	csrf := hiddenInput(t, getBody(t, cookieClient, a+"/login"), "csrf_token")
+	resp, err := cookieClient.PostForm(a+"/login", url.Values{"username": {"sam"}, "password": {"sams password"}, "csrf_token": {csrf}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login at A: %v %v", resp.Status, err)
 	}
 	resp.Body.Close()
-	if page := get(t, browser, b+"/account"); !strings.Contains(page, "sam") {
+	if page := getBody(t, cookieClient, b+"/account"); !strings.Contains(page, "sam") {
 		t.Fatalf("/account at B does not show the session started at A:\n%s", page)
 	}
 
 	// A code issued at B and redeemed at A cannot be redeemed again at B.
 	authURL := b + "/api/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {clientID}, "state": {"s"}}.Encode()
-	consent := get(t, browser, authURL)
-	resp, err = browser.PostForm(b+"/api/oauth2/authorize", url.Values{"tx": {hidden(t, consent, "tx")}, "csrf_token": {hidden(t, consent, "csrf_token")}, "decision": {"allow"}})
+	consent := getBody(t, cookieClient, authURL)
+	resp, err = cookieClient.PostForm(b+"/api/oauth2/authorize", url.Values{"tx": {hiddenInput(t, consent, "tx")}, "csrf_token": {hiddenInput(t, consent, "csrf_token")}, "decision": {"allow"}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("allow at B: %v %v", resp.Status, err)
 	}
@@ -87,14 +89,6 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 	if got := bearerStatus(t, a, tok); got != 401 {
 		t.Errorf("the revoking instance still accepts the token: %d", got)
 	}
-}
-
-func clone(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func postToken(t *testing.T, base, clientID, secret string, form url.Values, want int, path ...string) string {
@@ -133,7 +127,8 @@ func bearerStatus(t *testing.T, base, token string) int {
 	return resp.StatusCode
 }
 
-func get(t *testing.T, c *http.Client, target string) string {
+// getBody GETs target with c and returns the body.
+func getBody(t *testing.T, c *http.Client, target string) string {
 	t.Helper()
 	resp, err := c.Get(target)
 	if err != nil {
@@ -147,7 +142,8 @@ func get(t *testing.T, c *http.Client, target string) string {
 	return string(b)
 }
 
-func hidden(t *testing.T, page, name string) string {
+// hiddenInput returns the value of the page's hidden form field name.
+func hiddenInput(t *testing.T, page, name string) string {
 	t.Helper()
 	m := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindStringSubmatch(page)
 	if m == nil {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -19,6 +19,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
+
+	"beerlocker/e2e/e2etest"
 )
 
 // screenshotDir is where the browser test leaves its screenshots, relative
@@ -36,12 +38,12 @@ func TestBrowserConsentFlow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 
-	base, _ := startRun(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
+	base, _ := e2etest.StartInProcess(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
 	app := newFakeApp(t)
 
 	// 1. The app's owner registers it through the JSON API.
 	const owner, ownerPass = "brewmaster", "owner's long password"
-	resp, body := do(t, "POST", base+"/api/users", fmt.Sprintf(`{"username":%q,"password":%q}`, owner, ownerPass), "", "")
+	resp, body := requestJSON(t, "POST", base+"/api/users", fmt.Sprintf(`{"username":%q,"password":%q}`, owner, ownerPass), "", "")
 	if resp.StatusCode != 201 {
 		t.Fatalf("register owner: status = %d: %s", resp.StatusCode, body)
 	}
@@ -49,7 +51,7 @@ func TestBrowserConsentFlow(t *testing.T) {
 		"name": "Beer Buddy", "redirect_uris": []string{app.URL + "/callback"}, "public": false,
 		"grant_types": []string{"authorization_code", "refresh_token"},
 	})
-	resp, body = do(t, "POST", base+"/api/clients", string(clientReq), owner, ownerPass)
+	resp, body = requestJSON(t, "POST", base+"/api/clients", string(clientReq), owner, ownerPass)
 	if resp.StatusCode != 201 {
 		t.Fatalf("register client: status = %d: %s", resp.StatusCode, body)
 	}
@@ -60,7 +62,7 @@ func TestBrowserConsentFlow(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &client); err != nil || client.ID == "" || client.Secret == "" {
 		t.Fatalf("register client: %v, body %s", err, body)
 	}
-	resp, body = do(t, "GET", base+"/.well-known/oauth-authorization-server", "", "", "")
+	resp, body = requestJSON(t, "GET", base+"/.well-known/oauth-authorization-server", "", "", "")
 	var meta struct{ Issuer string }
 	if err := json.Unmarshal([]byte(body), &meta); resp.StatusCode != 200 || err != nil || meta.Issuer == "" {
 		t.Fatalf("metadata: status = %d, %v: %s", resp.StatusCode, err, body)
@@ -75,7 +77,7 @@ func TestBrowserConsentFlow(t *testing.T) {
 		Scopes:      []string{"profile", "beers:read"},
 	}
 
-	b := newBrowser(t, ctx, chromium)
+	b := newChromeBrowser(t, ctx, chromium)
 
 	// 2. A user registers in the browser, logs out and logs in again.
 	const user, userPass = "alice", "correct horse battery staple"
@@ -239,17 +241,18 @@ func getWithToken(t *testing.T, target, token string) int {
 	return resp.StatusCode
 }
 
-// browser is one headless Chromium tab. Its methods fail the test on error.
-type browser struct {
+// chromeBrowser is one headless Chromium tab. Its methods fail the test
+// on error.
+type chromeBrowser struct {
 	t   *testing.T
-	ctx context.Context // the tab; lives until ctx of newBrowser ends
+	ctx context.Context // the tab; lives until ctx of newChromeBrowser ends
 }
 
-// stepTimeout bounds one step, so that a stuck page fails with the name of
-// the step rather than at the test's overall deadline.
-const stepTimeout = 20 * time.Second
+// chromeStepTimeout bounds one step, so that a stuck page fails with the
+// name of the step rather than at the test's overall deadline.
+const chromeStepTimeout = 20 * time.Second
 
-func newBrowser(t *testing.T, ctx context.Context, path string) *browser {
+func newChromeBrowser(t *testing.T, ctx context.Context, path string) *chromeBrowser {
 	t.Helper()
 	profile := filepath.Join(t.TempDir(), "chromium-profile")
 	var output syncBuffer
@@ -292,21 +295,21 @@ func newBrowser(t *testing.T, ctx context.Context, path string) *browser {
 	if err := chromedp.Do(tabCtx); err != nil {
 		t.Fatalf("start chromium %s: %v", path, err)
 	}
-	b := &browser{t: t, ctx: tabCtx}
+	b := &chromeBrowser{t: t, ctx: tabCtx}
 	b.desktop()
 	return b
 }
 
 // desktop sets a desktop-sized viewport. (ResetViewport after a phone
 // emulation left later pages laid out 390 px wide.)
-func (b *browser) desktop() {
+func (b *chromeBrowser) desktop() {
 	b.t.Helper()
 	b.do("emulate a desktop", chromedp.EmulateViewport(1280, 900))
 }
 
-func runStep[T any](b *browser, what string, a chromedp.Action[T]) T {
+func runChromeStep[T any](b *chromeBrowser, what string, a chromedp.Action[T]) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := context.WithTimeout(b.ctx, chromeStepTimeout)
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
@@ -315,21 +318,21 @@ func runStep[T any](b *browser, what string, a chromedp.Action[T]) T {
 	return v
 }
 
-func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+func (b *chromeBrowser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	runStep(b, what, chromedp.Steps(steps...))
+	runChromeStep(b, what, chromedp.Steps(steps...))
 }
 
-func (b *browser) navigate(url string) {
+func (b *chromeBrowser) navigate(url string) {
 	b.t.Helper()
 	b.do("open "+url, chromedp.Navigate(url))
 }
 
 // submit clicks a button that sends a form and waits for the page that
 // the browser ends up on, after any redirects.
-func (b *browser) submit(what string, button chromedp.CSS) {
+func (b *chromeBrowser) submit(what string, button chromedp.CSS) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := context.WithTimeout(b.ctx, chromeStepTimeout)
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, chromedp.Click(button))
 	if err != nil {
@@ -340,35 +343,35 @@ func (b *browser) submit(what string, button chromedp.CSS) {
 	}
 }
 
-func (b *browser) logOut() {
+func (b *chromeBrowser) logOut() {
 	b.t.Helper()
 	b.submit("click Log out", chromedp.CSS(`header form[action="/logout"] button`))
 }
 
-func (b *browser) location() string {
+func (b *chromeBrowser) location() string {
 	b.t.Helper()
-	return runStep(b, "read the location", chromedp.Location())
+	return runChromeStep(b, "read the location", chromedp.Location())
 }
 
-func (b *browser) wantLocation(want string) {
+func (b *chromeBrowser) wantLocation(want string) {
 	b.t.Helper()
 	if got := b.waitLocation(func(l string) bool { return l == want }); got != want {
 		b.t.Fatalf("browser is at %s, want %s", got, want)
 	}
 }
 
-func (b *browser) wantLocationPrefix(prefix string) {
+func (b *chromeBrowser) wantLocationPrefix(prefix string) {
 	b.t.Helper()
 	if got := b.waitLocation(func(l string) bool { return strings.HasPrefix(l, prefix) }); !strings.HasPrefix(got, prefix) {
 		b.t.Fatalf("browser is at %s, want %s...", got, prefix)
 	}
 }
 
-// waitLocation polls the location until ok accepts it or stepTimeout
+// waitLocation polls the location until ok accepts it or chromeStepTimeout
 // passes, and returns the last location seen.
-func (b *browser) waitLocation(ok func(string) bool) string {
+func (b *chromeBrowser) waitLocation(ok func(string) bool) string {
 	b.t.Helper()
-	deadline := time.Now().Add(stepTimeout)
+	deadline := time.Now().Add(chromeStepTimeout)
 	for {
 		l := b.location()
 		if ok(l) || time.Now().After(deadline) {
@@ -380,12 +383,12 @@ func (b *browser) waitLocation(ok func(string) bool) string {
 
 // text returns the visible text of the first element matching the CSS
 // selector.
-func (b *browser) text(sel string) string {
+func (b *chromeBrowser) text(sel string) string {
 	b.t.Helper()
-	return runStep(b, "read the text of "+sel, chromedp.Text(chromedp.CSS(sel)))
+	return runChromeStep(b, "read the text of "+sel, chromedp.Text(chromedp.CSS(sel)))
 }
 
-func (b *browser) wantText(sel string, want ...string) {
+func (b *chromeBrowser) wantText(sel string, want ...string) {
 	b.t.Helper()
 	text := b.text(sel)
 	for _, w := range want {
@@ -396,16 +399,17 @@ func (b *browser) wantText(sel string, want ...string) {
 }
 
 // screenshot saves a full-page PNG under screenshotDir.
-func (b *browser) screenshot(name string) {
+func (b *chromeBrowser) screenshot(name string) {
 	b.t.Helper()
-	png := runStep(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	dir := filepath.Join(e2etest.RepoRoot(b.t), screenshotDir)
+	png := runChromeStep(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
 		b.t.Fatalf("screenshot %s is not a PNG", name)
 	}
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
-	path, err := filepath.Abs(filepath.Join(screenshotDir, name))
+	path, err := filepath.Abs(filepath.Join(dir, name))
 	if err != nil {
 		b.t.Fatal(err)
 	}

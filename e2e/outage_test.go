@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"beerlocker/app"
+	"beerlocker/e2e/e2etest"
 	"beerlocker/models"
 	"beerlocker/problem"
 	"beerlocker/store/mongo/mongotest"
@@ -53,29 +55,29 @@ func TestMongoOutage(t *testing.T) {
 		"MONGODB_URI":      db.URI(),
 		"MONGODB_DATABASE": mongotest.DatabaseName(),
 	}
-	base, _ := startRun(t, env)
+	base, _ := e2etest.StartInProcess(t, env)
 	client := &http.Client{Timeout: 60 * time.Second} // far past outageBound: a hang shows as a duration, not a timeout
 
-	resp, body := do(t, "POST", base+"/api/users", `{"username":"otto","password":"ottos password"}`, "", "")
+	resp, body := requestJSON(t, "POST", base+"/api/users", `{"username":"otto","password":"ottos password"}`, "", "")
 	if resp.StatusCode != 201 {
 		t.Fatalf("register: status = %d: %s", resp.StatusCode, body)
 	}
 	for i := range 3 {
-		resp, body = do(t, "POST", base+"/api/beers", fmt.Sprintf(`{"name":"before-%d","quantity":%d}`, i, i+1), "otto", "ottos password")
+		resp, body = requestJSON(t, "POST", base+"/api/beers", fmt.Sprintf(`{"name":"before-%d","quantity":%d}`, i, i+1), "otto", "ottos password")
 		if resp.StatusCode != 201 {
 			t.Fatalf("create beer: status = %d: %s", resp.StatusCode, body)
 		}
 	}
-	resp, body = do(t, "POST", base+"/api/clients",
+	resp, body = requestJSON(t, "POST", base+"/api/clients",
 		`{"name":"Outage app","redirect_uris":["https://app.example/cb"],"grant_types":["client_credentials"]}`, "otto", "ottos password")
 	if resp.StatusCode != 201 {
 		t.Fatalf("register client: status = %d: %s", resp.StatusCode, body)
 	}
-	var app struct {
+	var oauthApp struct {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
 	}
-	if err := json.Unmarshal([]byte(body), &app); err != nil || app.ClientSecret == "" {
+	if err := json.Unmarshal([]byte(body), &oauthApp); err != nil || oauthApp.ClientSecret == "" {
 		t.Fatalf("register client: %v: %s", err, body)
 	}
 
@@ -102,7 +104,7 @@ func TestMongoOutage(t *testing.T) {
 			form := url.Values{"grant_type": {"client_credentials"}, "scope": {"beers:read"}}
 			req, _ = http.NewRequest("POST", base+"/api/oauth2/token", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(url.QueryEscape(app.ClientID), url.QueryEscape(app.ClientSecret))
+			req.SetBasicAuth(url.QueryEscape(oauthApp.ClientID), url.QueryEscape(oauthApp.ClientSecret))
 		}
 		s.start = time.Now()
 		resp, err := client.Do(req)
@@ -143,7 +145,7 @@ func TestMongoOutage(t *testing.T) {
 
 	// /readyz must say 503 while the database is down.
 	time.Sleep(500 * time.Millisecond)
-	resp, body = do(t, "GET", base+"/readyz", "", "", "")
+	resp, body = requestJSON(t, "GET", base+"/readyz", "", "", "")
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz during the outage: status = %d, want 503: %s", resp.StatusCode, body)
 	}
@@ -155,8 +157,8 @@ func TestMongoOutage(t *testing.T) {
 	t.Logf("database started again on the same address")
 	var recovered time.Time
 	for deadline := up.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		r1, _ := do(t, "GET", base+"/readyz", "", "", "")
-		r2, _ := do(t, "GET", base+"/api/beers?limit=1", "", "otto", "ottos password")
+		r1, _ := requestJSON(t, "GET", base+"/readyz", "", "", "")
+		r2, _ := requestJSON(t, "GET", base+"/api/beers?limit=1", "", "otto", "ottos password")
 		if r1.StatusCode == 200 && r2.StatusCode == 200 {
 			recovered = time.Now()
 			break
@@ -227,7 +229,7 @@ func TestMongoOutage(t *testing.T) {
 		if cursor != "" {
 			u += "&cursor=" + url.QueryEscape(cursor)
 		}
-		resp, body := do(t, "GET", u, "", "otto", "ottos password")
+		resp, body := requestJSON(t, "GET", u, "", "otto", "ottos password")
 		if resp.StatusCode != 200 {
 			t.Fatalf("list beers after the recovery: status = %d: %s", resp.StatusCode, body)
 		}
@@ -331,7 +333,7 @@ func TestMongoDownAtStart(t *testing.T) {
 		"MONGODB_URI": db.URI(),
 	}
 	start := time.Now()
-	err := run(t.Context(), []string{"beerlocker"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	err := app.Run(t.Context(), []string{"beerlocker"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	took := time.Since(start)
 	t.Logf("run with the database down: %v after %v", err, took.Round(time.Millisecond))
 	if err == nil || !errors.Is(err, models.ErrUnavailable) || strings.Contains(err.Error(), "\n") ||
@@ -354,7 +356,7 @@ func TestUnwritableDataDirAtStart(t *testing.T) {
 	}
 	for _, dir := range []string{file, filepath.Join(file, "sub")} {
 		env := map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": dir, "SECRET_KEY": strings.Repeat("k", 32)}
-		err := run(t.Context(), []string{"beerlocker"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+		err := app.Run(t.Context(), []string{"beerlocker"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 		t.Logf("DATA_DIR=%s: %v", dir, err)
 		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "DATA_DIR") {
 			t.Errorf("DATA_DIR=%s: run error = %v, want one line naming DATA_DIR", dir, err)

@@ -1,11 +1,11 @@
 //go:build linux
 
-package main
+package e2e
 
 // Helpers for the tests that run the real binary (soak_test.go,
-// crash_test.go): build it once per test run, start it on a data
-// directory, read its address from the "listening" log line, kill or stop
-// it, and read its memory from /proc.
+// crash_test.go): build it once per test run from the repository root,
+// start it on a data directory, read its address from the "listening" log
+// line, kill or stop it, and read its memory from /proc.
 
 import (
 	"bufio"
@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"beerlocker/e2e/e2etest"
 )
 
 // TestMain only removes the binary built by beerlockerBinary after the
@@ -43,10 +45,11 @@ var (
 	buildErr  error
 )
 
-// beerlockerBinary builds the service with `go build` (once per test run)
-// and returns the path of the executable.
+// beerlockerBinary builds the service with `go build` in the repository
+// root (once per test run) and returns the path of the executable.
 func beerlockerBinary(t *testing.T) string {
 	t.Helper()
+	root := e2etest.RepoRoot(t)
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "beerlocker-bin-")
 		if buildErr != nil {
@@ -59,6 +62,7 @@ func beerlockerBinary(t *testing.T) string {
 		bin := filepath.Join(binDir, "beerlocker")
 		start := time.Now()
 		cmd := exec.Command(goTool, "build", "-o", bin, ".")
+		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 			return
@@ -75,8 +79,8 @@ func beerlockerBinary(t *testing.T) string {
 // testSecretKey is the SECRET_KEY of every binary the tests start.
 const testSecretKey = "soak-and-crash-tests-secret-key-0123456789abcdef"
 
-// serverProc is one running beerlocker process.
-type serverProc struct {
+// binaryProc is one running beerlocker process.
+type binaryProc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	Base string // http://127.0.0.1:port
@@ -101,10 +105,10 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-// startServer starts the binary with ADDR=127.0.0.1:0 on dataDir and waits
+// startBinary starts the binary with ADDR=127.0.0.1:0 on dataDir and waits
 // until it listens and /healthz answers. extraEnv adds or overrides
 // variables. The process is killed at the end of the test if still running.
-func startServer(t *testing.T, dataDir string, extraEnv map[string]string) *serverProc {
+func startBinary(t *testing.T, dataDir string, extraEnv map[string]string) *binaryProc {
 	t.Helper()
 	env := map[string]string{
 		"ADDR":         "127.0.0.1:0",
@@ -117,7 +121,7 @@ func startServer(t *testing.T, dataDir string, extraEnv map[string]string) *serv
 	for k, v := range extraEnv {
 		env[k] = v
 	}
-	p := &serverProc{t: t, done: make(chan struct{})}
+	p := &binaryProc{t: t, done: make(chan struct{})}
 	p.cmd = exec.Command(beerlockerBinary(t))
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
@@ -191,10 +195,10 @@ func startServer(t *testing.T, dataDir string, extraEnv map[string]string) *serv
 }
 
 // Pid is the process id.
-func (p *serverProc) Pid() int { return p.cmd.Process.Pid }
+func (p *binaryProc) Pid() int { return p.cmd.Process.Pid }
 
 // Kill sends SIGKILL and waits for the process to be gone.
-func (p *serverProc) Kill() {
+func (p *binaryProc) Kill() {
 	p.t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		select {
@@ -212,7 +216,7 @@ func (p *serverProc) Kill() {
 }
 
 // Stop sends SIGTERM and waits for a clean exit.
-func (p *serverProc) Stop() {
+func (p *binaryProc) Stop() {
 	p.t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		p.t.Fatalf("SIGTERM: %v", err)
@@ -228,7 +232,7 @@ func (p *serverProc) Stop() {
 }
 
 // Exited reports whether the process has exited on its own.
-func (p *serverProc) Exited() bool {
+func (p *binaryProc) Exited() bool {
 	select {
 	case <-p.done:
 		return true
@@ -238,7 +242,7 @@ func (p *serverProc) Exited() bool {
 }
 
 // RSS returns the resident set size in bytes from /proc/<pid>/status.
-func (p *serverProc) RSS() (int64, error) {
+func (p *binaryProc) RSS() (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {
 		return 0, err
@@ -256,14 +260,14 @@ func (p *serverProc) RSS() (int64, error) {
 }
 
 // Stderr returns what the process wrote to standard error.
-func (p *serverProc) Stderr() string {
+func (p *binaryProc) Stderr() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.stderr.String()
 }
 
 // LogMessages returns the JSON log lines whose msg is msg, at most max.
-func (p *serverProc) LogMessages(msg string, max int) []string {
+func (p *binaryProc) LogMessages(msg string, max int) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []string
@@ -278,7 +282,7 @@ func (p *serverProc) LogMessages(msg string, max int) []string {
 
 // LogLines returns the JSON log lines whose level is one of levels
 // ("ERROR", "WARN"), at most max of them.
-func (p *serverProc) LogLines(levels []string, max int) []string {
+func (p *binaryProc) LogLines(levels []string, max int) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []string
@@ -310,9 +314,9 @@ var apiClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// call sends one request and returns the status and body. header values
+// apiCall sends one request and returns the status and body. header values
 // are set as given; basic is "user:password" or "".
-func call(method, url, contentType, body string, header map[string]string) (int, []byte, http.Header, error) {
+func apiCall(method, url, contentType, body string, header map[string]string) (int, []byte, http.Header, error) {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, nil, err
@@ -342,11 +346,11 @@ func basicAuth(user, pass string) string {
 	return r.Header.Get("Authorization")
 }
 
-// mustCall is call for setup steps: it fails the test unless the status
+// mustAPICall is apiCall for setup steps: it fails the test unless the status
 // is want, and returns the body.
-func mustCall(t *testing.T, want int, method, url, contentType, body string, header map[string]string) []byte {
+func mustAPICall(t *testing.T, want int, method, url, contentType, body string, header map[string]string) []byte {
 	t.Helper()
-	st, b, _, err := call(method, url, contentType, body, header)
+	st, b, _, err := apiCall(method, url, contentType, body, header)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}

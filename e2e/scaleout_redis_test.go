@@ -1,7 +1,8 @@
-package main
+package e2e
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"beerlocker/e2e/e2etest"
 	"beerlocker/store/mongo/mongotest"
 	"beerlocker/store/redis/redistest"
 )
@@ -30,17 +32,17 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 		"SECRET_KEY": "the same key on every instance, 32+ chars", "TOKEN_CACHE_TTL": "1m",
 		"RATE_LIMIT_ACCOUNT_BURST": "3", "RATE_LIMIT_ACCOUNT_PER_MINUTE": "1",
 	}
-	envA, envB := clone(env), clone(env)
+	envA, envB := maps.Clone(env), maps.Clone(env)
 	envA["DATA_DIR"], envB["DATA_DIR"] = t.TempDir(), t.TempDir()
-	a, _ := startRun(t, envA)
-	b, _ := startRun(t, envB)
+	a, _ := e2etest.StartInProcess(t, envA)
+	b, _ := e2etest.StartInProcess(t, envB)
 	var secrets []string // every secret the test sees, to look for in Redis
 
-	if r, body := do(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {
+	if r, body := requestJSON(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {
 		t.Fatalf("register at A: %d %s", r.StatusCode, body)
 	}
 	newClient := func(name string) (id, secret string) {
-		r, body := do(t, "POST", b+"/api/clients", `{"name":"`+name+`","redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","password","refresh_token"]}`, "sam", "sams password")
+		r, body := requestJSON(t, "POST", b+"/api/clients", `{"name":"`+name+`","redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","password","refresh_token"]}`, "sam", "sams password")
 		if r.StatusCode != 201 {
 			t.Fatalf("create client at B: %d %s", r.StatusCode, body)
 		}
@@ -89,16 +91,16 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 
 	// App revocation on /account at A, for a grant made through B.
 	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	csrf := hidden(t, get(t, browser, a+"/login"), "csrf_token")
-	resp, err := browser.PostForm(a+"/login", url.Values{"username": {"sam"}, "password": {"sams password"}, "csrf_token": {csrf}})
+	cookieClient := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	csrf := hiddenInput(t, getBody(t, cookieClient, a+"/login"), "csrf_token")
+	resp, err := cookieClient.PostForm(a+"/login", url.Values{"username": {"sam"}, "password": {"sams password"}, "csrf_token": {csrf}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login at A: %v %v", resp.Status, err)
 	}
 	resp.Body.Close()
 	authURL := b + "/api/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {clientID}, "state": {"s"}}.Encode()
-	consent := get(t, browser, authURL)
-	resp, err = browser.PostForm(b+"/api/oauth2/authorize", url.Values{"tx": {hidden(t, consent, "tx")}, "csrf_token": {hidden(t, consent, "csrf_token")}, "decision": {"allow"}})
+	consent := getBody(t, cookieClient, authURL)
+	resp, err = cookieClient.PostForm(b+"/api/oauth2/authorize", url.Values{"tx": {hiddenInput(t, consent, "tx")}, "csrf_token": {hiddenInput(t, consent, "csrf_token")}, "decision": {"allow"}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("allow at B: %v %v", resp.Status, err)
 	}
@@ -111,14 +113,14 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	secrets = append(secrets, granted, jsonField(body, "refresh_token"))
 	postToken(t, b, clientID, secret, url.Values{"grant_type": {"authorization_code"}, "code": {code}}, 400)
 	refusedAtB("code replayed at B after redemption at A", granted) // RFC 6749 §4.1.2: its tokens are revoked
-	code = authorizeAt(t, browser, b, clientID)
+	code = authorizeAt(t, cookieClient, b, clientID)
 	secrets = append(secrets, code)
 	granted = jsonField(postToken(t, a, clientID, secret, url.Values{"grant_type": {"authorization_code"}, "code": {code}}, 200), "access_token")
 	secrets = append(secrets, granted)
 	cachedAtB("token of an approved app", granted)
 	wantNoSecrets(t, rsrv, append(secrets, pw))
-	account := get(t, browser, a+"/account")
-	resp, err = browser.PostForm(a+"/account/apps/"+url.PathEscape(clientID)+"/revoke", url.Values{"csrf_token": {hidden(t, account, "csrf_token")}})
+	account := getBody(t, cookieClient, a+"/account")
+	resp, err = cookieClient.PostForm(a+"/account/apps/"+url.PathEscape(clientID)+"/revoke", url.Values{"csrf_token": {hiddenInput(t, account, "csrf_token")}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke the app at A: %v %v", resp.Status, err)
 	}
@@ -132,7 +134,7 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	// Client deletion at A.
 	tok, _ = password()
 	cachedAtB("token of a client", tok)
-	if r, body := do(t, "DELETE", a+"/api/clients/"+clientID, "", "sam", "sams password"); r.StatusCode != 204 {
+	if r, body := requestJSON(t, "DELETE", a+"/api/clients/"+clientID, "", "sam", "sams password"); r.StatusCode != 204 {
 		t.Fatalf("delete client at A: %d %s", r.StatusCode, body)
 	}
 	refusedAtB("client deleted at A", tok)
@@ -141,7 +143,7 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	clientID, secret = newClient("Second")
 	tok, _ = password()
 	cachedAtB("token before a password change", tok)
-	if r, body := do(t, "PATCH", a+"/api/users/me", `{"password":"sams new password"}`, "sam", "sams password"); r.StatusCode != 200 {
+	if r, body := requestJSON(t, "PATCH", a+"/api/users/me", `{"password":"sams new password"}`, "sam", "sams password"); r.StatusCode != 200 {
 		t.Fatalf("change password at A: %d %s", r.StatusCode, body)
 	}
 	refusedAtB("password changed at A", tok)
@@ -151,11 +153,11 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	// The account's failures count at every instance: 3 at A, then B
 	// refuses the 4th from the same address.
 	for i := range 3 {
-		if r, _ := do(t, "GET", a+"/api/users/me", "", "sam", "wrong password"); r.StatusCode != 401 {
+		if r, _ := requestJSON(t, "GET", a+"/api/users/me", "", "sam", "wrong password"); r.StatusCode != 401 {
 			t.Fatalf("wrong password #%d at A: %d, want 401", i+1, r.StatusCode)
 		}
 	}
-	if r, _ := do(t, "GET", b+"/api/users/me", "", "sam", "wrong password"); r.StatusCode != 429 {
+	if r, _ := requestJSON(t, "GET", b+"/api/users/me", "", "sam", "wrong password"); r.StatusCode != 429 {
 		t.Errorf("4th wrong password, at B: %d, want 429 (limits shared through Redis)", r.StatusCode)
 	}
 
@@ -174,7 +176,7 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	for _, base := range []string{a, b} {
-		if r, _ := do(t, "GET", base+"/readyz", "", "", ""); r.StatusCode != 503 {
+		if r, _ := requestJSON(t, "GET", base+"/readyz", "", "", ""); r.StatusCode != 503 {
 			t.Errorf("/readyz at %s with Redis down: %d, want 503", base, r.StatusCode)
 		}
 		if got := bearerStatus(t, base, outageToken); got != 503 {
@@ -184,7 +186,7 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	rsrv.Start()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		r, _ := do(t, "GET", a+"/readyz", "", "", "")
+		r, _ := requestJSON(t, "GET", a+"/readyz", "", "", "")
 		if r.StatusCode == 200 {
 			break
 		}
@@ -197,11 +199,11 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 
 // authorizeAt approves clientID at base in the signed-in browser and
 // returns the code.
-func authorizeAt(t *testing.T, browser *http.Client, base, clientID string) string {
+func authorizeAt(t *testing.T, cookieClient *http.Client, base, clientID string) string {
 	t.Helper()
 	authURL := base + "/api/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {clientID}, "state": {"s"}, "prompt": {"consent"}}.Encode()
-	consent := get(t, browser, authURL)
-	resp, err := browser.PostForm(base+"/api/oauth2/authorize", url.Values{"tx": {hidden(t, consent, "tx")}, "csrf_token": {hidden(t, consent, "csrf_token")}, "decision": {"allow"}})
+	consent := getBody(t, cookieClient, authURL)
+	resp, err := cookieClient.PostForm(base+"/api/oauth2/authorize", url.Values{"tx": {hiddenInput(t, consent, "tx")}, "csrf_token": {hiddenInput(t, consent, "csrf_token")}, "decision": {"allow"}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("allow at %s: %v %v", base, resp.Status, err)
 	}

@@ -1,4 +1,6 @@
-package main
+// Package postman tests the Postman walkthrough in this directory: newman
+// runs it against the service.
+package postman
 
 import (
 	"context"
@@ -9,18 +11,22 @@ import (
 	"testing"
 	"time"
 
+	"beerlocker/e2e/e2etest"
 	"beerlocker/store/redis/redistest"
 )
 
+// The collection and its environment, in this directory, where go test
+// runs the test.
 const (
-	postmanCollection  = "docs/postman/beerlocker.postman_collection.json"
-	postmanEnvironment = "docs/postman/local.postman_environment.json"
+	postmanCollection  = "beerlocker.postman_collection.json"
+	postmanEnvironment = "local.postman_environment.json"
 )
 
-// findNewman returns the newman that scripts/tools.sh installs, or one on
-// PATH, or "" when there is none.
-func findNewman() string {
-	local := filepath.Join(".tools", "node_modules", ".bin", "newman")
+// findNewman returns the newman that scripts/tools.sh installs (in .tools/
+// at the repository root), or one on PATH, or "" when there is none.
+func findNewman(t *testing.T) string {
+	t.Helper()
+	local := filepath.Join(e2etest.RepoRoot(t), ".tools", "node_modules", ".bin", "newman")
 	if fi, err := os.Stat(local); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
 		if abs, err := filepath.Abs(local); err == nil {
 			return abs
@@ -37,7 +43,7 @@ func findNewman() string {
 // registers its own user, so the collection can be re-run against a
 // long-lived server), then once more with REDIS_URL set.
 func TestPostmanCollection(t *testing.T) {
-	newman := findNewman()
+	newman := findNewman(t)
 	if newman == "" {
 		if os.Getenv("BEERLOCKER_REQUIRE_TOOLS") == "1" {
 			t.Fatal("newman not found at .tools/node_modules/.bin/newman or on PATH, and BEERLOCKER_REQUIRE_TOOLS=1; run scripts/tools.sh")
@@ -50,13 +56,13 @@ func TestPostmanCollection(t *testing.T) {
 		}
 	}
 
-	base, _ := startRun(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
+	base, _ := e2etest.StartInProcess(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
 	for _, name := range []string{"first run", "second run, same server"} {
 		t.Run(name, func(t *testing.T) { runNewman(t, newman, base) })
 	}
 	t.Run("with REDIS_URL", func(t *testing.T) {
 		rsrv := redistest.Start(t)
-		base, _ := startRun(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "REDIS_URL": rsrv.URL()})
+		base, _ := e2etest.StartInProcess(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "REDIS_URL": rsrv.URL()})
 		runNewman(t, newman, base)
 	})
 }

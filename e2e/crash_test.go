@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package e2e
 
 // TestCrashSafety (issue 7, item 4) runs the real binary on the embedded
 // database, has concurrent writers create and update beers, register
@@ -91,21 +91,21 @@ func TestCrashSafety(t *testing.T) {
 	if seed == 0 {
 		seed = time.Now().UnixNano()
 	}
-	t.Logf("crash seed %d, %d kills, %d writers of each kind (replay: go test -run TestCrashSafety -v . -args -crash.seed=%d -crash.n=%d)",
+	t.Logf("crash seed %d, %d kills, %d writers of each kind (replay: go test -run TestCrashSafety -v ./e2e -args -crash.seed=%d -crash.n=%d)",
 		seed, *crashN, *crashWriters, seed, *crashN)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 	dir := t.TempDir()
-	srv := startServer(t, dir, nil)
+	srv := startBinary(t, dir, nil)
 
 	const user, pass = "crash_user", crashPass
 	basic := map[string]string{"Authorization": basicAuth(user, pass)}
-	mustCall(t, 201, "POST", srv.Base+"/api/users", "application/json",
+	mustAPICall(t, 201, "POST", srv.Base+"/api/users", "application/json",
 		fmt.Sprintf(`{"username":%q,"password":%q}`, user, pass), nil)
 	var app struct {
 		ID     string `json:"client_id"`
 		Secret string `json:"client_secret"`
 	}
-	json.Unmarshal(mustCall(t, 201, "POST", srv.Base+"/api/clients", "application/json",
+	json.Unmarshal(mustAPICall(t, 201, "POST", srv.Base+"/api/clients", "application/json",
 		`{"name":"Crash app","redirect_uris":["https://app.example/cb"],"grant_types":["password","refresh_token","client_credentials"]}`,
 		basic), &app)
 	appAuth := basicAuth(app.ID, app.Secret)
@@ -140,7 +140,7 @@ func TestCrashSafety(t *testing.T) {
 		// restart below recovers the original files itself.
 		checkIntegrity(t, dir, true)
 
-		srv = startServer(t, dir, nil)
+		srv = startBinary(t, dir, nil)
 		lost += verifyCrashState(t, srv.Base, basic, appAuth, app.ID, st, round)
 		if t.Failed() {
 			t.Fatalf("round %d failed; seed %d", round, seed)
@@ -382,7 +382,7 @@ func verifyCrashState(t *testing.T, base string, basic map[string]string, appAut
 		if cursor != "" {
 			path += "&cursor=" + url.QueryEscape(cursor)
 		}
-		if err := json.Unmarshal(mustCall(t, 200, "GET", base+path, "", "", basic), &page); err != nil {
+		if err := json.Unmarshal(mustAPICall(t, 200, "GET", base+path, "", "", basic), &page); err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
 		for _, b := range page.Beers {
@@ -453,7 +453,7 @@ func verifyCrashState(t *testing.T, base string, basic map[string]string, appAut
 	// Users and clients: every acknowledged user can sign in; every
 	// acknowledged client is listed with its content; nothing else is
 	// listed but the app and registrations in flight at a kill.
-	type apiClient struct {
+	type listedClient struct {
 		ID           string   `json:"client_id"`
 		Name         string   `json:"name"`
 		RedirectURIs []string `json:"redirect_uris"`
@@ -470,7 +470,7 @@ func verifyCrashState(t *testing.T, base string, basic map[string]string, appAut
 		auth := basic
 		if owner != "" {
 			auth = map[string]string{"Authorization": basicAuth(owner, crashPass)}
-			code, b, _, err := call("GET", base+"/api/users/me", "", "", auth)
+			code, b, _, err := apiCall("GET", base+"/api/users/me", "", "", auth)
 			if err != nil || code != 200 || !strings.Contains(string(b), fmt.Sprintf(`"username":%q`, owner)) {
 				t.Errorf("round %d: acknowledged user %s cannot sign in: %d %s %v", round, owner, code, b, err)
 				lost++
@@ -478,9 +478,9 @@ func verifyCrashState(t *testing.T, base string, basic map[string]string, appAut
 			}
 		}
 		var list struct {
-			Clients []apiClient `json:"clients"`
+			Clients []listedClient `json:"clients"`
 		}
-		if err := json.Unmarshal(mustCall(t, 200, "GET", base+"/api/clients", "", "", auth), &list); err != nil {
+		if err := json.Unmarshal(mustAPICall(t, 200, "GET", base+"/api/clients", "", "", auth), &list); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range list.Clients {
@@ -525,7 +525,7 @@ func verifyCrashState(t *testing.T, base string, basic map[string]string, appAut
 		if c.secret == "" || c.round != round && rand.IntN(10) != 0 {
 			continue
 		}
-		code, b, _, err := call("POST", base+"/api/oauth2/token", "application/x-www-form-urlencoded", "grant_type=client_credentials",
+		code, b, _, err := apiCall("POST", base+"/api/oauth2/token", "application/x-www-form-urlencoded", "grant_type=client_credentials",
 			map[string]string{"Authorization": basicAuth(c.id, c.secret)})
 		if err != nil || code != 200 {
 			t.Errorf("round %d: client %s registered and acknowledged, but its secret fails: %d %s %v", round, c.id, code, b, err)
@@ -541,13 +541,13 @@ func verifyCrashState(t *testing.T, base string, basic map[string]string, appAut
 			continue
 		}
 		if tok.user {
-			code, b, _, err := call("GET", base+"/api/beers?limit=1", "", "", map[string]string{"Authorization": "Bearer " + tok.access})
+			code, b, _, err := apiCall("GET", base+"/api/beers?limit=1", "", "", map[string]string{"Authorization": "Bearer " + tok.access})
 			if err != nil || code != 200 {
 				t.Errorf("round %d: acknowledged access token does not work: %d %s %v", round, code, b, err)
 				lost++
 			}
 			if tok.refresh != "" && rand.IntN(4) == 0 {
-				code, b, _, err := call("POST", base+"/api/oauth2/token", "application/x-www-form-urlencoded",
+				code, b, _, err := apiCall("POST", base+"/api/oauth2/token", "application/x-www-form-urlencoded",
 					url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.refresh}}.Encode(),
 					map[string]string{"Authorization": appAuth})
 				if err != nil || code != 200 {
@@ -561,7 +561,7 @@ func verifyCrashState(t *testing.T, base string, basic map[string]string, appAut
 		var intro struct {
 			Active bool `json:"active"`
 		}
-		b := mustCall(t, 200, "POST", base+"/api/oauth2/introspect", "application/x-www-form-urlencoded",
+		b := mustAPICall(t, 200, "POST", base+"/api/oauth2/introspect", "application/x-www-form-urlencoded",
 			url.Values{"token": {tok.access}}.Encode(), map[string]string{"Authorization": appAuth})
 		if json.Unmarshal(b, &intro) != nil || !intro.Active {
 			t.Errorf("round %d: acknowledged client_credentials token is not active: %s", round, b)

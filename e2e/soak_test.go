@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package e2e
 
 // TestGarbageSoak (issue 7, item 3) sends seeded random and malformed
 // requests to every route of the real binary and checks that the service
@@ -12,7 +12,7 @@ package main
 // -soak.n=20000. Request i is a function of (seed, i) only, so a failure
 // names the seed and the request index; replay it with
 //
-//	go test -run TestGarbageSoak -v . -args -soak.seed=S [-soak.only=I]
+//	go test -run TestGarbageSoak -v ./e2e -args -soak.seed=S [-soak.only=I]
 //
 // (ids the server generates, such as beer ids, differ between runs.)
 
@@ -32,6 +32,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -42,6 +43,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"beerlocker/e2e/e2etest"
 )
 
 var (
@@ -118,7 +121,7 @@ var knownRoutes = []soakRoute{
 // loadRoutes merges docs/openapi.json into knownRoutes.
 func loadRoutes(t *testing.T) []soakRoute {
 	routes := slices.Clone(knownRoutes)
-	b, err := os.ReadFile("docs/openapi.json")
+	b, err := os.ReadFile(filepath.Join(e2etest.RepoRoot(t), "docs", "openapi.json"))
 	if err != nil {
 		t.Logf("docs/openapi.json: %v; using the routes of API.md only", err)
 		return routes
@@ -159,11 +162,11 @@ func TestGarbageSoak(t *testing.T) {
 		seed = time.Now().UnixNano()
 	}
 	n := *soakN
-	t.Logf("soak seed %d, %d requests, %d workers (replay: go test -run TestGarbageSoak -v . -args -soak.seed=%d -soak.n=%d)",
+	t.Logf("soak seed %d, %d requests, %d workers (replay: go test -run TestGarbageSoak -v ./e2e -args -soak.seed=%d -soak.n=%d)",
 		seed, n, *soakWorkers, seed, n)
 
 	dir := t.TempDir()
-	srv := startServer(t, dir, soakEnv())
+	srv := startBinary(t, dir, soakEnv())
 	fx := setupSoakFixture(t, srv.Base)
 	fx.addr = srv.Addr
 	fx.routes = loadRoutes(t)
@@ -173,7 +176,7 @@ func TestGarbageSoak(t *testing.T) {
 	snapshot := func(auth map[string]string) map[string]string {
 		out := map[string]string{}
 		for _, p := range []string{"/api/beers?limit=100", "/api/users/me", "/api/clients"} {
-			out[p] = string(mustCall(t, 200, "GET", fx.base+p, "", "", auth))
+			out[p] = string(mustAPICall(t, 200, "GET", fx.base+p, "", "", auth))
 		}
 		return out
 	}
@@ -251,7 +254,7 @@ func TestGarbageSoak(t *testing.T) {
 	close(stopSampling)
 	<-sampled
 	if srv.Exited() {
-		t.Fatalf("the server exited during the soak (%v); stderr:\n%s", srv.waitErr, tail(srv.Stderr(), 4000))
+		t.Fatalf("the server exited during the soak (%v); stderr:\n%s", srv.waitErr, tailText(srv.Stderr(), 4000))
 	}
 	rssEnd, _ := srv.RSS()
 
@@ -279,7 +282,7 @@ func TestGarbageSoak(t *testing.T) {
 	// brute-force limits may still be refusing Basic for the known user,
 	// whose password the soak guessed at, so the Basic check runs on a
 	// fresh process on the same data.
-	st, body, _, err := call("GET", fx.base+"/readyz", "", "", nil)
+	st, body, _, err := apiCall("GET", fx.base+"/readyz", "", "", nil)
 	if err != nil || st != 200 {
 		t.Fatalf("/readyz after the soak: %d %s %v", st, body, err)
 	}
@@ -295,10 +298,10 @@ func TestGarbageSoak(t *testing.T) {
 	if lines := srv.LogLines([]string{"ERROR"}, 5); len(lines) > 0 {
 		t.Logf("the server logged errors during the soak (first %d):\n%s", len(lines), strings.Join(lines, "\n"))
 	}
-	srv2 := startServer(t, dir, soakEnv())
+	srv2 := startBinary(t, dir, soakEnv())
 	after := map[string]string{}
 	for p := range before {
-		after[p] = string(mustCall(t, 200, "GET", srv2.Base+p, "", "", knownAuth))
+		after[p] = string(mustAPICall(t, 200, "GET", srv2.Base+p, "", "", knownAuth))
 	}
 	compareSnapshot(t, "after the soak (Basic, restarted process)", before, after)
 	srv2.Stop()
@@ -326,7 +329,7 @@ func snapshotRetrying(t *testing.T, base string, auth map[string]string) map[str
 	for _, p := range []string{"/api/beers?limit=100", "/api/users/me", "/api/clients"} {
 		deadline := time.Now().Add(2 * time.Minute)
 		for {
-			st, b, h, err := call("GET", base+p, "", "", auth)
+			st, b, h, err := apiCall("GET", base+p, "", "", auth)
 			if err != nil {
 				t.Fatalf("GET %s: %v", p, err)
 			}
@@ -356,7 +359,7 @@ func compareSnapshot(t *testing.T, when string, before, after map[string]string)
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
-func tail(s string, n int) string {
+func tailText(s string, n int) string {
 	if len(s) > n {
 		return "…" + s[len(s)-n:]
 	}
@@ -372,14 +375,14 @@ func setupSoakFixture(t *testing.T, base string) *soakFixture {
 	}
 	for _, u := range [][2]string{{fx.knownUser, fx.knownPass}, {fx.scratchUser, fx.scratchPass}} {
 		body, _ := json.Marshal(map[string]string{"username": u[0], "password": u[1]})
-		mustCall(t, 201, "POST", base+"/api/users", "application/json", string(body), nil)
+		mustAPICall(t, 201, "POST", base+"/api/users", "application/json", string(body), nil)
 	}
 	known := map[string]string{"Authorization": basicAuth(fx.knownUser, fx.knownPass)}
 	scratch := map[string]string{"Authorization": basicAuth(fx.scratchUser, fx.scratchPass)}
 	newBeer := func(auth map[string]string, i int) string {
 		body := fmt.Sprintf(`{"name":"Soak beer %d","type":"Tripel","quantity":%d}`, i, i*3)
 		var b struct{ ID string }
-		json.Unmarshal(mustCall(t, 201, "POST", base+"/api/beers", "application/json", body, auth), &b)
+		json.Unmarshal(mustAPICall(t, 201, "POST", base+"/api/beers", "application/json", body, auth), &b)
 		return b.ID
 	}
 	for i := range 5 {
@@ -392,7 +395,7 @@ func setupSoakFixture(t *testing.T, base string) *soakFixture {
 		body := fmt.Sprintf(`{"name":%q,"redirect_uris":["http://127.0.0.1:9/cb","https://app.example/cb"],`+
 			`"grant_types":["authorization_code","refresh_token","client_credentials","password"]}`, name)
 		var c struct{ ClientID, ClientSecret string }
-		b := mustCall(t, 201, "POST", base+"/api/clients", "application/json", body, auth)
+		b := mustAPICall(t, 201, "POST", base+"/api/clients", "application/json", body, auth)
 		if err := json.Unmarshal(b, &struct {
 			ClientID     *string `json:"client_id"`
 			ClientSecret *string `json:"client_secret"`
@@ -412,7 +415,7 @@ func setupSoakFixture(t *testing.T, base string) *soakFixture {
 			AccessToken  string `json:"access_token"`
 			RefreshToken string `json:"refresh_token"`
 		}
-		b := mustCall(t, 200, "POST", base+"/api/oauth2/token", "application/x-www-form-urlencoded", form.Encode(),
+		b := mustAPICall(t, 200, "POST", base+"/api/oauth2/token", "application/x-www-form-urlencoded", form.Encode(),
 			map[string]string{"Authorization": basicAuth(clientID, secret)})
 		json.Unmarshal(b, &tok)
 		return tok.AccessToken, tok.RefreshToken
@@ -428,11 +431,11 @@ func setupSoakFixture(t *testing.T, base string) *soakFixture {
 
 	// A browser session: one anonymous (GET /login), one logged in.
 	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 60 * time.Second,
+	cookieClient := &http.Client{Jar: jar, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	csrfRe := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 	getPage := func(path string) string {
-		resp, err := browser.Get(base + path)
+		resp, err := cookieClient.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,7 +443,7 @@ func setupSoakFixture(t *testing.T, base string) *soakFixture {
 		b, _ := io.ReadAll(resp.Body)
 		m := csrfRe.FindSubmatch(b)
 		if resp.StatusCode != 200 || m == nil {
-			t.Fatalf("GET %s: %d, no CSRF token: %s", path, resp.StatusCode, tail(string(b), 500))
+			t.Fatalf("GET %s: %d, no CSRF token: %s", path, resp.StatusCode, tailText(string(b), 500))
 		}
 		return string(m[1])
 	}
@@ -454,7 +457,7 @@ func setupSoakFixture(t *testing.T, base string) *soakFixture {
 	}
 	fx.anonCSRF = getPage("/login")
 	fx.anonCookie = cookieHeader()
-	resp, err := browser.PostForm(base+"/login", url.Values{"csrf_token": {fx.anonCSRF},
+	resp, err := cookieClient.PostForm(base+"/login", url.Values{"csrf_token": {fx.anonCSRF},
 		"username": {fx.scratchUser}, "password": {fx.scratchPass}, "return_to": {"/account"}})
 	if err != nil {
 		t.Fatal(err)
