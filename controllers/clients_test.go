@@ -340,3 +340,61 @@ func TestAccountCascades(t *testing.T) {
 		wantStatus(t, e.request("GET", "/api/users/me", nil, bearer(aliceViaDev.AccessToken)), 200)
 	})
 }
+
+// TestClientNameVisible: API.md §5, a client name is visible text. The
+// consent page shows it, so control and format characters (Unicode Cc and
+// Cf: NUL, zero-width spaces, bidi overrides) could hide or disguise it;
+// they are refused on create and on PATCH.
+func TestClientNameVisible(t *testing.T) {
+	e := newTestEnv(t)
+	e.mustRegister("dev", "devs password")
+	dev := basic("dev", "devs password")
+	ok := []string{"https://app.example/cb"}
+	existing := e.request("POST", "/api/clients", map[string]any{"name": "Beer Buddy", "redirect_uris": ok}, dev)
+	wantStatus(t, existing, http.StatusCreated)
+	path := "/api/clients/" + existing.json(t)["client_id"].(string)
+
+	for _, tc := range []struct{ name, value string }{
+		{"NUL", "Beer\x00Buddy"},
+		{"bell", "Beer Buddy\a"},
+		{"newline", "Beer\nBuddy"},
+		{"tab", "Beer\tBuddy"},
+		{"DEL", "Beer Buddy\x7f"},
+		{"C1 control", "Beer\u0085Buddy"},
+		{"zero-width space", "Beer\u200bBuddy"},
+		{"zero-width joiner only", "\u200d"},
+		{"byte order mark", "\ufeffBeer Buddy"},
+		{"right-to-left override", "\u202eyddub reeB"},
+		{"right-to-left isolate", "Beer \u2067Buddy\u2069"},
+		{"soft hyphen", "Beer\u00adBuddy"},
+		{"word joiner", "Beer\u2060Buddy"},
+		{"tag characters", "Beer\U000E0041Buddy"},
+		{"Hangul filler only", "\u3164"},
+		{"combining mark only", "\u0301"},
+		{"spaces only", "   "},
+		{"no-break spaces only", "\u00a0\u2003"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := wantProblem(t, e.request("POST", "/api/clients", map[string]any{"name": tc.value, "redirect_uris": ok}, dev), http.StatusBadRequest)
+			if got := problemFields(p); !slices.Equal(got, []string{"name"}) {
+				t.Errorf("create: fields = %v, want [name]", got)
+			}
+			p = wantProblem(t, e.request("PATCH", path, map[string]any{"name": tc.value}, dev), http.StatusBadRequest)
+			if got := problemFields(p); !slices.Equal(got, []string{"name"}) {
+				t.Errorf("patch: fields = %v, want [name]", got)
+			}
+		})
+	}
+	if got := e.request("GET", path, nil, dev).json(t)["name"]; got != "Beer Buddy" {
+		t.Errorf("name after refused changes = %q, want Beer Buddy", got)
+	}
+	t.Run("visible text of any script", func(t *testing.T) {
+		for _, name := range []string{"Bière & Co.", "日本のビール", "Пиво", "بيرة", "Beer ❤️", "🍺", "Beer\u00a0Buddy", "e\u0301"} {
+			r := e.request("PATCH", path, map[string]any{"name": name}, dev)
+			wantStatus(t, r, http.StatusOK)
+			if got := r.json(t)["name"]; got != name {
+				t.Errorf("name = %q, want %q", got, name)
+			}
+		}
+	})
+}

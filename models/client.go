@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -65,8 +66,9 @@ type ClientUpdate struct {
 	SecretHash   *string
 }
 
-// ValidateClient checks a client's registration: name 1–100 characters,
-// 1–10 acceptable redirect URIs and known grant types that suit its kind.
+// ValidateClient checks a client's registration: name 1–100 characters of
+// visible text, 1–10 acceptable redirect URIs and known grant types that
+// suit its kind.
 func ValidateClient(c *Client) error {
 	var v validator
 	checkClientName(&v, c.Name)
@@ -101,7 +103,30 @@ func ValidateClientUpdate(u ClientUpdate, public bool) error {
 
 func checkClientName(v *validator, name string) {
 	n := utf8.RuneCountInString(strings.TrimSpace(name))
-	v.check(utf8.ValidString(name) && n >= 1 && n <= 100, "name", "must be 1–100 characters")
+	if !utf8.ValidString(name) || n < 1 || n > 100 {
+		v.check(false, "name", "must be 1–100 characters")
+		return
+	}
+	v.check(visibleName(name), "name", "must be visible text, without control, format or invisible characters")
+}
+
+// visibleName reports whether a name shows as what it says (API.md §5):
+// the consent page names the app by it, so characters that hide or
+// disguise text are refused. These are control (Unicode Cc: NUL, newline,
+// tab) and format characters (Cf: zero-width spaces and joiners, bidi
+// overrides and isolates, soft hyphens, tags), and the other default
+// ignorable code points, which fonts draw as nothing (the Hangul fillers,
+// U+034F). At least one letter, digit, punctuation mark or symbol must
+// remain, so a name is never blank or only combining marks.
+func visibleName(name string) bool {
+	visible := false
+	for _, r := range name {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point) {
+			return false
+		}
+		visible = visible || unicode.In(r, unicode.L, unicode.N, unicode.P, unicode.S)
+	}
+	return visible
 }
 
 func checkRedirectURIs(v *validator, uris []string, public bool) {
