@@ -336,3 +336,84 @@ func TestAuthorizeDecisionIsVerified(t *testing.T) {
 		wantNoLocation(t, r)
 	})
 }
+
+// TestAuthorizeLoopbackAnyPort: RFC 8252 §7.3 and API.md §6, an http
+// redirect URI on the loopback IP literals 127.0.0.1 and [::1] matches
+// with any port, since a native app listens on whatever port is free;
+// scheme, host, path and query still match exactly, and localhost gets no
+// such exception. The token request repeats the URI used, port included.
+func TestAuthorizeLoopbackAnyPort(t *testing.T) {
+	e := newOAuthEnv(t)
+	v6 := e.mustCreateClient(e.dev, map[string]any{"name": "IPv6 CLI", "public": true,
+		"redirect_uris": []string{"http://[::1]/cb?app=1"}})
+	named := e.mustCreateClient(e.dev, map[string]any{"name": "Named CLI", "public": true,
+		"redirect_uris": []string{"http://localhost:7000/cb"}})
+	b := e.aliceBrowser()
+	verifier, challenge := pkce()
+
+	for _, tc := range []struct {
+		name            string
+		c               client
+		redirect, other string // the URI used, and one with another port
+	}{
+		{"127.0.0.1, another port", e.pub, "http://127.0.0.1:51234/cb", "http://127.0.0.1:51235/cb"},
+		{"127.0.0.1, no port", e.pub, "http://127.0.0.1/cb", "http://127.0.0.1:8400/cb"},
+		{"127.0.0.1, the registered port", e.pub, "http://127.0.0.1:8400/cb", "http://127.0.0.1/cb"},
+		{"[::1], registered without a port", v6, "http://[::1]:6000/cb?app=1", "http://[::1]/cb?app=1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.c
+			c.RedirectURI = tc.redirect
+			r := b.authorize(authQuery(c, "profile", "st", challenge))
+			if r.StatusCode == http.StatusOK {
+				form := consentForm(t, r)
+				form.Set("decision", "allow")
+				r = b.post("/api/oauth2/authorize", form)
+			}
+			u := location(t, r)
+			code := u.Query().Get("code")
+			u.RawQuery = url.Values{"app": u.Query()["app"]}.Encode()
+			if got := strings.TrimSuffix(u.String(), "?"); got != tc.redirect {
+				t.Fatalf("redirected to %s, want %s", r.Header.Get("Location"), tc.redirect)
+			}
+			if code == "" {
+				t.Fatalf("no code in %s", r.Header.Get("Location"))
+			}
+			// The token request repeats the URI used, port included.
+			other := c
+			other.RedirectURI = tc.other
+			wantOAuthError(t, e.postForm("/api/oauth2/token", nil, codeForm(other, code, verifier)), http.StatusBadRequest, "invalid_grant")
+			code = b.mustCode(authQuery(c, "profile", "st", challenge))
+			e.mustToken(nil, codeForm(c, code, verifier))
+		})
+	}
+	for _, tc := range []struct {
+		name     string
+		c        client
+		redirect string
+	}{
+		{"localhost, another port", named, "http://localhost:7001/cb"},
+		{"localhost, no port", named, "http://localhost/cb"},
+		{"another path", e.pub, "http://127.0.0.1:5000/cb2"},
+		{"a trailing slash", e.pub, "http://127.0.0.1:5000/cb/"},
+		{"a query", e.pub, "http://127.0.0.1:5000/cb?x=1"},
+		{"another query", v6, "http://[::1]:6000/cb?app=2"},
+		{"https", e.pub, "https://127.0.0.1:5000/cb"},
+		{"upper-case scheme", e.pub, "HTTP://127.0.0.1:5000/cb"},
+		{"another loopback address", e.pub, "http://127.0.0.2:5000/cb"},
+		{"[::1] for 127.0.0.1", e.pub, "http://[::1]:5000/cb"},
+		{"an empty port", e.pub, "http://127.0.0.1:/cb"},
+		{"port 0", e.pub, "http://127.0.0.1:0/cb"},
+		{"a port out of range", e.pub, "http://127.0.0.1:65536/cb"},
+		{"a port with a leading zero", e.pub, "http://127.0.0.1:08400/cb"},
+		{"user information after the port", e.pub, "http://127.0.0.1:5000@evil.example/cb"},
+		{"a host after the port", e.pub, "http://127.0.0.1:5000.evil.example/cb"},
+		{"a fragment", e.pub, "http://127.0.0.1:5000/cb#x"},
+	} {
+		t.Run("refused: "+tc.name, func(t *testing.T) {
+			c := tc.c
+			c.RedirectURI = tc.redirect
+			wantErrorPage(t, b.authorize(authQuery(c, "profile", "st", challenge)), http.StatusBadRequest)
+		})
+	}
+}

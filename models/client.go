@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -58,6 +59,56 @@ type Client struct {
 
 // AllowsGrant reports whether the client registered grant type g.
 func (c *Client) AllowsGrant(g string) bool { return slices.Contains(c.GrantTypes, g) }
+
+// AcceptsRedirectURI reports whether uri is one of the client's registered
+// redirect URIs. They are compared as exact strings (RFC 9700 §4.1.3), with
+// one exception: for http on the loopback IP literals 127.0.0.1 and [::1]
+// the port is ignored (RFC 8252 §7.3), since a native app listens on
+// whatever port is free when it asks. Scheme, host, path and query still
+// match exactly, and localhost, a name that could resolve elsewhere, gets
+// no such exception (RFC 8252 §8.3).
+func (c *Client) AcceptsRedirectURI(uri string) bool {
+	if slices.Contains(c.RedirectURIs, uri) {
+		return true
+	}
+	want, ok := loopbackWithoutPort(uri)
+	if !ok {
+		return false
+	}
+	return slices.ContainsFunc(c.RedirectURIs, func(registered string) bool {
+		got, ok := loopbackWithoutPort(registered)
+		return ok && got == want
+	})
+}
+
+// loopbackWithoutPort returns an http URI on 127.0.0.1 or [::1] with its
+// port, if any, cut out of the string, and false for any other URI or a
+// port that is not a plain decimal 1–65535. It works on the string, not on
+// a parsed URL, so nothing but the port is normalised away.
+func loopbackWithoutPort(uri string) (string, bool) {
+	for _, host := range [...]string{"http://127.0.0.1", "http://[::1]"} {
+		rest, ok := strings.CutPrefix(uri, host)
+		if !ok {
+			continue
+		}
+		if port, ok := strings.CutPrefix(rest, ":"); ok {
+			end := strings.IndexAny(port, "/?")
+			if end < 0 {
+				end = len(port)
+			}
+			n, err := strconv.Atoi(port[:end])
+			if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port[:end] {
+				return "", false
+			}
+			rest = port[end:]
+		}
+		if rest != "" && rest[0] != '/' && rest[0] != '?' {
+			return "", false // "http://127.0.0.1:80@evil.example/" names another host
+		}
+		return host + rest, true
+	}
+	return "", false
+}
 
 // ClientUpdate is a partial change to a client: nil fields stay as they are.
 type ClientUpdate struct {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -83,8 +82,8 @@ func (s *Server) Authorize() gin.HandlerFunc {
 }
 
 // trustedRedirect applies step 1: the client must exist and the redirect
-// URI must be one it registered, compared by exact string (RFC 9700
-// §4.1.3). Otherwise the user sees an error page and is never redirected.
+// URI must be one it registered (Client.AcceptsRedirectURI). Otherwise the
+// user sees an error page and is never redirected.
 func (s *Server) trustedRedirect(c *gin.Context, q url.Values) (*models.Client, string, bool) {
 	if len(q["client_id"]) != 1 || len(q["redirect_uri"]) > 1 {
 		s.Pages.Error(c, http.StatusBadRequest, "This app sent a malformed request", "The request must name exactly one client_id and at most one redirect_uri.")
@@ -106,7 +105,7 @@ func (s *Server) trustedRedirect(c *gin.Context, q url.Values) (*models.Client, 
 	case redirect == "":
 		s.Pages.Error(c, http.StatusBadRequest, "This app sent a malformed request", "redirect_uri is required because the app registered more than one.")
 		return nil, "", false
-	case !slices.Contains(client.RedirectURIs, redirect):
+	case !client.AcceptsRedirectURI(redirect):
 		s.Pages.Error(c, http.StatusBadRequest, "This app sent an unregistered redirect address", "The redirect_uri is not one the app registered, so you are not sent there.")
 		return nil, "", false
 	}
