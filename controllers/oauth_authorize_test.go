@@ -417,3 +417,60 @@ func TestAuthorizeLoopbackAnyPort(t *testing.T) {
 		})
 	}
 }
+
+// TestRedirectURIRemovedMeanwhile: API.md §6, the redirect URI is checked
+// against the client's registration again when the user decides and when
+// the code is redeemed, so a URI the owner removed in between gets
+// nothing: no redirect, no code, no tokens.
+func TestRedirectURIRemovedMeanwhile(t *testing.T) {
+	e := newOAuthEnv(t)
+	const kept, removed = "https://app.example/cb", "https://old.example/cb"
+	two := e.mustCreateClient(e.dev, map[string]any{"name": "Two Homes", "redirect_uris": []string{kept, removed}})
+	old := two
+	old.RedirectURI = removed
+	register := func(t *testing.T, c client, uris ...string) {
+		t.Helper()
+		wantStatus(t, e.request("PATCH", "/api/clients/"+c.ID, map[string]any{"redirect_uris": uris}, e.dev), http.StatusOK)
+	}
+	b := e.aliceBrowser()
+
+	for _, decision := range []string{"allow", "deny"} {
+		t.Run("at the decision: "+decision, func(t *testing.T) {
+			register(t, two, kept, removed)
+			q := authQuery(old, "profile", "st", "")
+			q.Set("prompt", "consent")
+			r := b.authorize(q)
+			wantStatus(t, r, http.StatusOK)
+			form := consentForm(t, r)
+			form.Set("decision", decision)
+			register(t, two, kept)
+			wantErrorPage(t, b.post("/api/oauth2/authorize", form), http.StatusBadRequest)
+			if _, err := e.deps.Store.Consents.Get(t.Context(), e.aliceID, two.ID); err == nil {
+				t.Error("the consent was remembered though nothing was sent")
+			}
+		})
+	}
+	t.Run("at redemption", func(t *testing.T) {
+		register(t, two, kept, removed)
+		code := b.mustCode(authQuery(old, "profile", "st", ""))
+		register(t, two, kept)
+		wantOAuthError(t, e.postForm("/api/oauth2/token", &two, codeForm(old, code, "")), http.StatusBadRequest, "invalid_grant")
+	})
+	t.Run("at redemption, redirect_uri left out", func(t *testing.T) {
+		register(t, two, removed)
+		q := authQuery(old, "profile", "st", "")
+		q.Del("redirect_uri")
+		code := b.mustCode(q)
+		register(t, two, kept)
+		wantOAuthError(t, e.postForm("/api/oauth2/token", &two, with(codeForm(old, code, ""), "redirect_uri", "")),
+			http.StatusBadRequest, "invalid_grant")
+	})
+	t.Run("at redemption, a loopback URI on another port", func(t *testing.T) {
+		verifier, challenge := pkce()
+		cli := e.pub
+		cli.RedirectURI = "http://127.0.0.1:5555/cb"
+		code := b.mustCode(authQuery(cli, "profile", "st", challenge))
+		register(t, e.pub, "http://127.0.0.1:8400/other")
+		wantOAuthError(t, e.postForm("/api/oauth2/token", nil, codeForm(cli, code, verifier)), http.StatusBadRequest, "invalid_grant")
+	})
+}

@@ -41,6 +41,7 @@ func TestOnRedis(t *testing.T) {
 		{"TokenResponse", TestTokenResponse},
 		{"PublicClientCodeFlow", TestPublicClientCodeFlow},
 		{"AuthorizationCodeErrors", TestAuthorizationCodeErrors},
+		{"RedirectURIRemovedMeanwhile", TestRedirectURIRemovedMeanwhile},
 		{"AuthorizationCodeReplay", TestAuthorizationCodeReplay},
 		{"AuthorizationCodeRace", TestAuthorizationCodeRace},
 		{"AuthorizationCodeRaceRevokesTheWinner", TestAuthorizationCodeRaceRevokesTheWinner},

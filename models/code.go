@@ -9,14 +9,20 @@ import (
 // its value. Tokens issued from it carry its hash as their FamilyID, so a
 // replay can revoke them.
 type Code struct {
-	Hash          string
-	ClientID      string
-	UserID        string
-	RedirectURI   string
-	Scopes        []string
-	CodeChallenge string // BASE64URL(SHA256(verifier)), "" without PKCE
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
+	Hash     string
+	ClientID string
+	UserID   string
+	// RedirectURI is where the code was sent: the request's redirect_uri,
+	// or the client's only one when the request named none.
+	RedirectURI string
+	// RedirectURIOmitted records that the request named no redirect_uri,
+	// so the token request may leave it out too (RFC 6749 §4.1.3). The
+	// zero value is the strict one.
+	RedirectURIOmitted bool
+	Scopes             []string
+	CodeChallenge      string // BASE64URL(SHA256(verifier)), "" without PKCE
+	CreatedAt          time.Time
+	ExpiresAt          time.Time
 }
 
 // CodeRepository stores authorization codes.

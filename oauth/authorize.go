@@ -190,6 +190,9 @@ func (s *Server) Decide() gin.HandlerFunc {
 			s.Pages.Error(c, http.StatusForbidden, "This request has expired", "The approval request is unknown, expired or already answered. Go back to the app and start again.")
 			return
 		}
+		if !s.stillRegistered(c, req) {
+			return
+		}
 		switch c.Request.PostForm.Get("decision") {
 		case "allow":
 			if _, err := s.Store.Consents.Grant(c.Request.Context(), userID, req.ClientID, req.Scopes, s.now()); err != nil {
@@ -206,12 +209,35 @@ func (s *Server) Decide() gin.HandlerFunc {
 	}
 }
 
+// stillRegistered checks, when the user decides, that the client still
+// exists and still registers the redirect URI the consent page showed
+// (API.md §6): its owner may have removed it since, and then neither a
+// code nor an error goes there. Otherwise it shows the error page and
+// returns false.
+func (s *Server) stillRegistered(c *gin.Context, req *authRequest) bool {
+	client, err := s.Store.Clients.Get(c.Request.Context(), req.ClientID)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		s.Pages.Error(c, http.StatusBadRequest, "This app no longer exists", "The app was deleted while you were deciding.")
+		return false
+	case err != nil:
+		s.Pages.Fail(c, err)
+		return false
+	case !client.AcceptsRedirectURI(req.Redirect):
+		s.Pages.Error(c, http.StatusBadRequest, "This app no longer uses this redirect address",
+			"The app's owner removed the address you would have been sent back to while you were deciding, so you are not sent there. Go back to the app and start again.")
+		return false
+	}
+	return true
+}
+
 // approve issues a code and sends the browser back to the app with it.
 func (s *Server) approve(c *gin.Context, status int, userID string, req *authRequest) {
 	value, hash := newSecret(prefixCode)
 	now := s.now()
 	code := &models.Code{
-		Hash: hash, ClientID: req.ClientID, UserID: userID, RedirectURI: req.RedirectURI,
+		Hash: hash, ClientID: req.ClientID, UserID: userID,
+		RedirectURI: req.Redirect, RedirectURIOmitted: req.RedirectURI == "",
 		Scopes: req.Scopes, CodeChallenge: req.Challenge, CreatedAt: now, ExpiresAt: now.Add(CodeTTL),
 	}
 	if err := s.Store.Codes.Create(c.Request.Context(), code); err != nil {

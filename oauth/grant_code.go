@@ -28,8 +28,13 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 	if code.ClientID != client.ID {
 		return nil, errInvalidGrant("The authorization code was issued to another client.")
 	}
-	if !redirectMatches(code.RedirectURI, form.Get("redirect_uri"), client) {
+	if !redirectMatches(code, form.Get("redirect_uri")) {
 		return nil, errInvalidGrant("redirect_uri does not match the one of the authorization request.")
+	}
+	// API.md §6: the registration is checked again, so a code sent to a
+	// redirect URI its owner has removed since buys nothing.
+	if !client.AcceptsRedirectURI(code.RedirectURI) {
+		return nil, errInvalidGrant("The redirect URI the code was sent to is no longer registered for this client.")
 	}
 	switch {
 	case code.CodeChallenge == "" && verifier != "":
@@ -78,13 +83,9 @@ func (s *Server) codeRefused(ctx context.Context, client *models.Client, userID,
 	return err
 }
 
-// redirectMatches applies RFC 6749 §4.1.3: when the authorization request
-// named a redirect_uri, the token request must repeat it exactly. When it
-// named none (the client has one), the parameter may be left out or be
-// that one URI.
-func redirectMatches(used, presented string, client *models.Client) bool {
-	if used != "" {
-		return presented == used
-	}
-	return presented == "" || (len(client.RedirectURIs) == 1 && presented == client.RedirectURIs[0])
+// redirectMatches applies RFC 6749 §4.1.3: the token request repeats the
+// redirect URI the code was sent to, exactly (a loopback port included).
+// When the authorization request named none, it may be left out too.
+func redirectMatches(code *models.Code, presented string) bool {
+	return presented == code.RedirectURI || (code.RedirectURIOmitted && presented == "")
 }

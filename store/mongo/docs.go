@@ -164,40 +164,44 @@ func newScopeDoc(userID, clientID, scope string) scopeDoc {
 }
 
 type codeDoc struct {
-	Hash          string     `bson:"_id"`
-	ClientID      string     `bson:"client_id"`
-	UserID        string     `bson:"user_id"`
-	RedirectURI   string     `bson:"redirect_uri"`
-	Scopes        []string   `bson:"scopes"`
-	CodeChallenge string     `bson:"code_challenge"`
-	CreatedAt     time.Time  `bson:"created_at"`
-	ExpiresAt     time.Time  `bson:"expires_at"`
-	UsedAt        *time.Time `bson:"used_at"` // null until Consume
+	Hash        string `bson:"_id"`
+	ClientID    string `bson:"client_id"`
+	UserID      string `bson:"user_id"`
+	RedirectURI string `bson:"redirect_uri"`
+	// Absent (false) in documents written before it existed: the strict value.
+	RedirectURIOmitted bool       `bson:"redirect_uri_omitted,omitempty"`
+	Scopes             []string   `bson:"scopes"`
+	CodeChallenge      string     `bson:"code_challenge"`
+	CreatedAt          time.Time  `bson:"created_at"`
+	ExpiresAt          time.Time  `bson:"expires_at"`
+	UsedAt             *time.Time `bson:"used_at"` // null until Consume
 }
 
 func toCodeDoc(c *models.Code) codeDoc {
 	return codeDoc{
-		Hash:          c.Hash,
-		ClientID:      c.ClientID,
-		UserID:        c.UserID,
-		RedirectURI:   c.RedirectURI,
-		Scopes:        nonNil(c.Scopes),
-		CodeChallenge: c.CodeChallenge,
-		CreatedAt:     c.CreatedAt,
-		ExpiresAt:     c.ExpiresAt,
+		Hash:               c.Hash,
+		ClientID:           c.ClientID,
+		UserID:             c.UserID,
+		RedirectURI:        c.RedirectURI,
+		RedirectURIOmitted: c.RedirectURIOmitted,
+		Scopes:             nonNil(c.Scopes),
+		CodeChallenge:      c.CodeChallenge,
+		CreatedAt:          c.CreatedAt,
+		ExpiresAt:          c.ExpiresAt,
 	}
 }
 
 func (d *codeDoc) model() *models.Code {
 	return &models.Code{
-		Hash:          d.Hash,
-		ClientID:      d.ClientID,
-		UserID:        d.UserID,
-		RedirectURI:   d.RedirectURI,
-		Scopes:        d.Scopes,
-		CodeChallenge: d.CodeChallenge,
-		CreatedAt:     d.CreatedAt.UTC(),
-		ExpiresAt:     d.ExpiresAt.UTC(),
+		Hash:               d.Hash,
+		ClientID:           d.ClientID,
+		UserID:             d.UserID,
+		RedirectURI:        d.RedirectURI,
+		RedirectURIOmitted: d.RedirectURIOmitted,
+		Scopes:             d.Scopes,
+		CodeChallenge:      d.CodeChallenge,
+		CreatedAt:          d.CreatedAt.UTC(),
+		ExpiresAt:          d.ExpiresAt.UTC(),
 	}
 }
 

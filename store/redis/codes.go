@@ -16,12 +16,12 @@ var (
 )
 
 // codeFields are the fields a code is read from, in order.
-var codeFields = []string{"c", "u", "ru", "s", "cc", "ca", "ea", "used"}
+var codeFields = []string{"c", "u", "ru", "s", "cc", "ca", "ea", "used", "ro"}
 
 func (r *codes) Create(ctx context.Context, c *models.Code) error {
 	return status("create code", r.s.run(ctx, codeCreate, []string{r.s.key("c:", c.Hash)},
 		c.Hash, c.ClientID, c.UserID, c.RedirectURI, joinScopes(c.Scopes), c.CodeChallenge,
-		ms(c.CreatedAt), ms(c.ExpiresAt), r.s.grace.Milliseconds()))
+		ms(c.CreatedAt), ms(c.ExpiresAt), r.s.grace.Milliseconds(), bit(c.RedirectURIOmitted)))
 }
 
 func (r *codes) Get(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
@@ -63,8 +63,17 @@ func decodeCode(hash string, v []any) (c *models.Code, used bool, err error) {
 	if !ok {
 		return nil, false, models.ErrNotFound
 	}
-	c = &models.Code{Hash: hash, ClientID: f[0], UserID: f[1], RedirectURI: f[2],
+	// ro is "" in codes written before it existed: false, the strict value.
+	c = &models.Code{Hash: hash, ClientID: f[0], UserID: f[1], RedirectURI: f[2], RedirectURIOmitted: f[8] == "1",
 		Scopes: splitScopes(f[3]), CodeChallenge: f[4],
 		CreatedAt: fromMS(atoi(f[5])), ExpiresAt: fromMS(atoi(f[6]))}
 	return c, f[7] == "1", nil
+}
+
+// bit is a boolean as the scripts store it.
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -12,13 +12,13 @@ import (
 // codes implements models.CodeRepository.
 type codes struct{ db *db }
 
-const codeColumns = `hash, client_id, user_id, redirect_uri, scopes, code_challenge, created_at, expires_at`
+const codeColumns = `hash, client_id, user_id, redirect_uri, redirect_uri_omitted, scopes, code_challenge, created_at, expires_at`
 
 func scanCode(s scanner) (*models.Code, error) {
 	var c models.Code
 	var scopes string
 	var created, expires int64
-	err := s.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &scopes, &c.CodeChallenge, &created, &expires)
+	err := s.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.RedirectURIOmitted, &scopes, &c.CodeChallenge, &created, &expires)
 	if err != nil {
 		return nil, err
 	}
@@ -28,8 +28,8 @@ func scanCode(s scanner) (*models.Code, error) {
 }
 
 func (r *codes) Create(ctx context.Context, c *models.Code) error {
-	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	_, err := r.db.exec(ctx, q, c.Hash, c.ClientID, c.UserID, c.RedirectURI,
+	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	_, err := r.db.exec(ctx, q, c.Hash, c.ClientID, c.UserID, c.RedirectURI, c.RedirectURIOmitted,
 		joinScopes(c.Scopes), c.CodeChallenge, millis(c.CreatedAt), millis(c.ExpiresAt))
 	return translate("create code", err)
 }
@@ -40,7 +40,7 @@ func (r *codes) Get(ctx context.Context, hash string, now time.Time) (*models.Co
 	var scopes string
 	var created, expires int64
 	var used bool
-	err := r.db.queryRow(ctx, q, hash).Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI,
+	err := r.db.queryRow(ctx, q, hash).Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.RedirectURIOmitted,
 		&scopes, &c.CodeChallenge, &created, &expires, &used)
 	if err != nil {
 		return nil, translate("get code", err)

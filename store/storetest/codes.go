@@ -68,22 +68,27 @@ func testCodeConsumeReturnsCode(t *testing.T, s *models.Store) {
 			CreatedAt:     created,
 			ExpiresAt:     created.Add(codeLife),
 		},
-		// Without PKCE, and with a single scope.
+		// Without PKCE, with a single scope, and for a request that named
+		// no redirect_uri.
 		{
-			Hash:        newHash(),
-			ClientID:    app.ID,
-			UserID:      alice.ID,
-			RedirectURI: "http://127.0.0.1:9000/cb",
-			Scopes:      []string{"profile"},
-			CreatedAt:   created,
-			ExpiresAt:   created.Add(codeLife),
+			Hash:               newHash(),
+			ClientID:           app.ID,
+			UserID:             alice.ID,
+			RedirectURI:        "http://127.0.0.1:9000/cb",
+			RedirectURIOmitted: true,
+			Scopes:             []string{"profile"},
+			CreatedAt:          created,
+			ExpiresAt:          created.Add(codeLife),
 		},
 	}
 	for _, c := range codes {
 		mustOK(t, "Codes.Create", s.Codes.Create(ctx, c))
 	}
 	for _, c := range codes {
-		got, err := s.Codes.Consume(ctx, c.Hash, now)
+		got, err := s.Codes.Get(ctx, c.Hash, now)
+		mustOK(t, "Codes.Get", err)
+		checkEqual(t, "Codes.Get", normCode(got), normCode(c))
+		got, err = s.Codes.Consume(ctx, c.Hash, now)
 		mustOK(t, "Codes.Consume", err)
 		checkEqual(t, "Codes.Consume", normCode(got), normCode(c))
 	}
