@@ -99,7 +99,11 @@ func TestAuthorizeRedirectErrors(t *testing.T) {
 	e := newOAuthEnv(t)
 	noCode := e.mustCreateClient(e.dev, map[string]any{"name": "Machine", "grant_types": []string{"client_credentials"}})
 	_, challenge := pkce()
-	b := e.aliceBrowser()
+	// The owner of the apps is signed in, so their redirect URIs are
+	// trusted (RFC 9700 §4.11.2); TestAuthorizeErrorsRedirectOnlyWhenTrusted
+	// covers everyone else.
+	b := e.newBrowser()
+	b.mustLogIn("dev", "devs password")
 	tests := []struct {
 		name  string
 		c     client
@@ -472,5 +476,81 @@ func TestRedirectURIRemovedMeanwhile(t *testing.T) {
 		code := b.mustCode(authQuery(cli, "profile", "st", challenge))
 		register(t, e.pub, "http://127.0.0.1:8400/other")
 		wantOAuthError(t, e.postForm("/api/oauth2/token", nil, codeForm(cli, code, verifier)), http.StatusBadRequest, "invalid_grant")
+	})
+}
+
+// TestAuthorizeErrorsRedirectOnlyWhenTrusted: RFC 9700 §4.11.2 and API.md
+// §6 step 2. An error in the request goes to the redirect URI only when it
+// is trusted: the signed-in user owns the client or approved it before.
+// Otherwise anyone could register an app and use the endpoint as an open
+// redirector, so the user sees the error page, naming the error and
+// showing the redirect URI as text. prompt=none outcomes still redirect.
+func TestAuthorizeErrorsRedirectOnlyWhenTrusted(t *testing.T) {
+	e := newOAuthEnv(t)
+	stranger := e.mustCreateClient(e.alice, map[string]any{"name": "Stranger's App",
+		"redirect_uris": []string{"https://evil.example/landing"}})
+	bad := func(c client, mod func(q url.Values)) url.Values {
+		q := authQuery(c, "profile", "st", "")
+		mod(q)
+		return q
+	}
+	badType := func(q url.Values) { q.Set("response_type", "x") }
+	badScope := func(q url.Values) { q.Set("scope", "profile admin") }
+	e.mustRegister("bob", "bobs password")
+	bob := e.newBrowser()
+	bob.mustLogIn("bob", "bobs password")
+	nobody := e.newBrowser()
+
+	for _, tc := range []struct {
+		name  string
+		b     *browser
+		q     url.Values
+		error string
+	}{
+		{"nobody signed in, response_type=x", nobody, bad(stranger, badType), "unsupported_response_type"},
+		{"nobody signed in, unknown scope", nobody, bad(stranger, badScope), "invalid_scope"},
+		{"a user who never approved the app", bob, bad(stranger, badType), "unsupported_response_type"},
+		{"a user who never approved the app, unknown scope", bob, bad(stranger, badScope), "invalid_scope"},
+	} {
+		t.Run("error page: "+tc.name, func(t *testing.T) {
+			r := tc.b.authorize(tc.q)
+			wantErrorPage(t, r, http.StatusBadRequest)
+			wantBodyContains(t, r, tc.error)
+			wantBodyContains(t, r, "https://evil.example/landing")
+			if strings.Contains(string(r.body), `href="https://evil.example`) {
+				t.Error("the error page links to the untrusted redirect URI")
+			}
+		})
+	}
+
+	// alice owns the stranger's app; bob approves dev's app.
+	alice := e.aliceBrowser()
+	bob.mustCode(authQuery(e.app, "profile", "st", ""))
+	for _, tc := range []struct {
+		name  string
+		b     *browser
+		c     client
+		mod   func(url.Values)
+		error string
+	}{
+		{"the owner", alice, stranger, badType, "unsupported_response_type"},
+		{"the owner, unknown scope", alice, stranger, badScope, "invalid_scope"},
+		{"a user who approved the app", bob, e.app, badType, "unsupported_response_type"},
+		{"a user who approved the app, a scope never approved", bob, e.app, badScope, "invalid_scope"},
+	} {
+		t.Run("redirect: "+tc.name, func(t *testing.T) {
+			q := bad(tc.c, tc.mod)
+			wantAuthError(t, tc.b.authorize(q), http.StatusFound, tc.c.RedirectURI, tc.error, "st")
+		})
+	}
+	t.Run("redirect: prompt=none, nobody signed in", func(t *testing.T) {
+		q := authQuery(stranger, "profile", "st", "")
+		q.Set("prompt", "none")
+		wantAuthError(t, nobody.authorize(q), http.StatusFound, stranger.RedirectURI, "login_required", "st")
+	})
+	t.Run("redirect: prompt=none, consent needed", func(t *testing.T) {
+		q := authQuery(stranger, "profile", "st", "")
+		q.Set("prompt", "none")
+		wantAuthError(t, bob.authorize(q), http.StatusFound, stranger.RedirectURI, "consent_required", "st")
 	})
 }

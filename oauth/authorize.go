@@ -42,16 +42,16 @@ type authRequest struct {
 func (s *Server) Authorize() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		q := c.Request.URL.Query()
-		client, redirect, ok := s.trustedRedirect(c, q)
+		client, redirect, ok := s.registeredRedirect(c, q)
 		if !ok {
 			return
 		}
+		userID := middleware.SessionUserID(c, s.Now())
 		req, oerr := parseAuthRequest(q, client, redirect)
 		if oerr != nil {
-			s.redirectError(c, http.StatusFound, redirect, q.Get("state"), oerr)
+			s.refuseRequest(c, userID, client, redirect, q.Get("state"), oerr)
 			return
 		}
-		userID := middleware.SessionUserID(c, s.Now())
 		prompt := q.Get("prompt")
 		if userID == "" {
 			if prompt == "none" {
@@ -81,10 +81,10 @@ func (s *Server) Authorize() gin.HandlerFunc {
 	}
 }
 
-// trustedRedirect applies step 1: the client must exist and the redirect
-// URI must be one it registered (Client.AcceptsRedirectURI). Otherwise the
-// user sees an error page and is never redirected.
-func (s *Server) trustedRedirect(c *gin.Context, q url.Values) (*models.Client, string, bool) {
+// registeredRedirect applies step 1: the client must exist and the
+// redirect URI must be one it registered (Client.AcceptsRedirectURI).
+// Otherwise the user sees an error page and is never redirected.
+func (s *Server) registeredRedirect(c *gin.Context, q url.Values) (*models.Client, string, bool) {
 	if len(q["client_id"]) != 1 || len(q["redirect_uri"]) > 1 {
 		s.Pages.Error(c, http.StatusBadRequest, "This app sent a malformed request", "The request must name exactly one client_id and at most one redirect_uri.")
 		return nil, "", false
@@ -112,12 +112,34 @@ func (s *Server) trustedRedirect(c *gin.Context, q url.Values) (*models.Client, 
 	return client, redirect, true
 }
 
-// parseAuthRequest checks the rest of the request (step 2): errors here
-// go back to the app's redirect URI.
+// refuseRequest answers an error in the request (step 2). RFC 9700
+// §4.11.2: the server must not redirect to an untrusted URI, and a
+// registered one is not trusted by that alone, since anyone can register
+// an app; otherwise the endpoint is an open redirector. The error goes to
+// the redirect URI only when the signed-in user owns the client or has
+// approved it before; anyone else sees the error page.
+func (s *Server) refuseRequest(c *gin.Context, userID string, client *models.Client, redirect, state string, e *Error) {
+	trusted := userID != "" && client.OwnerID == userID
+	if userID != "" && !trusted {
+		_, err := s.Store.Consents.Get(c.Request.Context(), userID, client.ID)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			s.Pages.Fail(c, err)
+			return
+		}
+		trusted = err == nil
+	}
+	if !trusted {
+		s.Pages.RefuseAuthorization(c, e.Code, e.Description, redirect)
+		return
+	}
+	s.redirectError(c, http.StatusFound, redirect, state, e)
+}
+
+// parseAuthRequest checks the rest of the request (step 2).
 func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*authRequest, *Error) {
 	for k, v := range q {
 		if len(v) > 1 {
-			return nil, errInvalidRequest("The parameter " + k + " appears more than once.")
+			return nil, errInvalidRequest("The parameter " + quoteParam(k) + " appears more than once.")
 		}
 	}
 	if rt := q.Get("response_type"); rt != "code" {

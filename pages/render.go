@@ -143,6 +143,21 @@ func (r *Renderer) Error(c *gin.Context, status int, heading, message string) {
 	r.render(c, status, "error", templates.ErrorData{Base: b, Heading: heading, Message: message})
 }
 
+// RefuseAuthorization answers an authorization request whose error may not
+// be redirected (RFC 9700 §4.11.2): the error page, 400, naming the error
+// and showing the redirect URI as text, never followed.
+func (r *Renderer) RefuseAuthorization(c *gin.Context, code, description, redirectURI string) {
+	heading := "This app sent a request that cannot be answered"
+	b := templates.Base{Title: heading}
+	if full, err := r.base(c, heading); err != nil {
+		r.log.Error("page base", "request_id", middleware.GetRequestID(c), "err", err)
+	} else {
+		b = full
+	}
+	r.render(c, http.StatusBadRequest, "error", templates.ErrorData{Base: b, Heading: heading,
+		Message: "The request was refused with the error " + code + ": " + description, NotFollowed: redirectURI})
+}
+
 // Fail answers err with the error page, as the httperr table says: 503
 // with Retry-After while the database is away, 429 with Retry-After for a
 // lockout, 413 for a form too large, and a 500 that names the request id,

@@ -89,6 +89,9 @@ type ErrorData struct {
 	Base
 	Heading string
 	Message string
+	// NotFollowed is a redirect URI the user was not sent to, shown as
+	// text (never a link) so they can see where the app wanted them to go.
+	NotFollowed string
 }
 
 // Set is every page, each parsed with the layout.
