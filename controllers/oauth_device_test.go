@@ -83,15 +83,10 @@ func (e *deviceEnv) poll(c client, dc string) *response {
 	return e.postForm("/api/oauth2/token", &c, form)
 }
 
-// enterCode posts a user code on the /device page of a signed-in browser;
-// prefilled marks a code that came in verification_uri_complete.
-func (b *browser) enterCode(code string, prefilled bool) *response {
+// enterCode posts a user code on the /device page of a signed-in browser.
+func (b *browser) enterCode(code string) *response {
 	b.t.Helper()
-	form := url.Values{"user_code": {code}, "csrf_token": {b.csrfToken("/device")}}
-	if prefilled {
-		form.Set("prefilled", "1")
-	}
-	return b.post("/device", form)
+	return b.post("/device", url.Values{"user_code": {code}, "csrf_token": {b.csrfToken("/device")}})
 }
 
 // decide presses Allow or Deny on a device consent page.
@@ -154,11 +149,10 @@ func TestDeviceFlowWithRealClient(t *testing.T) {
 	r = b.get(link)
 	wantStatus(t, r, http.StatusOK)
 	wantBodyContains(t, r, `value="`+da.UserCode+`"`)
-	wantBodyContains(t, r, `name="prefilled" value="1"`)
 
 	// She continues and compares the code; meanwhile the app has been
 	// told authorization_pending at least once. Then she allows.
-	r = b.enterCode(da.UserCode, true)
+	r = b.enterCode(da.UserCode)
 	wantStatus(t, r, http.StatusOK)
 	for _, want := range []string{"Beer TV", "dev", da.UserCode, `action="/device"`, "Add, change and remove beers"} {
 		wantBodyContains(t, r, want)
@@ -222,7 +216,7 @@ func TestDeviceDenyWithRealClient(t *testing.T) {
 	}()
 
 	b := e.aliceBrowser()
-	r := b.enterCode(da.UserCode, false)
+	r := b.enterCode(da.UserCode)
 	wantStatus(t, r, http.StatusOK)
 	r = b.decide(r, "deny")
 	wantStatus(t, r, http.StatusOK)
@@ -263,7 +257,7 @@ func TestDeviceExpiresWithRealClient(t *testing.T) {
 	if _, err := conf.DeviceAccessToken(ctx, da); !isOAuthError(err, "expired_token") {
 		t.Fatalf("DeviceAccessToken after expiry: err = %v, want expired_token", err)
 	}
-	r := e.aliceBrowser().enterCode(da.UserCode, false)
+	r := e.aliceBrowser().enterCode(da.UserCode)
 	wantStatus(t, r, http.StatusBadRequest)
 	wantBodyContains(t, r, "That code is not valid")
 }
@@ -310,7 +304,7 @@ func TestDevicePollErrors(t *testing.T) {
 	t.Run("confidential client: tokens without refresh, then invalid_grant", func(t *testing.T) {
 		bx := e.mustDeviceAuth(e.box, "beers:read")
 		b := e.aliceBrowser()
-		r := b.enterCode(bx.UserCode, false)
+		r := b.enterCode(bx.UserCode)
 		wantStatus(t, r, http.StatusOK)
 		wantStatus(t, b.decide(r, "allow"), http.StatusOK)
 		tk := e.mustToken(&e.box, url.Values{"grant_type": {deviceGrant}, "device_code": {bx.DeviceCode}})
@@ -374,7 +368,7 @@ func TestDeviceUserCodeMatching(t *testing.T) {
 		da := e.mustDeviceAuth(e.tv, "")
 		typed := spell(da.UserCode)
 		t.Run(typed, func(t *testing.T) {
-			r := b.enterCode(typed, false)
+			r := b.enterCode(typed)
 			wantStatus(t, r, http.StatusOK)
 			wantBodyContains(t, r, da.UserCode) // shown as the device shows it
 		})
@@ -393,16 +387,16 @@ func TestDeviceWrongCode(t *testing.T) {
 	}
 	for _, typed := range []string{wrong, "", "BCDF-GHJ", "AEIO-UAEI", "BCDF-GHJK-LMNP", strings.Repeat("B", 100)} {
 		t.Run(typed, func(t *testing.T) {
-			r := b.enterCode(typed, false)
+			r := b.enterCode(typed)
 			wantStatus(t, r, http.StatusBadRequest)
 			wantBodyContains(t, r, "That code is not valid")
 			wantBodyContains(t, r, `role="alert"`)
 		})
 	}
-	r := b.enterCode(da.UserCode, false)
+	r := b.enterCode(da.UserCode)
 	wantStatus(t, r, http.StatusOK)
 	wantStatus(t, b.decide(r, "deny"), http.StatusOK)
-	r = b.enterCode(da.UserCode, false)
+	r = b.enterCode(da.UserCode)
 	wantStatus(t, r, http.StatusBadRequest)
 	wantBodyContains(t, r, "That code is not valid")
 	if !strings.Contains(e.logs.String(), `"event":"device_user_code_failed"`) {
@@ -426,12 +420,12 @@ func TestDeviceWrongCodesAreLimited(t *testing.T) {
 	attacker := base.from("203.0.113.7").newBrowser()
 	attacker.mustLogIn("alice", "alices password")
 	for i := range tightLimits.Account.Burst {
-		r := attacker.enterCode("BCDF-GHJK", false)
+		r := attacker.enterCode("BCDF-GHJK")
 		if r.StatusCode != http.StatusBadRequest {
 			t.Fatalf("wrong code %d: status = %d, want 400", i+1, r.StatusCode)
 		}
 	}
-	r := attacker.enterCode(da.UserCode, false)
+	r := attacker.enterCode(da.UserCode)
 	wantStatus(t, r, http.StatusTooManyRequests)
 	wantBodyContains(t, r, "Too many failed attempts")
 	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
@@ -440,41 +434,39 @@ func TestDeviceWrongCodesAreLimited(t *testing.T) {
 
 	bob := base.from("198.51.100.9").newBrowser()
 	bob.mustLogIn("bob", "bobs password")
-	wantStatus(t, bob.enterCode(da.UserCode, false), http.StatusOK)
+	wantStatus(t, bob.enterCode(da.UserCode), http.StatusOK)
 }
 
-// TestDeviceRememberedConsent: once alice has allowed the app, a code she
-// types is approved without the consent page; a code that came in a link
-// still shows it (RFC 8628 §5.4: the link may be a phisher's).
-func TestDeviceRememberedConsent(t *testing.T) {
+// TestDeviceConsentAlwaysShown: RFC 8628 §5.4 and API.md §6, a code the
+// user enters may come from a phisher who started the flow for an app the
+// user trusts, so the consent page, with the code to compare, is shown for
+// every code, typed or linked, even for an app the user approved before.
+func TestDeviceConsentAlwaysShown(t *testing.T) {
 	e := newDeviceEnv(t)
 	b := e.aliceBrowser()
 	first := e.mustDeviceAuth(e.tv, "profile beers:read")
-	r := b.enterCode(first.UserCode, false)
+	r := b.enterCode(first.UserCode)
 	wantStatus(t, r, http.StatusOK)
 	wantStatus(t, b.decide(r, "allow"), http.StatusOK)
 
-	typed := e.mustDeviceAuth(e.tv, "beers:read")
-	r = b.enterCode(typed.UserCode, false)
-	wantStatus(t, r, http.StatusOK)
-	wantBodyContains(t, r, "with the access you allowed it before")
-	if strings.Contains(string(r.body), `name="decision"`) {
-		t.Error("the consent page was shown for a remembered consent")
+	for _, linked := range []bool{false, true} {
+		da := e.mustDeviceAuth(e.tv, "beers:read")
+		if linked { // opened from verification_uri_complete
+			r = b.get(strings.TrimPrefix(da.VerificationURIComplete, "http://localhost:3000"))
+			wantBodyContains(t, r, `value="`+da.UserCode+`"`)
+		}
+		r = b.enterCode(da.UserCode)
+		wantStatus(t, r, http.StatusOK)
+		wantBodyContains(t, r, `name="decision"`)
+		wantBodyContains(t, r, da.UserCode)
+		wantOAuthError(t, e.poll(e.tv, da.DeviceCode), http.StatusBadRequest, "authorization_pending")
+		wantStatus(t, b.decide(r, "allow"), http.StatusOK)
+		e.clock.Advance(time.Duration(da.Interval) * time.Second) // no slow_down
+		tk := e.mustToken(&e.tv, url.Values{"grant_type": {deviceGrant}, "device_code": {da.DeviceCode}, "client_id": {e.tv.ID}})
+		if tk.Scope != "beers:read" {
+			t.Errorf("scope = %q, want beers:read", tk.Scope)
+		}
 	}
-	tk := e.mustToken(&e.tv, url.Values{"grant_type": {deviceGrant}, "device_code": {typed.DeviceCode}, "client_id": {e.tv.ID}})
-	if tk.Scope != "beers:read" {
-		t.Errorf("scope = %q, want beers:read", tk.Scope)
-	}
-
-	linked := e.mustDeviceAuth(e.tv, "beers:read")
-	r = b.enterCode(linked.UserCode, true)
-	wantStatus(t, r, http.StatusOK)
-	wantBodyContains(t, r, `name="decision"`)
-
-	wider := e.mustDeviceAuth(e.tv, "beers:write")
-	r = b.enterCode(wider.UserCode, false)
-	wantStatus(t, r, http.StatusOK)
-	wantBodyContains(t, r, `name="decision"`) // a scope not yet allowed
 }
 
 // TestDevicePageNeedsLoginAndCSRF covers the page's refusals.
@@ -486,15 +478,12 @@ func TestDevicePageNeedsLoginAndCSRF(t *testing.T) {
 	r := b.get("/device")
 	wantStatus(t, r, http.StatusOK)
 	wantBodyContains(t, r, `name="user_code"`)
-	if strings.Contains(string(r.body), `name="prefilled"`) {
-		t.Error("an empty form is marked prefilled")
-	}
 
 	da := e.mustDeviceAuth(e.tv, "")
 	wantStatus(t, b.post("/device", url.Values{"user_code": {da.UserCode}}), http.StatusForbidden)
 	wantStatus(t, b.post("/device", url.Values{"user_code": {da.UserCode}, "csrf_token": {"forged"}}), http.StatusForbidden)
 
-	consent := b.enterCode(da.UserCode, false)
+	consent := b.enterCode(da.UserCode)
 	wantStatus(t, consent, http.StatusOK)
 	form := consentForm(t, consent)
 	form.Set("decision", "allow")
@@ -524,11 +513,9 @@ func TestDevicePollRace(t *testing.T) {
 	b := e.aliceBrowser()
 	for trial := range 5 {
 		da := e.mustDeviceAuth(e.box, "")
-		r := b.enterCode(da.UserCode, false)
+		r := b.enterCode(da.UserCode)
 		wantStatus(t, r, http.StatusOK)
-		if strings.Contains(string(r.body), `name="decision"`) {
-			wantStatus(t, b.decide(r, "allow"), http.StatusOK)
-		}
+		wantStatus(t, b.decide(r, "allow"), http.StatusOK)
 		statuses, bodies := e.raceForm(8, "/api/oauth2/token", e.box, url.Values{"grant_type": {deviceGrant}, "device_code": {da.DeviceCode}})
 		wins := 0
 		for i, st := range statuses {
@@ -585,7 +572,7 @@ func TestDeviceApprovalRevokedBeforePoll(t *testing.T) {
 	e := newDeviceEnv(t)
 	b := e.aliceBrowser()
 	da := e.mustDeviceAuth(e.tv, "")
-	r := b.enterCode(da.UserCode, false)
+	r := b.enterCode(da.UserCode)
 	wantStatus(t, r, http.StatusOK)
 	wantStatus(t, b.decide(r, "allow"), http.StatusOK)
 	r = b.post("/account/apps/"+e.tv.ID+"/revoke", url.Values{"csrf_token": {b.csrfToken("/account")}})

@@ -56,7 +56,7 @@ func (s *Server) DevicePage() gin.HandlerFunc {
 		if len(code) > 4*models.UserCodeLen {
 			code = ""
 		}
-		s.Pages.DeviceForm(c, http.StatusOK, code, code != "", "")
+		s.Pages.DeviceForm(c, http.StatusOK, code, "")
 	}
 }
 
@@ -93,7 +93,6 @@ func (s *Server) deviceEnter(c *gin.Context, user *models.User, form url.Values)
 	if len(typed) > 4*models.UserCodeLen {
 		typed = typed[:4*models.UserCodeLen]
 	}
-	prefilled := form.Get("prefilled") == "1"
 	// API.md §8 and RFC 8628 §5.1: user codes are short, so wrong ones
 	// are limited per address and per account.
 	addr, account := c.ClientIP(), deviceAccount(user.ID)
@@ -105,7 +104,7 @@ func (s *Server) deviceEnter(c *gin.Context, user *models.User, form url.Values)
 	if le != nil {
 		a := httperr.Of(le)
 		a.SetRetryAfter(c.Writer.Header())
-		s.Pages.DeviceForm(c, a.Status, typed, prefilled, a.Message)
+		s.Pages.DeviceForm(c, a.Status, typed, a.Message)
 		return
 	}
 	dc, client, err := s.lookupUserCode(ctx, typed)
@@ -117,28 +116,17 @@ func (s *Server) deviceEnter(c *gin.Context, user *models.User, form url.Values)
 			s.Pages.Fail(c, err) // a guess not paid for is not answered
 			return
 		}
-		s.Pages.DeviceForm(c, http.StatusBadRequest, typed, prefilled, wrongUserCode)
+		s.Pages.DeviceForm(c, http.StatusBadRequest, typed, wrongUserCode)
 		return
 	}
 	if err != nil {
 		s.Pages.Fail(c, err)
 		return
 	}
-	// Remembered consent skips the page as at the authorization endpoint,
-	// but only for a code the user typed. A code that came in a link may
-	// be a phisher's (RFC 8628 §5.4): its page is always shown, with the
-	// code to compare with the device's.
-	if !prefilled {
-		consent, err := s.Store.Consents.Get(ctx, user.ID, client.ID)
-		if err != nil && !errors.Is(err, models.ErrNotFound) {
-			s.Pages.Fail(c, err)
-			return
-		}
-		if err == nil && models.HasScopes(consent.Scopes, dc.Scopes) {
-			s.finishDevice(c, user, client, dc.Hash, models.DeviceApproved, true)
-			return
-		}
-	}
+	// RFC 8628 §5.4: whoever started the flow may be a phisher who asked
+	// the user to "enter this code", typed or in a link, for an app the
+	// user trusts. So a remembered consent never skips the page: the user
+	// always sees the app and the code to compare with the device's.
 	s.showDeviceConsent(c, client, dc)
 }
 
@@ -203,9 +191,9 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 			s.Pages.Fail(c, err)
 			return
 		}
-		s.finishDevice(c, user, client, tx.Hash, models.DeviceApproved, false)
+		s.finishDevice(c, user, client, tx.Hash, models.DeviceApproved)
 	case "deny":
-		s.finishDevice(c, user, client, tx.Hash, models.DeviceDenied, false)
+		s.finishDevice(c, user, client, tx.Hash, models.DeviceDenied)
 	default:
 		s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
 	}
@@ -213,7 +201,7 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 
 // finishDevice records the decision and tells the user to go back to the
 // device.
-func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.Client, hash string, status models.DeviceStatus, remembered bool) {
+func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.Client, hash string, status models.DeviceStatus) {
 	err := s.Store.DeviceCodes.Decide(c.Request.Context(), hash, user.ID, status, s.now())
 	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
 		s.Pages.Error(c, http.StatusBadRequest, "This code can no longer be used",
@@ -224,7 +212,7 @@ func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.
 		s.Pages.Fail(c, err)
 		return
 	}
-	s.Pages.DeviceDone(c, status == models.DeviceApproved, client.Name, remembered)
+	s.Pages.DeviceDone(c, status == models.DeviceApproved, client.Name)
 }
 
 // deviceUser returns the signed-in user. Without one it sends the browser

@@ -47,18 +47,18 @@ func describeScopes(scopes []string) []templates.Scope {
 }
 
 // DeviceForm draws the page where the user enters a device's code, with
-// what was typed and, after a wrong one, why it was refused.
-func (r *Renderer) DeviceForm(c *gin.Context, status int, userCode string, prefilled bool, message string) {
+// what was typed (or came in the link) and, after a wrong one, why it was
+// refused.
+func (r *Renderer) DeviceForm(c *gin.Context, status int, userCode string, message string) {
 	r.page(c, status, "device", "Connect a device", func(b templates.Base) any {
-		return templates.DeviceData{Base: b, UserCode: userCode, Prefilled: prefilled, Error: message}
+		return templates.DeviceData{Base: b, UserCode: userCode, Error: message}
 	})
 }
 
-// DeviceDone tells the user to go back to the device after a decision;
-// remembered says the app was approved without asking, as before.
-func (r *Renderer) DeviceDone(c *gin.Context, approved bool, clientName string, remembered bool) {
+// DeviceDone tells the user to go back to the device after a decision.
+func (r *Renderer) DeviceDone(c *gin.Context, approved bool, clientName string) {
 	r.page(c, http.StatusOK, "device_done", "Return to your device", func(b templates.Base) any {
-		return templates.DeviceDoneData{Base: b, Approved: approved, ClientName: clientName, Remembered: remembered}
+		return templates.DeviceDoneData{Base: b, Approved: approved, ClientName: clientName}
 	})
 }
 

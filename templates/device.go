@@ -4,9 +4,8 @@ package templates
 // a device shows (RFC 8628 §3.3).
 type DeviceData struct {
 	Base
-	UserCode  string // what was typed, or the code from verification_uri_complete
-	Prefilled bool   // the code came in the link, not from the keyboard
-	Error     string
+	UserCode string // what was typed, or the code from verification_uri_complete
+	Error    string
 }
 
 // DeviceDoneData is the page after the user decided on a device's request.
@@ -14,5 +13,4 @@ type DeviceDoneData struct {
 	Base
 	Approved   bool
 	ClientName string
-	Remembered bool // approved without asking: the user had allowed the app before
 }

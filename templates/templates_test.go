@@ -41,8 +41,8 @@ var samples = map[string]any{
 		TokenURL: "http://localhost:3000/api/oauth2/token", RedirectURI: "http://localhost:3000/demo/callback", ClientID: "demo-client"},
 	"error": templates.ErrorData{Base: templates.Base{Title: "Oops"}, Heading: "Unknown app", Message: "No app has the client id <x>.",
 		NotFollowed: "https://app.example/cb?a=<b>"},
-	"device":      templates.DeviceData{Base: signedIn, UserCode: "BCDF-<x>", Prefilled: true, Error: "That code is not valid."},
-	"device_done": templates.DeviceDoneData{Base: signedIn, Approved: true, ClientName: "Beer <Tracker>", Remembered: true},
+	"device":      templates.DeviceData{Base: signedIn, UserCode: "BCDF-<x>", Error: "That code is not valid."},
+	"device_done": templates.DeviceDoneData{Base: signedIn, Approved: true, ClientName: "Beer <Tracker>"},
 }
 
 func parse(t *testing.T) *templates.Set {
