@@ -554,3 +554,56 @@ func TestAuthorizeErrorsRedirectOnlyWhenTrusted(t *testing.T) {
 		wantAuthError(t, bob.authorize(q), http.StatusFound, stranger.RedirectURI, "consent_required", "st")
 	})
 }
+
+// TestAuthorizeNativeAppAlwaysAsks: RFC 8252 §8.6 and API.md §6 step 4.
+// Any app on a device can claim a private-use URI scheme, so a public
+// client that redirects to one cannot be told from an impersonator with
+// the same client_id: every request needs the user's interaction, the
+// consent page, however often the user approved it. Public clients whose
+// redirect URI is https or loopback, and confidential ones, still skip it.
+func TestAuthorizeNativeAppAlwaysAsks(t *testing.T) {
+	e := newOAuthEnv(t)
+	native := e.mustCreateClient(e.dev, map[string]any{"name": "Beer Phone", "public": true,
+		"redirect_uris": []string{"com.example.beer:/cb", "https://beer.example/cb"}})
+	native.RedirectURI = "com.example.beer:/cb"
+	web := native
+	web.RedirectURI = "https://beer.example/cb"
+	b := e.aliceBrowser()
+	_, challenge := pkce()
+
+	b.mustCode(authQuery(native, "profile", "st", challenge))
+	for i := range 2 {
+		r := b.authorize(authQuery(native, "profile", "st", challenge))
+		wantStatus(t, r, http.StatusOK)
+		wantNoLocation(t, r)
+		form := consentForm(t, r)
+		if i == 1 {
+			form.Set("decision", "allow")
+			r = b.post("/api/oauth2/authorize", form)
+			wantStatus(t, r, http.StatusSeeOther)
+			if u := location(t, r); u.Scheme != "com.example.beer" || u.Query().Get("code") == "" {
+				t.Errorf("redirected to %s, want com.example.beer:/cb with a code", u)
+			}
+		}
+	}
+	t.Run("prompt=none", func(t *testing.T) {
+		q := authQuery(native, "profile", "st", challenge)
+		q.Set("prompt", "none")
+		r := b.authorize(q)
+		wantStatus(t, r, http.StatusFound)
+		loc := r.Header.Get("Location")
+		if u := location(t, r); !strings.HasPrefix(loc, "com.example.beer:/cb?") || u.Query().Get("error") != "consent_required" || u.Query().Has("code") {
+			t.Errorf("Location = %s, want com.example.beer:/cb with error=consent_required", loc)
+		}
+	})
+	for _, c := range []client{web, e.pub} {
+		t.Run("remembered for "+c.RedirectURI, func(t *testing.T) {
+			b.mustCode(authQuery(c, "profile", "st", challenge))
+			r := b.authorize(authQuery(c, "profile", "st", challenge))
+			wantStatus(t, r, http.StatusFound)
+			if location(t, r).Query().Get("code") == "" {
+				t.Errorf("no code in %s", r.Header.Get("Location"))
+			}
+		})
+	}
+}

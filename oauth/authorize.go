@@ -62,7 +62,7 @@ func (s *Server) Authorize() gin.HandlerFunc {
 			return
 		}
 		ctx := c.Request.Context()
-		if prompt != "consent" {
+		if prompt != "consent" && mayRemember(client, redirect) {
 			consent, err := s.Store.Consents.Get(ctx, userID, client.ID)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
 				s.Pages.Fail(c, err)
@@ -79,6 +79,21 @@ func (s *Server) Authorize() gin.HandlerFunc {
 		}
 		s.showConsent(c, userID, client, req)
 	}
+}
+
+// mayRemember reports whether a remembered consent may answer a request
+// without the user (step 4). RFC 8252 §8.6: any app on a device can claim
+// a private-use URI scheme, so for a public client redirecting to one the
+// server cannot tell the app from an impersonator using its client_id,
+// and RFC 6749 §10.2 then asks for the user's interaction every time. An
+// https redirect URI is the domain's, and a loopback one (the only http a
+// client may register) stays on the device the user is using.
+func mayRemember(client *models.Client, redirect string) bool {
+	if !client.Public {
+		return true
+	}
+	u, err := url.Parse(redirect)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http")
 }
 
 // registeredRedirect applies step 1: the client must exist and the
