@@ -313,3 +313,25 @@ func TestPageFormTooLarge(t *testing.T) {
 	r := b.post("/login", url.Values{"csrf_token": {b.csrfToken("/login")}, "username": {strings.Repeat("a", 70<<10)}})
 	wantStatus(t, r, http.StatusRequestEntityTooLarge)
 }
+
+// TestAccountListsPasswordGrantApps: API.md §7, every app holding tokens
+// for the user is listed on /account, one that got them through the
+// password grant too, and its Revoke ends them.
+func TestAccountListsPasswordGrantApps(t *testing.T) {
+	e := newOAuthEnv(t)
+	tk := e.passwordTokens("profile beers:read")
+	b := e.aliceBrowser()
+	r := b.get("/account")
+	wantStatus(t, r, http.StatusOK)
+	for _, want := range []string{"Beer Buddy", models.ScopeDescription(models.ScopeBeersRead),
+		`action="/account/apps/` + e.app.ID + `/revoke"`} {
+		wantBodyContains(t, r, want)
+	}
+	wantRedirect(t, b.post("/account/apps/"+e.app.ID+"/revoke", url.Values{"csrf_token": {csrfFrom(t, r)}}),
+		http.StatusSeeOther, "/account")
+	wantStatus(t, e.request("GET", "/api/users/me", nil, bearer(tk.AccessToken)), http.StatusUnauthorized)
+	wantOAuthError(t, e.postForm("/api/oauth2/token", &e.app, refreshForm(tk.RefreshToken, "")), http.StatusBadRequest, "invalid_grant")
+	if r := b.get("/account"); strings.Contains(string(r.body), "Beer Buddy") {
+		t.Errorf("the revoked app is still listed:\n%s", r.body)
+	}
+}

@@ -52,6 +52,7 @@ func TestOnRedis(t *testing.T) {
 		{"RefreshRace", TestRefreshRace},
 		{"RefreshRaceRevokesTheWinner", TestRefreshRaceRevokesTheWinner},
 		{"AccountRevoke", TestAccountRevoke},
+		{"AccountListsPasswordGrantApps", TestAccountListsPasswordGrantApps},
 		{"ChangePassword", TestChangePassword},
 		{"DeleteMe", TestDeleteMe},
 		{"DeleteClient", TestDeleteClient},

@@ -30,5 +30,28 @@ func (s *Server) grantPassword(ctx context.Context, addr string, client *models.
 	if err != nil {
 		return nil, err
 	}
+	if err := s.rememberPasswordConsent(ctx, userID, client.ID, scopes); err != nil {
+		return nil, err
+	}
 	return s.issue(ctx, client, userID, scopes, scopes, models.NewID(s.Now()), client.AllowsGrant(models.GrantRefreshToken))
+}
+
+// rememberPasswordConsent records that the user consented to the client
+// for scopes by giving it the password, before any token is issued, so the
+// app is listed on the account page with the tokens it holds and Revoke
+// there ends them (API.md §7). A consent that already covers the scopes is
+// left alone: a repeated grant then costs a read, not a write.
+func (s *Server) rememberPasswordConsent(ctx context.Context, userID, clientID string, scopes []string) error {
+	consent, err := s.Store.Consents.Get(ctx, userID, clientID)
+	if err == nil && models.HasScopes(consent.Scopes, scopes) {
+		return nil
+	}
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return err
+	}
+	_, err = s.Store.Consents.Grant(ctx, userID, clientID, scopes, s.now())
+	if errors.Is(err, models.ErrNotFound) {
+		return errInvalidGrant("The grant's user or client no longer exists.")
+	}
+	return err
 }
