@@ -335,3 +335,40 @@ func TestAccountListsPasswordGrantApps(t *testing.T) {
 		t.Errorf("the revoked app is still listed:\n%s", r.body)
 	}
 }
+
+// TestDemoCallbackShowsOnlyFixedTexts: the demo app's callback is a page
+// of this service's origin that anyone can link to with any query, so it
+// must not show a stranger's words as the service's (content spoofing).
+// It shows a fixed text for each known error code instead of
+// error_description, names only known codes, and shows the code and state
+// only when they look like values, not sentences.
+func TestDemoCallbackShowsOnlyFixedTexts(t *testing.T) {
+	e := newTestEnv(t)
+	b := e.newBrowser()
+	const spoof = "Your account is locked. Call +1 555 0100 to unlock it"
+	for _, tc := range []struct {
+		name  string
+		query url.Values
+		want  []string
+	}{
+		{"known error", url.Values{"error": {"access_denied"}, "error_description": {spoof}},
+			[]string{"access_denied", "You denied the app access"}},
+		{"unknown error", url.Values{"error": {spoof}, "error_description": {"details"}},
+			[]string{"an error this demo does not know"}},
+		{"code as a sentence", url.Values{"code": {spoof}, "state": {"demo"}}, []string{"No code or error arrived"}},
+		{"state as a sentence", url.Values{"code": {"blac_abc-DEF_123"}, "state": {spoof}}, []string{"blac_abc-DEF_123"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := b.get("/demo/callback?" + tc.query.Encode())
+			wantStatus(t, r, http.StatusOK)
+			for _, want := range tc.want {
+				wantBodyContains(t, r, want)
+			}
+			for _, banned := range []string{"Your account is locked", "details"} {
+				if strings.Contains(string(r.body), banned) {
+					t.Errorf("the page shows the query's text %q:\n%s", banned, r.body)
+				}
+			}
+		})
+	}
+}

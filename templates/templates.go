@@ -155,11 +155,13 @@ func (s *Set) Render(w http.ResponseWriter, status int, page string, data any) e
 // sent back, and the command that exchanges the code.
 type DemoData struct {
 	Base
-	Code             string
-	State            string
-	Error            string
-	ErrorDescription string
-	TokenURL         string
-	RedirectURI      string
-	ClientID         string
+	Code  string
+	State string
+	// Error is a known error code, or "unknown"; ErrorText is the fixed
+	// text for a known one. Nothing of the query's own words is shown.
+	Error       string
+	ErrorText   string
+	TokenURL    string
+	RedirectURI string
+	ClientID    string
 }
