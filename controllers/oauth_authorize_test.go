@@ -607,3 +607,46 @@ func TestAuthorizeNativeAppAlwaysAsks(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorizePromptList: prompt is a space-separated list (OpenID
+// Connect Core §3.1.2.1, API.md §9), so consent asks for the page in any
+// company, and none with any other value is invalid_request.
+func TestAuthorizePromptList(t *testing.T) {
+	e := newOAuthEnv(t)
+	b := e.aliceBrowser()
+	b.mustCode(authQuery(e.app, "profile", "st", ""))
+	ask := func(prompt string) *response {
+		t.Helper()
+		q := authQuery(e.app, "profile", "st", "")
+		q.Set("prompt", prompt)
+		return b.authorize(q)
+	}
+	for _, prompt := range []string{"consent", "login consent", "consent login", "consent  select_account"} {
+		t.Run(prompt, func(t *testing.T) {
+			r := ask(prompt)
+			wantStatus(t, r, http.StatusOK)
+			consentForm(t, r)
+		})
+	}
+	for _, prompt := range []string{"none login", "consent none", "none consent login"} {
+		t.Run(prompt, func(t *testing.T) {
+			wantAuthError(t, ask(prompt), http.StatusFound, e.app.RedirectURI, "invalid_request", "st")
+		})
+	}
+	for _, prompt := range []string{"none", "none none", "select_account"} {
+		t.Run(prompt, func(t *testing.T) {
+			r := ask(prompt)
+			wantStatus(t, r, http.StatusFound)
+			if location(t, r).Query().Get("code") == "" {
+				t.Errorf("no code in %s", r.Header.Get("Location"))
+			}
+		})
+	}
+	t.Run("nobody signed in, none with login", func(t *testing.T) {
+		q := authQuery(e.app, "profile", "st", "")
+		q.Set("prompt", "none login")
+		r := e.newBrowser().authorize(q)
+		wantErrorPage(t, r, http.StatusBadRequest)
+		wantBodyContains(t, r, "invalid_request")
+	})
+}

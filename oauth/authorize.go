@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -36,6 +37,36 @@ type authRequest struct {
 	State       string    `json:"st,omitempty"`
 	Challenge   string    `json:"pc,omitempty"`
 	Created     time.Time `json:"t"`
+	// prompt is needed only while the request is answered, not parked.
+	prompt prompt
+}
+
+// prompt is the parsed prompt parameter (OpenID Connect Core §3.1.2.1): a
+// space-separated list. login asks for the password again (re-authentication
+// is not implemented yet, so it has no effect); unknown values, such as
+// select_account with its one account per session, are ignored.
+type prompt struct{ none, consent bool }
+
+// parsePrompt parses prompt. OpenID Connect Core §3.1.2.1: none with any
+// other value is an error.
+func parsePrompt(v string) (prompt, *Error) {
+	var p prompt
+	others := false
+	for _, f := range strings.Fields(v) {
+		switch f {
+		case "none":
+			p.none = true
+		case "consent":
+			p.consent = true
+			others = true
+		default:
+			others = true
+		}
+	}
+	if p.none && others {
+		return prompt{}, errInvalidRequest("prompt=none may not be combined with other values.")
+	}
+	return p, nil
 }
 
 // Authorize handles GET /api/oauth2/authorize (API.md §6 steps 1–5).
@@ -52,9 +83,8 @@ func (s *Server) Authorize() gin.HandlerFunc {
 			s.refuseRequest(c, userID, client, redirect, q.Get("state"), oerr)
 			return
 		}
-		prompt := q.Get("prompt")
 		if userID == "" {
-			if prompt == "none" {
+			if req.prompt.none {
 				s.redirectError(c, http.StatusFound, redirect, req.State, &Error{Code: "login_required", Description: "The user is not signed in."})
 				return
 			}
@@ -62,7 +92,7 @@ func (s *Server) Authorize() gin.HandlerFunc {
 			return
 		}
 		ctx := c.Request.Context()
-		if prompt != "consent" && mayRemember(client, redirect) {
+		if !req.prompt.consent && mayRemember(client, redirect) {
 			consent, err := s.Store.Consents.Get(ctx, userID, client.ID)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
 				s.Pages.Fail(c, err)
@@ -73,7 +103,7 @@ func (s *Server) Authorize() gin.HandlerFunc {
 				return
 			}
 		}
-		if prompt == "none" {
+		if req.prompt.none {
 			s.redirectError(c, http.StatusFound, redirect, req.State, &Error{Code: "consent_required", Description: "The user has not approved this app for these scopes."})
 			return
 		}
@@ -171,6 +201,10 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	if oerr != nil {
 		return nil, oerr
 	}
+	prompt, oerr := parsePrompt(q.Get("prompt"))
+	if oerr != nil {
+		return nil, oerr
+	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	switch {
 	case challenge == "" && method != "":
@@ -185,7 +219,7 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	}
 	return &authRequest{
 		ClientID: client.ID, RedirectURI: q.Get("redirect_uri"), Redirect: redirect,
-		Scopes: scopes, State: state, Challenge: challenge,
+		Scopes: scopes, State: state, Challenge: challenge, prompt: prompt,
 	}, nil
 }
 
