@@ -139,6 +139,12 @@ func TestIntrospect(t *testing.T) {
 		if got["active"] != true || got["client_id"] != e.app.ID || got["username"] != "alice" || got["scope"] != "profile beers:write" {
 			t.Errorf("introspection = %v, want an active refresh token of alice", got)
 		}
+		// RFC 7662 §2.2: token_type is the type of RFC 6749 §5.1 (Bearer
+		// for our access tokens); a refresh token has none, and
+		// "refresh_token" names only a token_type_hint (RFC 7009 §2.1).
+		if tt, ok := got["token_type"]; ok {
+			t.Errorf("token_type = %v, want none for a refresh token", tt)
+		}
 	})
 	t.Run("client_secret_post", func(t *testing.T) {
 		r := e.postForm("/api/oauth2/introspect", nil, url.Values{"token": {tk.AccessToken}, "client_id": {e.app.ID}, "client_secret": {e.app.Secret}})

@@ -52,10 +52,14 @@ func (s *Server) introspect(c *gin.Context) (*introspection, error) {
 	}
 	out := &introspection{
 		Active: true, Scope: models.ScopeString(t.Scopes), ClientID: t.ClientID, Subject: t.UserID,
-		TokenType: "Bearer", Exp: t.ExpiresAt.Unix(), Iat: t.CreatedAt.Unix(), Issuer: s.Issuer,
+		Exp: t.ExpiresAt.Unix(), Iat: t.CreatedAt.Unix(), Issuer: s.Issuer,
 	}
-	if t.Kind == models.RefreshToken {
-		out.TokenType = "refresh_token"
+	// RFC 7662 §2.2: token_type is the token's type as in RFC 6749 §5.1,
+	// Bearer for an access token. A refresh token has no such type (RFC
+	// 6749 §7.1 types access tokens only; "refresh_token" is a
+	// token_type_hint of RFC 7009 §2.1), so the member is left out.
+	if t.Kind == models.AccessToken {
+		out.TokenType = "Bearer"
 	}
 	if t.UserID != "" {
 		u, err := s.Store.Users.Get(ctx, t.UserID)
