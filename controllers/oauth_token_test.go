@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -493,4 +494,37 @@ func TestRefreshRaceRevokesTheWinner(t *testing.T) {
 		r := e.postForm("/api/oauth2/token", &e.app, refreshForm(winner.RefreshToken, ""))
 		wantOAuthError(t, r, 400, "invalid_grant")
 	}
+}
+
+// TestRefreshFamilyCap: each rotation gives the refresh token a fresh 30
+// days, but no token of a grant outlives 90 days from the original grant:
+// the last tokens get a shorter life, expires_in says so, and after the
+// cap the refresh token is refused.
+func TestRefreshFamilyCap(t *testing.T) {
+	e := newOAuthEnv(t)
+	granted := time.Now()
+	tk := e.passwordTokens("")
+	for range 3 { // days 29, 58 and 87
+		e.clock.Advance(29 * 24 * time.Hour)
+		tk = e.mustToken(&e.app, refreshForm(tk.RefreshToken, ""))
+	}
+	if tk.ExpiresIn != 3600 {
+		t.Errorf("day 87: expires_in = %d, want 3600", tk.ExpiresIn)
+	}
+	capAt := granted.Add(90 * 24 * time.Hour) // the clock was not moved before the grant
+	intro := e.postForm("/api/oauth2/introspect", &e.app, url.Values{"token": {tk.RefreshToken}}).json(t)
+	if exp, _ := intro["exp"].(float64); math.Abs(exp-float64(capAt.Unix())) > 2 {
+		t.Errorf("day 87: refresh token exp = %v, want the cap %d (90 days after the grant), not 30 days on", intro["exp"], capAt.Unix())
+	}
+
+	e.clock.Advance(3*24*time.Hour - 30*time.Minute)
+	tk = e.mustToken(&e.app, refreshForm(tk.RefreshToken, ""))
+	if tk.ExpiresIn < 1790 || tk.ExpiresIn > 1800 {
+		t.Errorf("30 minutes before the cap: expires_in = %d, want 1800", tk.ExpiresIn)
+	}
+	wantStatus(t, e.request("GET", "/api/users/me", nil, bearer(tk.AccessToken)), http.StatusOK)
+
+	e.clock.Advance(30*time.Minute + 2*time.Second)
+	wantOAuthError(t, e.postForm("/api/oauth2/token", &e.app, refreshForm(tk.RefreshToken, "")), http.StatusBadRequest, "invalid_grant")
+	wantStatus(t, e.request("GET", "/api/users/me", nil, bearer(tk.AccessToken)), http.StatusUnauthorized)
 }

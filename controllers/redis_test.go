@@ -47,6 +47,7 @@ func TestOnRedis(t *testing.T) {
 		{"AuthorizationCodeRaceRevokesTheWinner", TestAuthorizationCodeRaceRevokesTheWinner},
 		{"PasswordChangeEndsPendingCodes", TestPasswordChangeEndsPendingCodes},
 		{"RefreshRotation", TestRefreshRotation},
+		{"RefreshFamilyCap", TestRefreshFamilyCap},
 		{"RefreshScope", TestRefreshScope},
 		{"RefreshErrors", TestRefreshErrors},
 		{"RefreshRace", TestRefreshRace},

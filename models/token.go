@@ -26,9 +26,24 @@ type Token struct {
 	FamilyID  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// GrantedAt is when the family's grant began: the code, password or
+	// device grant that issued its first tokens. Refresh rotation keeps it,
+	// so a family's life can be capped. Zero for tokens stored before it
+	// was recorded; see GrantStart.
+	GrantedAt time.Time
 	// Rotated is true for a refresh token that was already exchanged; it
 	// is kept until it expires so that its reuse can be detected.
 	Rotated bool
+}
+
+// GrantStart is when the token's grant began: GrantedAt, or for a token
+// stored before that was recorded, the token's own creation, the earliest
+// time known.
+func (t *Token) GrantStart() time.Time {
+	if t.GrantedAt.IsZero() {
+		return t.CreatedAt
+	}
+	return t.GrantedAt
 }
 
 // TokenRepository stores tokens. Revoking a token deletes it.

@@ -18,5 +18,5 @@ func (s *Server) grantClientCredentials(ctx context.Context, client *models.Clie
 		return nil, oerr
 	}
 	// RFC 6749 §4.4.3: no refresh token; the client can always ask again.
-	return s.issue(ctx, client, "", scopes, nil, models.NewID(s.Now()), false)
+	return s.issue(ctx, client, "", scopes, nil, family{id: models.NewID(s.Now())}, false)
 }

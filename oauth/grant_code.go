@@ -49,7 +49,7 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 	// The tokens are stored before the code is used up, in the code's
 	// family: if a concurrent redemption wins, or wins and then sees this
 	// one as a replay, revoking the family always finds these tokens.
-	resp, err := s.issue(ctx, client, code.UserID, code.Scopes, code.Scopes, hash, client.AllowsGrant(models.GrantRefreshToken))
+	resp, err := s.issue(ctx, client, code.UserID, code.Scopes, code.Scopes, family{id: hash}, client.AllowsGrant(models.GrantRefreshToken))
 	if err != nil {
 		return nil, err
 	}

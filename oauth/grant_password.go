@@ -33,7 +33,7 @@ func (s *Server) grantPassword(ctx context.Context, addr string, client *models.
 	if err := s.rememberPasswordConsent(ctx, userID, client.ID, scopes); err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, client, userID, scopes, scopes, models.NewID(s.Now()), client.AllowsGrant(models.GrantRefreshToken))
+	return s.issue(ctx, client, userID, scopes, scopes, family{id: models.NewID(s.Now())}, client.AllowsGrant(models.GrantRefreshToken))
 }
 
 // rememberPasswordConsent records that the user consented to the client

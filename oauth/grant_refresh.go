@@ -43,7 +43,7 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 	// the access token is narrowed. The new tokens are stored before the
 	// old one is rotated: a concurrent use that loses the rotation then
 	// revokes the family after they exist, so they cannot escape it.
-	resp, err := s.issue(ctx, client, old.UserID, scopes, old.Scopes, old.FamilyID, true)
+	resp, err := s.issue(ctx, client, old.UserID, scopes, old.Scopes, family{id: old.FamilyID, since: old.GrantStart()}, true)
 	if err != nil {
 		return nil, err
 	}

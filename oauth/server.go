@@ -18,6 +18,12 @@ import (
 const (
 	DefaultAccessTTL  = time.Hour
 	DefaultRefreshTTL = 30 * 24 * time.Hour
+	// MaxGrantTTL caps a token family: rotation gives each refresh token a
+	// fresh RefreshTTL, but no token of a grant outlives MaxGrantTTL from
+	// the grant (RFC 9700 §4.14.2 lets a server bound a refresh token's
+	// life however it likes; a stolen family then dies within 90 days
+	// even while the thief keeps refreshing).
+	MaxGrantTTL = 90 * 24 * time.Hour
 	// CodeTTL: RFC 6749 §4.1.2 recommends at most 10 minutes; we keep 60 s.
 	CodeTTL = 60 * time.Second
 )
@@ -77,22 +83,38 @@ type tokenResponse struct {
 	Scope        string `json:"scope"`
 }
 
+// family is the token family a grant issues into: its id, and when the
+// grant began (the zero time for a new grant, which begins now).
+type family struct {
+	id    string
+	since time.Time
+}
+
 // issue creates an access token, and a refresh token when withRefresh,
-// in one family. refreshScopes are the scopes the refresh token keeps
+// in family f. refreshScopes are the scopes the refresh token keeps
 // (RFC 6749 §6: a rotated refresh token has the scope of the old one).
-func (s *Server) issue(ctx context.Context, client *models.Client, userID string, scopes, refreshScopes []string, family string, withRefresh bool) (*tokenResponse, error) {
+// No token outlives MaxGrantTTL from the grant, and expires_in says so.
+func (s *Server) issue(ctx context.Context, client *models.Client, userID string, scopes, refreshScopes []string, f family, withRefresh bool) (*tokenResponse, error) {
 	now := s.now()
+	if f.since.IsZero() {
+		f.since = now
+	}
+	end := f.since.Add(MaxGrantTTL)
+	if end.Sub(now) < time.Second { // the last second: expires_in would be 0
+		return nil, errInvalidGrant("The grant has reached its maximum lifetime; ask the user again.")
+	}
+	accessEnd := earlier(now.Add(s.AccessTTL), end)
 	access, accessHash := newSecret(prefixAccessToken)
 	tokens := []*models.Token{{
 		Hash: accessHash, Kind: models.AccessToken, ClientID: client.ID, UserID: userID,
-		Scopes: scopes, FamilyID: family, CreatedAt: now, ExpiresAt: now.Add(s.AccessTTL),
+		Scopes: scopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: accessEnd, GrantedAt: f.since,
 	}}
-	resp := &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.AccessTTL / time.Second), Scope: models.ScopeString(scopes)}
+	resp := &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(accessEnd.Sub(now) / time.Second), Scope: models.ScopeString(scopes)}
 	if withRefresh {
 		refresh, refreshHash := newSecret(prefixRefreshToken)
 		tokens = append(tokens, &models.Token{
 			Hash: refreshHash, Kind: models.RefreshToken, ClientID: client.ID, UserID: userID,
-			Scopes: refreshScopes, FamilyID: family, CreatedAt: now, ExpiresAt: now.Add(s.RefreshTTL),
+			Scopes: refreshScopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: earlier(now.Add(s.RefreshTTL), end), GrantedAt: f.since,
 		})
 		resp.RefreshToken = refresh
 	}
@@ -104,6 +126,13 @@ func (s *Server) issue(ctx context.Context, client *models.Client, userID string
 		return nil, err
 	}
 	return resp, nil
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // resolveScope parses a requested scope against what may be granted:

@@ -214,7 +214,8 @@ type tokenDoc struct {
 	FamilyID  string     `bson:"family_id"`
 	CreatedAt time.Time  `bson:"created_at"`
 	ExpiresAt time.Time  `bson:"expires_at"`
-	RotatedAt *time.Time `bson:"rotated_at"` // null until Rotate
+	GrantedAt *time.Time `bson:"granted_at,omitempty"` // absent before it was recorded
+	RotatedAt *time.Time `bson:"rotated_at"`           // null until Rotate
 }
 
 func toTokenDoc(t *models.Token) tokenDoc {
@@ -228,6 +229,10 @@ func toTokenDoc(t *models.Token) tokenDoc {
 		CreatedAt: t.CreatedAt,
 		ExpiresAt: t.ExpiresAt,
 	}
+	if !t.GrantedAt.IsZero() {
+		at := t.GrantedAt
+		d.GrantedAt = &at
+	}
 	if t.Rotated {
 		at := t.CreatedAt
 		d.RotatedAt = &at
@@ -236,7 +241,7 @@ func toTokenDoc(t *models.Token) tokenDoc {
 }
 
 func (d *tokenDoc) model() *models.Token {
-	return &models.Token{
+	t := &models.Token{
 		Hash:      d.Hash,
 		Kind:      models.TokenKind(d.Kind),
 		ClientID:  d.ClientID,
@@ -247,6 +252,10 @@ func (d *tokenDoc) model() *models.Token {
 		ExpiresAt: d.ExpiresAt.UTC(),
 		Rotated:   d.RotatedAt != nil,
 	}
+	if d.GrantedAt != nil {
+		t.GrantedAt = d.GrantedAt.UTC()
+	}
+	return t
 }
 
 // claimDoc records that a one-shot object (a code, a refresh token) was

@@ -25,16 +25,20 @@ var (
 )
 
 // tokenFields are the fields Get reads, in order.
-var tokenFields = []string{"k", "c", "u", "s", "f", "ca", "ea", "r"}
+var tokenFields = []string{"k", "c", "u", "s", "f", "ca", "ea", "r", "ga"}
 
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 	if len(list) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 8*len(list))
+	args := make([]any, 0, 9*len(list))
 	for _, t := range list {
+		granted := "" // the zero time
+		if !t.GrantedAt.IsZero() {
+			granted = strconv.FormatInt(ms(t.GrantedAt), 10)
+		}
 		args = append(args, t.Hash, string(t.Kind), t.ClientID, t.UserID, joinScopes(t.Scopes),
-			t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt))
+			t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt), granted)
 	}
 	return status("create tokens", r.s.run(ctx, tokenCreate, nil, args...))
 }
@@ -52,6 +56,9 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	t := &models.Token{Hash: hash, Kind: models.TokenKind(f[0]), ClientID: f[1], UserID: f[2],
 		Scopes: splitScopes(f[3]), FamilyID: f[4], CreatedAt: fromMS(atoi(f[5])),
 		ExpiresAt: fromMS(atoi(f[6])), Rotated: f[7] == "1"}
+	if f[8] != "" { // "" for the zero time, and in tokens written before ga existed
+		t.GrantedAt = fromMS(atoi(f[8]))
+	}
 	if !t.ExpiresAt.After(now) {
 		return nil, models.ErrNotFound
 	}

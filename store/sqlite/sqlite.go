@@ -353,6 +353,11 @@ func joinScopes(s []string) string { return strings.Join(s, " ") }
 
 func splitScopes(s string) []string { return strings.Fields(s) }
 
+// nullableMillis stores the zero time as NULL.
+func nullableMillis(t time.Time) sql.NullInt64 {
+	return sql.NullInt64{Int64: millis(t), Valid: !t.IsZero()}
+}
+
 // nullable stores "" as NULL.
 func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 

@@ -11,14 +11,14 @@ import (
 // tokens implements models.TokenRepository. A revoked token is deleted.
 type tokens struct{ db *db }
 
-const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at`
+const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at, granted_at`
 
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 	if len(list) == 0 {
 		return nil
 	}
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		const q = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		const q = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		stmt, err := tx.PrepareContext(ctx, q)
 		if err != nil {
 			return err
@@ -26,7 +26,7 @@ func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 		defer stmt.Close()
 		for _, t := range list {
 			_, err := stmt.ExecContext(ctx, t.Hash, string(t.Kind), t.ClientID, nullable(t.UserID),
-				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt))
+				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt), nullableMillis(t.GrantedAt))
 			if err != nil {
 				return err
 			}
@@ -43,13 +43,17 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	var kind, scopes string
 	var user sql.NullString
 	var created, expires int64
+	var granted sql.NullInt64
 	err := r.db.queryRow(ctx, q, hash, millis(now)).Scan(&t.Hash, &kind, &t.ClientID, &user,
-		&scopes, &t.FamilyID, &created, &expires, &t.Rotated)
+		&scopes, &t.FamilyID, &created, &expires, &granted, &t.Rotated)
 	if err != nil {
 		return nil, translate("get token", err)
 	}
 	t.Kind, t.UserID, t.Scopes = models.TokenKind(kind), user.String, splitScopes(scopes)
 	t.CreatedAt, t.ExpiresAt = fromMillis(created), fromMillis(expires)
+	if granted.Valid {
+		t.GrantedAt = fromMillis(granted.Int64)
+	}
 	return &t, nil
 }
 

@@ -183,6 +183,9 @@ func normToken(tk *models.Token) *models.Token {
 	c := *tk
 	c.Scopes = orNil(c.Scopes)
 	c.CreatedAt, c.ExpiresAt = ms(c.CreatedAt), ms(c.ExpiresAt)
+	if !c.GrantedAt.IsZero() {
+		c.GrantedAt = ms(c.GrantedAt)
+	}
 	return &c
 }
 

@@ -28,14 +28,16 @@ func testTokenCreateAndGet(t *testing.T, s *models.Store) {
 	app := mustCreateClient(t, s, alice.ID, "App", base)
 	created := base.Add(1234 * time.Millisecond)
 	family := newHash() // a code's hash, as for the authorization code grant
+	granted := base.Add(-40*24*time.Hour + 567*time.Millisecond)
 	tokens := []*models.Token{
+		// A rotation's tokens: the grant began before they were created.
 		{Hash: newHash(), Kind: models.AccessToken, ClientID: app.ID, UserID: alice.ID,
 			Scopes: []string{"profile", "beers:write", "beers:read"}, FamilyID: family,
-			CreatedAt: created, ExpiresAt: created.Add(tokenLife)},
+			CreatedAt: created, ExpiresAt: created.Add(tokenLife), GrantedAt: granted},
 		{Hash: newHash(), Kind: models.RefreshToken, ClientID: app.ID, UserID: alice.ID,
 			Scopes: []string{"profile", "beers:write", "beers:read"}, FamilyID: family,
-			CreatedAt: created, ExpiresAt: created.Add(30 * 24 * time.Hour)},
-		// client_credentials: no user.
+			CreatedAt: created, ExpiresAt: created.Add(30 * 24 * time.Hour), GrantedAt: granted},
+		// client_credentials: no user, and no GrantedAt (zero round-trips).
 		{Hash: newHash(), Kind: models.AccessToken, ClientID: app.ID, UserID: "",
 			Scopes: []string{"clients"}, FamilyID: models.NewID(created),
 			CreatedAt: created, ExpiresAt: created.Add(tokenLife)},

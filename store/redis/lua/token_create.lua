@@ -1,17 +1,18 @@
--- token_create: ARGV = P, then for each token 8 fields: hash, kind, client,
--- user, scopes, family, created ms, expires ms. Inserts all or none.
-for i = 2, #ARGV, 8 do
+-- token_create: ARGV = P, then for each token 9 fields: hash, kind, client,
+-- user, scopes, family, created ms, expires ms, granted ms ('' for none).
+-- Inserts all or none.
+for i = 2, #ARGV, 9 do
   if redis.call('EXISTS', P .. 't:' .. ARGV[i]) == 1 then
     return 'CONFLICT'
   end
 end
-for i = 2, #ARGV, 8 do
+for i = 2, #ARGV, 9 do
   local h, client, user, family = ARGV[i], ARGV[i + 2], ARGV[i + 3], ARGV[i + 5]
   local ca, ea = tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
   local life = math.max(ea - ca, 1)
   local k = P .. 't:' .. h
   redis.call('HSET', k, 'k', ARGV[i + 1], 'c', client, 'u', user, 's', ARGV[i + 4],
-    'f', family, 'ca', ca, 'ea', ea, 'r', 0)
+    'f', family, 'ca', ca, 'ea', ea, 'r', 0, 'ga', ARGV[i + 8])
   redis.call('PEXPIRE', k, life)
   redis.call('ZADD', P .. 'tx', ea, h)
   index(P .. 'tc:' .. client, h, ea, ca, life)
