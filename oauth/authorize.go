@@ -201,7 +201,7 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	if oerr != nil {
 		return nil, oerr
 	}
-	prompt, oerr := parsePrompt(q.Get("prompt"))
+	pr, oerr := parsePrompt(q.Get("prompt"))
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -219,7 +219,7 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	}
 	return &authRequest{
 		ClientID: client.ID, RedirectURI: q.Get("redirect_uri"), Redirect: redirect,
-		Scopes: scopes, State: state, Challenge: challenge, prompt: prompt,
+		Scopes: scopes, State: state, Challenge: challenge, prompt: pr,
 	}, nil
 }
 
