@@ -404,6 +404,20 @@ func testDeviceDeleteCascades(t *testing.T, s *models.Store) {
 	wantDevice(t, s, "another client's code", kept, models.DevicePending, "")
 }
 
+// wantDeviceGone fails the test unless the code is gone for its client:
+// Poll and Redeem both answer ErrNotFound, as for a code never issued, so
+// the device gets no tokens from it.
+func wantDeviceGone(t testing.TB, s *models.Store, what string, dc *models.DeviceCode) {
+	t.Helper()
+	ctx := t.Context()
+	if got, _, err := s.DeviceCodes.Poll(ctx, dc.Hash, dc.ClientID, now); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("%s: DeviceCodes.Poll = %+v, %v, want %v", what, got, err, models.ErrNotFound)
+	}
+	if got, err := s.DeviceCodes.Redeem(ctx, dc.Hash, dc.ClientID, now); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("%s: DeviceCodes.Redeem = %+v, %v, want %v", what, got, err, models.ErrNotFound)
+	}
+}
+
 // testDeviceRedeemRace is "two polls after approval, exactly one gets
 // tokens": raceN concurrent redemptions of one approved code, of which
 // exactly one wins, repeated on fresh codes.
