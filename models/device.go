@@ -126,6 +126,12 @@ type DeviceCodeRepository interface {
 	// Returns ErrConflict if it was already used, and ErrNotFound if it is
 	// unknown, another client's, expired at now or not approved.
 	Redeem(ctx context.Context, hash, clientID string, now time.Time) (*DeviceCode, error)
+	// DeleteUser removes every code the user decided, approved or denied,
+	// redeemed or not, so that a password change also ends the device
+	// grants still in flight: Poll and Redeem then answer ErrNotFound, as
+	// for a code never issued. Pending codes, which no user has decided,
+	// are left alone.
+	DeleteUser(ctx context.Context, userID string) error
 	// DeleteExpired removes codes that expired before now and returns how many.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }

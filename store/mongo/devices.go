@@ -237,6 +237,16 @@ func (r *deviceRepo) Redeem(ctx context.Context, hash, clientID string, now time
 	return dc, nil
 }
 
+// DeleteUser removes the codes the user decided. Their polling state and
+// claims stay until they expire: both are keyed by the code's hash and
+// mean nothing without the code.
+func (r *deviceRepo) DeleteUser(ctx context.Context, userID string) error {
+	if userID == "" {
+		return nil // "" is every pending code's user_id
+	}
+	return wrap("delete device codes of user", deleteMany(r.d.devices, bson.D{{Key: "user_id", Value: userID}})(ctx))
+}
+
 // DeleteExpired removes the device codes, their polling state and their
 // claims that expired before now, and returns how many codes went.
 func (r *deviceRepo) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {

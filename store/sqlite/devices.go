@@ -152,6 +152,12 @@ func (r *devices) Redeem(ctx context.Context, hash, clientID string, now time.Ti
 	return d, nil
 }
 
+// DeleteUser needs no cascade: nothing refers to a device code.
+func (r *devices) DeleteUser(ctx context.Context, userID string) error {
+	_, err := r.db.exec(ctx, `DELETE FROM device_codes WHERE user_id = ?`, userID)
+	return translate("delete device codes of user", err)
+}
+
 func (r *devices) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	res, err := r.db.exec(ctx, `DELETE FROM device_codes WHERE expires_at < ?`, millis(now))
 	if err != nil {

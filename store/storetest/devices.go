@@ -24,6 +24,7 @@ var deviceTests = []test{
 	{"RedeemRefusesUndecidedDeniedExpired", testDeviceRedeemRefused},
 	{"DeleteExpired", testDeviceDeleteExpired},
 	{"DeleteCascades", testDeviceDeleteCascades},
+	{"DeleteUserEndsApprovedCodes", testDeviceDeleteUser},
 	{"RedeemRace", testDeviceRedeemRace},
 	{"DecideRace", testDeviceDecideRace},
 }
@@ -416,6 +417,52 @@ func wantDeviceGone(t testing.TB, s *models.Store, what string, dc *models.Devic
 	if got, err := s.DeviceCodes.Redeem(ctx, dc.Hash, dc.ClientID, now); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("%s: DeviceCodes.Redeem = %+v, %v, want %v", what, got, err, models.ErrNotFound)
 	}
+}
+
+// testDeviceDeleteUser is what a password change asks of device codes:
+// every code the user decided goes, approved, denied or already redeemed,
+// so a device approved before the change gets no tokens after it. Other
+// users' codes, and pending codes nobody decided, stay.
+func testDeviceDeleteUser(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	bob := mustCreateUser(t, s, "bob")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	other := mustCreateClient(t, s, bob.ID, "Other", base)
+	decided := func(clientID, userID string, st models.DeviceStatus) *models.DeviceCode {
+		dc := mustCreateDevice(t, s, clientID)
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, userID, st, now))
+		return dc
+	}
+	aliceApproved := decided(app.ID, alice.ID, models.DeviceApproved)
+	aliceOther := decided(other.ID, alice.ID, models.DeviceApproved)
+	aliceDenied := decided(app.ID, alice.ID, models.DeviceDenied)
+	aliceRedeemed := decided(app.ID, alice.ID, models.DeviceApproved)
+	_, err := s.DeviceCodes.Redeem(ctx, aliceRedeemed.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Redeem", err)
+	bobApproved := decided(app.ID, bob.ID, models.DeviceApproved)
+	pending := mustCreateDevice(t, s, app.ID)
+
+	mustOK(t, "DeviceCodes.DeleteUser(alice)", s.DeviceCodes.DeleteUser(ctx, alice.ID))
+
+	wantDeviceGone(t, s, "alice's approved code", aliceApproved)
+	wantDeviceGone(t, s, "alice's approved code for another client", aliceOther)
+	wantDeviceGone(t, s, "alice's denied code", aliceDenied)
+	wantDeviceGone(t, s, "alice's redeemed code", aliceRedeemed)
+	wantErr(t, "DeviceCodes.GetByUserCode(alice's approved code)",
+		errOnly(s.DeviceCodes.GetByUserCode(ctx, aliceApproved.UserCodeHash, now)), models.ErrNotFound)
+
+	wantDevice(t, s, "bob's approved code", bobApproved, models.DeviceApproved, bob.ID)
+	got, err := s.DeviceCodes.Redeem(ctx, bobApproved.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Redeem(bob's approved code)", err)
+	if got.UserID != bob.ID || !got.Used {
+		t.Errorf("DeviceCodes.Redeem(bob's approved code) = %+v, want bob's used code", got)
+	}
+	wantDevice(t, s, "the pending code", pending, models.DevicePending, "")
+	mustOK(t, "DeviceCodes.Decide(the pending code)", s.DeviceCodes.Decide(ctx, pending.Hash, alice.ID, models.DeviceApproved, now))
+
+	mustOK(t, "DeviceCodes.DeleteUser(bob, who has no codes left)", s.DeviceCodes.DeleteUser(ctx, bob.ID))
+	mustOK(t, "DeviceCodes.DeleteUser(unknown user)", s.DeviceCodes.DeleteUser(ctx, models.NewID(base)))
 }
 
 // testDeviceRedeemRace is "two polls after approval, exactly one gets
