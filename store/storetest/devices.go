@@ -22,6 +22,7 @@ var deviceTests = []test{
 	{"PollExpiredOrUsedIsNotRecorded", testDevicePollExpired},
 	{"Redeem", testDeviceRedeem},
 	{"RedeemRefusesUndecidedDeniedExpired", testDeviceRedeemRefused},
+	{"UsedThenExpiredIsConflict", testDeviceUsedThenExpired},
 	{"DeleteExpired", testDeviceDeleteExpired},
 	{"DeleteCascades", testDeviceDeleteCascades},
 	{"DeleteUserEndsApprovedCodes", testDeviceDeleteUser},
@@ -350,6 +351,49 @@ func testDeviceRedeemRefused(t *testing.T, s *models.Store) {
 	// None of the refusals used a code up: the approved one still redeems.
 	_, err := s.DeviceCodes.Redeem(ctx, expired.Hash, app.ID, now)
 	mustOK(t, "DeviceCodes.Redeem(approved, before expiry)", err)
+}
+
+// testDeviceUsedThenExpired: a redeemed code that has since expired is
+// still used, for as long as the store keeps it: Redeem answers
+// ErrConflict, and Poll returns it Used, which the token endpoint reports
+// before it looks at the expiry. An approved code that expired unredeemed
+// is ErrNotFound to Redeem and merely expired to Poll; once the sweep has
+// removed the redeemed one, it is unknown.
+func testDeviceUsedThenExpired(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	used, unused := mustCreateDevice(t, s, app.ID), mustCreateDevice(t, s, app.ID)
+	for _, dc := range []*models.DeviceCode{used, unused} {
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, models.DeviceApproved, now))
+	}
+	_, err := s.DeviceCodes.Redeem(ctx, used.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Redeem", err)
+
+	for _, after := range replayAfters {
+		at := used.ExpiresAt.Add(after)
+		wantErr(t, fmt.Sprintf("DeviceCodes.Redeem(used, expiry+%v)", after),
+			errOnly(s.DeviceCodes.Redeem(ctx, used.Hash, app.ID, at)), models.ErrConflict)
+		got, tooSoon, err := s.DeviceCodes.Poll(ctx, used.Hash, app.ID, at)
+		if err != nil || !got.Used || tooSoon {
+			t.Errorf("DeviceCodes.Poll(used, expiry+%v) = %+v, %v, %v; want the code, used", after, got, tooSoon, err)
+		}
+		wantErr(t, fmt.Sprintf("DeviceCodes.Redeem(unused, expiry+%v)", after),
+			errOnly(s.DeviceCodes.Redeem(ctx, unused.Hash, app.ID, at)), models.ErrNotFound)
+		got, _, err = s.DeviceCodes.Poll(ctx, unused.Hash, app.ID, at)
+		if err != nil || got.Used || !got.Expired(at) {
+			t.Errorf("DeviceCodes.Poll(unused, expiry+%v) = %+v, %v; want the code, expired and unused", after, got, err)
+		}
+	}
+
+	swept := used.ExpiresAt.Add(replayAfters[len(replayAfters)-1])
+	n, err := s.DeviceCodes.DeleteExpired(ctx, swept)
+	mustOK(t, "DeviceCodes.DeleteExpired", err)
+	if n != 2 {
+		t.Errorf("DeviceCodes.DeleteExpired = %d, want 2", n)
+	}
+	wantErr(t, "DeviceCodes.Redeem(used, swept)", errOnly(s.DeviceCodes.Redeem(ctx, used.Hash, app.ID, swept)), models.ErrNotFound)
+	wantErr(t, "DeviceCodes.Poll(used, swept)", errOnly3(s.DeviceCodes.Poll(ctx, used.Hash, app.ID, swept)), models.ErrNotFound)
 }
 
 func testDeviceDeleteExpired(t *testing.T, s *models.Store) {
