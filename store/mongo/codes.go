@@ -12,6 +12,8 @@ import (
 
 type codeRepo struct{ d *db }
 
+var _ models.CodeRepository = (*codeRepo)(nil)
+
 func (r *codeRepo) Create(ctx context.Context, c *models.Code) error {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()

@@ -102,6 +102,8 @@ func (d *db) deviceIndexes() []index {
 
 type deviceRepo struct{ d *db }
 
+var _ models.DeviceCodeRepository = (*deviceRepo)(nil)
+
 // Create first deletes an expired code holding the same user code, so that
 // only live codes collide on the unique user_code_hash.
 func (r *deviceRepo) Create(ctx context.Context, dc *models.DeviceCode) error {

@@ -80,6 +80,8 @@ type db struct {
 	devicePolls *mongo.Collection
 }
 
+var _ models.Database = (*db)(nil)
+
 // Open connects to the MongoDB server at uri, checks that it answers,
 // creates the indexes of the named database if they are missing, and
 // returns the store. Close the store to disconnect.

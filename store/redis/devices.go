@@ -12,6 +12,8 @@ import (
 // script, so each is atomic on its device code.
 type devices struct{ s *Store }
 
+var _ models.DeviceCodeRepository = (*devices)(nil)
+
 var (
 	deviceCreate = script("device_create")
 	deviceGet    = script("device_get")

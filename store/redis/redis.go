@@ -94,6 +94,9 @@ type Store struct {
 	DeviceCodes models.DeviceCodeRepository
 }
 
+// A Store is also the Database of the repositories it holds.
+var _ models.Database = (*Store)(nil)
+
 // Open connects to the Redis that rawURL names and checks that it answers.
 // The URL is redis://[user:password@]host:port[/db] (rediss:// for TLS);
 // with a master_name parameter it names Sentinels instead

@@ -15,6 +15,8 @@ import (
 // write inside one is atomic.
 type devices struct{ db *db }
 
+var _ models.DeviceCodeRepository = (*devices)(nil)
+
 const deviceColumns = `hash, user_code_hash, client_id, scopes, status, user_id,
 	interval_ms, last_poll_at, created_at, expires_at, used_at IS NOT NULL`
 
