@@ -80,7 +80,7 @@ type Server struct {
 // when the test is done.
 func StartControlled(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{t: t, logs: &testWriter{t: t}, addr: "127.0.0.1:0", dir: t.TempDir()}
+	s := &Server{t: t, logs: &testWriter{t: t, prefix: "FerretDB: "}, addr: "127.0.0.1:0", dir: t.TempDir()}
 	t.Cleanup(func() {
 		s.Stop()
 		s.logs.stop()
@@ -267,15 +267,19 @@ func DatabaseName() string {
 }
 
 // Store opens a store on a fresh, uniquely named database of the server at
-// uri, and on t.Cleanup closes it and drops the database.
+// uri, logging to the test's log, and on t.Cleanup closes it and drops the
+// database.
 func Store(t testing.TB, uri string) *models.Store {
 	t.Helper()
 	name := DatabaseName()
-	s, err := mongostore.Open(context.Background(), uri, name)
+	logs := &testWriter{t: t, prefix: "mongo store: "}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	s, err := mongostore.Open(context.Background(), uri, name, mongostore.Options{Log: log})
 	if err != nil {
 		t.Fatalf("mongotest: open %s: %v", name, err)
 	}
 	t.Cleanup(func() {
+		defer logs.stop()
 		if err := s.Close(); err != nil {
 			t.Errorf("mongotest: %v", err)
 		}
@@ -319,12 +323,14 @@ func (h quietHandler) WithGroup(name string) slog.Handler {
 	return quietHandler{h.Handler.WithGroup(name)}
 }
 
-// testWriter writes log lines to the test's log until the test is over;
-// after that (a server goroutine still shutting down) they are dropped,
-// because testing panics on a Log after the test has completed.
+// testWriter writes log lines to the test's log, after prefix, until the
+// test is over; after that (a server goroutine still shutting down) they
+// are dropped, because testing panics on a Log after the test has
+// completed.
 type testWriter struct {
 	mu      sync.Mutex
 	t       testing.TB
+	prefix  string
 	stopped bool
 }
 
@@ -334,7 +340,7 @@ func (w *testWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.stopped {
-		w.t.Log("FerretDB: " + strings.TrimRight(string(p), "\n"))
+		w.t.Log(w.prefix + strings.TrimRight(string(p), "\n"))
 	}
 	return len(p), nil
 }
