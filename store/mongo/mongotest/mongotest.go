@@ -99,11 +99,15 @@ func (s *Server) Start() {
 	if s.cmd != nil || s.cancel != nil {
 		return
 	}
+	bin, buildErr := serverBinary()
+	if buildErr != nil {
+		s.t.Logf("mongotest: cannot build ferretdbserver; running FerretDB in the test process: %v", buildErr)
+	}
 	var err error
 	// The port of a stopped server is normally free at once; allow a
 	// moment for the old listener to let go of it.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if bin := serverBinary(); bin != "" {
+		if bin != "" {
 			err = s.startProcess(bin)
 		} else {
 			err = s.startInProcess()
@@ -212,14 +216,15 @@ func (s *Server) Stop() {
 var (
 	buildOnce sync.Once
 	builtPath string
+	buildErr  error
 )
 
 // serverBinary builds ferretdbserver without the race detector, once per
-// test process, and returns its path, or "" if it cannot be built. Each
+// test process, and returns its path, or why it cannot be built. Each
 // process builds into a file of its own and renames it into place, so
 // test binaries of several packages running at once never see a partial
 // file; the build cache makes every build after the first a link.
-func serverBinary() string {
+func serverBinary() (string, error) {
 	buildOnce.Do(func() {
 		gocmd, err := exec.LookPath("go")
 		if err != nil {
@@ -227,24 +232,26 @@ func serverBinary() string {
 		}
 		dir := filepath.Join(os.TempDir(), "beerlocker-mongotest")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
+			buildErr = err
 			return
 		}
 		tmp := filepath.Join(dir, fmt.Sprintf("ferretdbserver.%d", os.Getpid()))
 		cmd := exec.Command(gocmd, "build", "-o", tmp, "beerlocker/store/mongo/mongotest/ferretdbserver")
 		cmd.Env = append(os.Environ(), "GOFLAGS=") // no -race from the environment
 		if out, err := cmd.CombinedOutput(); err != nil {
-			slog.Warn("mongotest: cannot build ferretdbserver; running FerretDB in the test process", "err", err, "output", string(out))
+			buildErr = fmt.Errorf("%w\n%s", err, out)
 			_ = os.Remove(tmp)
 			return
 		}
 		final := filepath.Join(dir, "ferretdbserver")
 		if err := os.Rename(tmp, final); err != nil {
+			buildErr = err
 			_ = os.Remove(tmp)
 			return
 		}
 		builtPath = final
 	})
-	return builtPath
+	return builtPath, buildErr
 }
 
 // URI returns MONGODB_TEST_URI when it is set, so tests run against a real
