@@ -141,7 +141,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*models.Store
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if cfg.MongoURI != "" {
-		s, err := mongo.Open(openCtx, cfg.MongoURI, cfg.MongoDatabase)
+		s, err := mongo.Open(openCtx, cfg.MongoURI, cfg.MongoDatabase, mongo.Options{Log: log})
 		if err != nil {
 			return nil, fmt.Errorf("MONGODB_URI: %w", err)
 		}

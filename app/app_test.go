@@ -1,10 +1,10 @@
-package app
+package app_test
 
 import (
+	"beerlocker/app"
+	"beerlocker/e2e/e2etest"
 	"beerlocker/limits"
-	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -14,118 +14,16 @@ import (
 	"time"
 )
 
-// startRun runs the service in a goroutine with the given environment and
-// returns its base URL and a function that stops it and returns run's error.
-func startRun(t *testing.T, env map[string]string) (string, func() error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	getenv := func(k string) string {
-		if k == "METRICS_ADDR" && env[k] == "" {
-			return "127.0.0.1:0" // tests run side by side: no fixed port
-		}
-		return env[k]
-	}
-	go func() {
-		err := Run(ctx, []string{"beerlocker"}, getenv, pw, io.Discard)
-		pw.CloseWithError(io.EOF)
-		done <- err
-	}()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		found := false
-		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" && !found {
-				found = true
-				addr <- line.Addr
-			}
-			// Keep draining so logging never blocks.
-		}
-		if !found {
-			close(addr)
-		}
-	}()
-	var base string
-	select {
-	case a, ok := <-addr:
-		if !ok {
-			cancel()
-			t.Fatalf("run exited before listening: %v", <-done)
-		}
-		base = "http://" + a
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("run did not start listening in 30 s")
-	}
-	stopped := false
-	stop := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(30 * time.Second):
-			t.Fatal("run did not stop in 30 s")
-			return nil
-		}
-	}
-	t.Cleanup(func() { stop() })
-	waitHealthy(t, base)
-	return base, stop
-}
-
-func waitHealthy(t *testing.T, base string) {
-	t.Helper()
-	for range 100 {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s/healthz never answered 200", base)
-}
-
-func do(t *testing.T, method, url, body string, user, pass string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
-}
-
 func TestRunServesAndPersistsAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": dir}
 
-	base, stop := startRun(t, env)
-	resp, body := do(t, "POST", base+"/api/users", `{"username":"olga","password":"olgas password"}`, "", "")
+	base, stop := e2etest.StartInProcess(t, env)
+	resp, body := e2etest.RequestJSON(t, "POST", base+"/api/users", `{"username":"olga","password":"olgas password"}`, "", "")
 	if resp.StatusCode != 201 {
 		t.Fatalf("register: status = %d: %s", resp.StatusCode, body)
 	}
-	resp, body = do(t, "POST", base+"/api/beers", `{"name":"Kept","quantity":7}`, "olga", "olgas password")
+	resp, body = e2etest.RequestJSON(t, "POST", base+"/api/beers", `{"name":"Kept","quantity":7}`, "olga", "olgas password")
 	if resp.StatusCode != 201 {
 		t.Fatalf("create beer: status = %d: %s", resp.StatusCode, body)
 	}
@@ -137,8 +35,8 @@ func TestRunServesAndPersistsAcrossRestart(t *testing.T) {
 		t.Fatalf("secret key not kept in DATA_DIR: %q, %v", key1, err)
 	}
 
-	base, _ = startRun(t, env)
-	resp, body = do(t, "GET", base+"/api/beers", "", "olga", "olgas password")
+	base, _ = e2etest.StartInProcess(t, env)
+	resp, body = e2etest.RequestJSON(t, "GET", base+"/api/beers", "", "olga", "olgas password")
 	if resp.StatusCode != 200 || !strings.Contains(body, `"name":"Kept"`) || !strings.Contains(body, `"quantity":7`) {
 		t.Fatalf("after restart: status = %d, body = %s; want the beer back", resp.StatusCode, body)
 	}
@@ -149,7 +47,7 @@ func TestRunServesAndPersistsAcrossRestart(t *testing.T) {
 }
 
 func TestShutdownFinishesInFlightRequests(t *testing.T) {
-	base, stop := startRun(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
+	base, stop := e2etest.StartInProcess(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
 	// A request whose body is still arriving when shutdown starts.
 	body, w := io.Pipe()
 	result := make(chan error, 1)
@@ -219,7 +117,7 @@ func TestConfigErrors(t *testing.T) {
 			for k, v := range tc.env {
 				env[k] = v
 			}
-			err := Run(context.Background(), append([]string{"beerlocker"}, tc.args...), func(k string) string { return env[k] }, io.Discard, io.Discard)
+			err := app.Run(context.Background(), append([]string{"beerlocker"}, tc.args...), func(k string) string { return env[k] }, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("run error = %v, want one line mentioning %s", err, tc.want)
 			}
@@ -228,11 +126,11 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	cfg, err := ParseConfig(nil, func(string) string { return "" }, io.Discard)
+	cfg, err := app.ParseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Addr: ":3000", PublicURL: "http://localhost:3000", MongoDatabase: "beerlocker", DataDir: "./data", TokenCacheTTL: 5 * time.Second, MetricsAddr: "127.0.0.1:9090",
+	want := app.Config{Addr: ":3000", PublicURL: "http://localhost:3000", MongoDatabase: "beerlocker", DataDir: "./data", TokenCacheTTL: 5 * time.Second, MetricsAddr: "127.0.0.1:9090",
 		Limits: limits.DefaultLimits}
 	if cfg != want {
 		t.Errorf("defaults = %+v, want %+v", cfg, want)

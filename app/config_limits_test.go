@@ -1,6 +1,7 @@
-package app
+package app_test
 
 import (
+	"beerlocker/app"
 	"beerlocker/limits"
 	"io"
 	"strings"
@@ -14,7 +15,7 @@ func TestConfigLimits(t *testing.T) {
 		"RATE_LIMIT_ADDRESS_BURST": "50", "RATE_LIMIT_ADDRESS_PER_MINUTE": "30",
 		"RATE_LIMIT_ACCOUNT_BURST": "5", "RATE_LIMIT_ACCOUNT_PER_MINUTE": "2.5", "RATE_LIMIT_MAX_KEYS": "20000",
 	}
-	cfg, err := ParseConfig([]string{"-rate-limit-account-burst", "7"}, func(k string) string { return env[k] }, io.Discard)
+	cfg, err := app.ParseConfig([]string{"-rate-limit-account-burst", "7"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestConfigLimits(t *testing.T) {
 		{"RATE_LIMIT_MAX_KEYS", "10"},
 	} {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
-			_, err := ParseConfig(nil, func(k string) string {
+			_, err := app.ParseConfig(nil, func(k string) string {
 				if k == tc.key {
 					return tc.value
 				}

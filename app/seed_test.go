@@ -1,6 +1,8 @@
-package app
+package app_test
 
 import (
+	"beerlocker/app"
+	"beerlocker/e2e/e2etest"
 	"bytes"
 	"context"
 	"io"
@@ -16,7 +18,7 @@ var secretLine = regexp.MustCompile(`client_secret=(blcs_[A-Za-z0-9_-]{43})`)
 func runSeed(t *testing.T, env map[string]string) string {
 	t.Helper()
 	var out bytes.Buffer
-	if err := Run(context.Background(), []string{"beerlocker", "seed"}, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
+	if err := app.Run(context.Background(), []string{"beerlocker", "seed"}, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	m := secretLine.FindStringSubmatch(out.String())
@@ -39,7 +41,7 @@ func TestSeedDemo(t *testing.T) {
 		t.Fatal("a second seed printed the same secret; it must issue a new one")
 	}
 
-	base, _ := startRun(t, env)
+	base, _ := e2etest.StartInProcess(t, env)
 	token := func(secret string) int {
 		req, _ := http.NewRequest("POST", base+"/api/oauth2/token", strings.NewReader(url.Values{
 			"grant_type": {"password"}, "username": {"demo"}, "password": {"demo-password"},
@@ -60,7 +62,7 @@ func TestSeedDemo(t *testing.T) {
 		t.Errorf("password grant with the replaced secret: status = %d, want 401", got)
 	}
 
-	resp, body := do(t, "GET", base+"/demo/callback?code=blac_example&state=demo", "", "", "")
+	resp, body := e2etest.RequestJSON(t, "GET", base+"/demo/callback?code=blac_example&state=demo", "", "", "")
 	if resp.StatusCode != 200 || !strings.Contains(body, "blac_example") || !strings.Contains(body, "grant_type=authorization_code") {
 		t.Errorf("demo callback: status = %d, body lacks the code or the exchange command:\n%s", resp.StatusCode, body)
 	}

@@ -579,3 +579,18 @@ func TestDeviceApprovalRevokedBeforePoll(t *testing.T) {
 	wantStatus(t, r, http.StatusSeeOther)
 	wantOAuthError(t, e.poll(e.tv, da.DeviceCode), http.StatusBadRequest, "invalid_grant")
 }
+
+// TestDeviceApprovalEndedByPasswordChange: changing the password ends an
+// approval the device has not collected yet, as it ends tokens and codes
+// (API.md §3): whoever knew the old password may have approved it.
+func TestDeviceApprovalEndedByPasswordChange(t *testing.T) {
+	e := newDeviceEnv(t)
+	b := e.aliceBrowser()
+	da := e.mustDeviceAuth(e.tv, "")
+	r := b.enterCode(da.UserCode)
+	wantStatus(t, r, http.StatusOK)
+	wantStatus(t, b.decide(r, "allow"), http.StatusOK)
+	r = e.request("PATCH", "/api/users/me", map[string]any{"password": "alices new password"}, e.alice)
+	wantStatus(t, r, http.StatusOK)
+	wantOAuthError(t, e.poll(e.tv, da.DeviceCode), http.StatusBadRequest, "invalid_grant")
+}

@@ -357,3 +357,4 @@ func (downDeviceCodes) Redeem(context.Context, string, string, time.Time) (*mode
 	return nil, errDown
 }
 func (downDeviceCodes) DeleteExpired(context.Context, time.Time) (int64, error) { return 0, errDown }
+func (downDeviceCodes) DeleteUser(context.Context, string) error                { return errDown }

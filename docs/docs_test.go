@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/gin-gonic/gin"
 
 	"beerlocker/app"
 	"beerlocker/docs"
@@ -76,6 +77,7 @@ func TestDocumentMatchesRoutes(t *testing.T) {
 		}
 	}
 
+	gin.SetMode(gin.TestMode) // as app.Run sets it for the service; the router leaves it alone
 	a, err := app.New(app.Options{
 		PublicURL: "http://localhost:3000",
 		Secret:    []byte("docs test secret, thirty-two bytes long"),

@@ -43,7 +43,7 @@ func TestBrowserConsentFlow(t *testing.T) {
 
 	// 1. The app's owner registers it through the JSON API.
 	const owner, ownerPass = "brewmaster", "owner's long password"
-	resp, body := requestJSON(t, "POST", base+"/api/users", fmt.Sprintf(`{"username":%q,"password":%q}`, owner, ownerPass), "", "")
+	resp, body := e2etest.RequestJSON(t, "POST", base+"/api/users", fmt.Sprintf(`{"username":%q,"password":%q}`, owner, ownerPass), "", "")
 	if resp.StatusCode != 201 {
 		t.Fatalf("register owner: status = %d: %s", resp.StatusCode, body)
 	}
@@ -51,7 +51,7 @@ func TestBrowserConsentFlow(t *testing.T) {
 		"name": "Beer Buddy", "redirect_uris": []string{app.URL + "/callback"}, "public": false,
 		"grant_types": []string{"authorization_code", "refresh_token"},
 	})
-	resp, body = requestJSON(t, "POST", base+"/api/clients", string(clientReq), owner, ownerPass)
+	resp, body = e2etest.RequestJSON(t, "POST", base+"/api/clients", string(clientReq), owner, ownerPass)
 	if resp.StatusCode != 201 {
 		t.Fatalf("register client: status = %d: %s", resp.StatusCode, body)
 	}
@@ -62,7 +62,7 @@ func TestBrowserConsentFlow(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &client); err != nil || client.ID == "" || client.Secret == "" {
 		t.Fatalf("register client: %v, body %s", err, body)
 	}
-	resp, body = requestJSON(t, "GET", base+"/.well-known/oauth-authorization-server", "", "", "")
+	resp, body = e2etest.RequestJSON(t, "GET", base+"/.well-known/oauth-authorization-server", "", "", "")
 	var meta struct{ Issuer string }
 	if err := json.Unmarshal([]byte(body), &meta); resp.StatusCode != 200 || err != nil || meta.Issuer == "" {
 		t.Fatalf("metadata: status = %d, %v: %s", resp.StatusCode, err, body)

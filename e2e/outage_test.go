@@ -58,17 +58,17 @@ func TestMongoOutage(t *testing.T) {
 	base, _ := e2etest.StartInProcess(t, env)
 	client := &http.Client{Timeout: 60 * time.Second} // far past outageBound: a hang shows as a duration, not a timeout
 
-	resp, body := requestJSON(t, "POST", base+"/api/users", `{"username":"otto","password":"ottos password"}`, "", "")
+	resp, body := e2etest.RequestJSON(t, "POST", base+"/api/users", `{"username":"otto","password":"ottos password"}`, "", "")
 	if resp.StatusCode != 201 {
 		t.Fatalf("register: status = %d: %s", resp.StatusCode, body)
 	}
 	for i := range 3 {
-		resp, body = requestJSON(t, "POST", base+"/api/beers", fmt.Sprintf(`{"name":"before-%d","quantity":%d}`, i, i+1), "otto", "ottos password")
+		resp, body = e2etest.RequestJSON(t, "POST", base+"/api/beers", fmt.Sprintf(`{"name":"before-%d","quantity":%d}`, i, i+1), "otto", "ottos password")
 		if resp.StatusCode != 201 {
 			t.Fatalf("create beer: status = %d: %s", resp.StatusCode, body)
 		}
 	}
-	resp, body = requestJSON(t, "POST", base+"/api/clients",
+	resp, body = e2etest.RequestJSON(t, "POST", base+"/api/clients",
 		`{"name":"Outage app","redirect_uris":["https://app.example/cb"],"grant_types":["client_credentials"]}`, "otto", "ottos password")
 	if resp.StatusCode != 201 {
 		t.Fatalf("register client: status = %d: %s", resp.StatusCode, body)
@@ -145,7 +145,7 @@ func TestMongoOutage(t *testing.T) {
 
 	// /readyz must say 503 while the database is down.
 	time.Sleep(500 * time.Millisecond)
-	resp, body = requestJSON(t, "GET", base+"/readyz", "", "", "")
+	resp, body = e2etest.RequestJSON(t, "GET", base+"/readyz", "", "", "")
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz during the outage: status = %d, want 503: %s", resp.StatusCode, body)
 	}
@@ -157,8 +157,8 @@ func TestMongoOutage(t *testing.T) {
 	t.Logf("database started again on the same address")
 	var recovered time.Time
 	for deadline := up.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		r1, _ := requestJSON(t, "GET", base+"/readyz", "", "", "")
-		r2, _ := requestJSON(t, "GET", base+"/api/beers?limit=1", "", "otto", "ottos password")
+		r1, _ := e2etest.RequestJSON(t, "GET", base+"/readyz", "", "", "")
+		r2, _ := e2etest.RequestJSON(t, "GET", base+"/api/beers?limit=1", "", "otto", "ottos password")
 		if r1.StatusCode == 200 && r2.StatusCode == 200 {
 			recovered = time.Now()
 			break
@@ -229,7 +229,7 @@ func TestMongoOutage(t *testing.T) {
 		if cursor != "" {
 			u += "&cursor=" + url.QueryEscape(cursor)
 		}
-		resp, body := requestJSON(t, "GET", u, "", "otto", "ottos password")
+		resp, body := e2etest.RequestJSON(t, "GET", u, "", "otto", "ottos password")
 		if resp.StatusCode != 200 {
 			t.Fatalf("list beers after the recovery: status = %d: %s", resp.StatusCode, body)
 		}

@@ -38,11 +38,11 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	b, _ := e2etest.StartInProcess(t, envB)
 	var secrets []string // every secret the test sees, to look for in Redis
 
-	if r, body := requestJSON(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {
+	if r, body := e2etest.RequestJSON(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {
 		t.Fatalf("register at A: %d %s", r.StatusCode, body)
 	}
 	newClient := func(name string) (id, secret string) {
-		r, body := requestJSON(t, "POST", b+"/api/clients", `{"name":"`+name+`","redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","password","refresh_token"]}`, "sam", "sams password")
+		r, body := e2etest.RequestJSON(t, "POST", b+"/api/clients", `{"name":"`+name+`","redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","password","refresh_token"]}`, "sam", "sams password")
 		if r.StatusCode != 201 {
 			t.Fatalf("create client at B: %d %s", r.StatusCode, body)
 		}
@@ -134,7 +134,7 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	// Client deletion at A.
 	tok, _ = password()
 	cachedAtB("token of a client", tok)
-	if r, body := requestJSON(t, "DELETE", a+"/api/clients/"+clientID, "", "sam", "sams password"); r.StatusCode != 204 {
+	if r, body := e2etest.RequestJSON(t, "DELETE", a+"/api/clients/"+clientID, "", "sam", "sams password"); r.StatusCode != 204 {
 		t.Fatalf("delete client at A: %d %s", r.StatusCode, body)
 	}
 	refusedAtB("client deleted at A", tok)
@@ -143,7 +143,7 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	clientID, secret = newClient("Second")
 	tok, _ = password()
 	cachedAtB("token before a password change", tok)
-	if r, body := requestJSON(t, "PATCH", a+"/api/users/me", `{"password":"sams new password"}`, "sam", "sams password"); r.StatusCode != 200 {
+	if r, body := e2etest.RequestJSON(t, "PATCH", a+"/api/users/me", `{"password":"sams new password"}`, "sam", "sams password"); r.StatusCode != 200 {
 		t.Fatalf("change password at A: %d %s", r.StatusCode, body)
 	}
 	refusedAtB("password changed at A", tok)
@@ -153,11 +153,11 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	// The account's failures count at every instance: 3 at A, then B
 	// refuses the 4th from the same address.
 	for i := range 3 {
-		if r, _ := requestJSON(t, "GET", a+"/api/users/me", "", "sam", "wrong password"); r.StatusCode != 401 {
+		if r, _ := e2etest.RequestJSON(t, "GET", a+"/api/users/me", "", "sam", "wrong password"); r.StatusCode != 401 {
 			t.Fatalf("wrong password #%d at A: %d, want 401", i+1, r.StatusCode)
 		}
 	}
-	if r, _ := requestJSON(t, "GET", b+"/api/users/me", "", "sam", "wrong password"); r.StatusCode != 429 {
+	if r, _ := e2etest.RequestJSON(t, "GET", b+"/api/users/me", "", "sam", "wrong password"); r.StatusCode != 429 {
 		t.Errorf("4th wrong password, at B: %d, want 429 (limits shared through Redis)", r.StatusCode)
 	}
 
@@ -176,7 +176,7 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	for _, base := range []string{a, b} {
-		if r, _ := requestJSON(t, "GET", base+"/readyz", "", "", ""); r.StatusCode != 503 {
+		if r, _ := e2etest.RequestJSON(t, "GET", base+"/readyz", "", "", ""); r.StatusCode != 503 {
 			t.Errorf("/readyz at %s with Redis down: %d, want 503", base, r.StatusCode)
 		}
 		if got := bearerStatus(t, base, outageToken); got != 503 {
@@ -186,7 +186,7 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 	rsrv.Start()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		r, _ := requestJSON(t, "GET", a+"/readyz", "", "", "")
+		r, _ := e2etest.RequestJSON(t, "GET", a+"/readyz", "", "", "")
 		if r.StatusCode == 200 {
 			break
 		}

@@ -30,10 +30,10 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 	b, _ := e2etest.StartInProcess(t, envB)
 
 	// A user registered at A can use B.
-	if r, body := requestJSON(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {
+	if r, body := e2etest.RequestJSON(t, "POST", a+"/api/users", `{"username":"sam","password":"sams password"}`, "", ""); r.StatusCode != 201 {
 		t.Fatalf("register at A: %d %s", r.StatusCode, body)
 	}
-	r, body := requestJSON(t, "POST", b+"/api/clients", `{"name":"Shared","redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","password","refresh_token"]}`, "sam", "sams password")
+	r, body := e2etest.RequestJSON(t, "POST", b+"/api/clients", `{"name":"Shared","redirect_uris":["http://127.0.0.1:9/cb"],"grant_types":["authorization_code","password","refresh_token"]}`, "sam", "sams password")
 	if r.StatusCode != 201 {
 		t.Fatalf("create client at B: %d %s", r.StatusCode, body)
 	}

@@ -27,15 +27,20 @@ func NewEnder(store *models.Store, log *slog.Logger) *Ender {
 }
 
 // EndUserGrants ends every grant the user gave (a password change, API.md
-// §3): every token and every pending code, since whoever held the old
-// password may have taken any of them.
+// §3): every token, every pending code and every device code the user
+// decided, since whoever held the old password may have taken any of
+// them.
 // The consents stay: the user still approves those apps.
 func (e *Ender) EndUserGrants(ctx context.Context, userID string) error {
-	if err := e.store.Tokens.RevokeUser(ctx, userID); err != nil {
+	// Codes and device codes go first, tokens last: a code redeemed while
+	// this runs can only yield tokens that the last step then revokes.
+	if err := e.store.Codes.DeleteUser(ctx, userID); err != nil {
 		return err
 	}
-	// A code issued just before the change would otherwise still buy tokens.
-	return e.store.Codes.DeleteUser(ctx, userID)
+	if err := e.store.DeviceCodes.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
+	return e.store.Tokens.RevokeUser(ctx, userID)
 }
 
 // EndAppGrant ends what one app holds for one user and forgets the

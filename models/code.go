@@ -26,16 +26,24 @@ type Code struct {
 }
 
 // CodeRepository stores authorization codes.
+//
+// A used code is kept, marked used, until the store drops it some time
+// after its expiry (DeleteExpired, a TTL, a key's grace). For as long as it
+// is kept, a used code is ErrConflict, even once it has expired: the
+// conflict wins over the expiry, so that a replay just after expiry still
+// revokes the tokens issued from the code (RFC 6749 §4.1.2). Only an
+// unused code that expired, or one no longer kept, is ErrNotFound.
 type CodeRepository interface {
 	// Create inserts c.
 	Create(ctx context.Context, c *Code) error
 	// Get returns the unused code with that hash without using it. Returns
-	// ErrConflict if it was already used, and ErrNotFound if it is unknown
-	// or expired at now.
+	// ErrConflict if it was already used, expired or not, and ErrNotFound
+	// if it is unknown, or unused and expired at now.
 	Get(ctx context.Context, hash string, now time.Time) (*Code, error)
 	// Consume marks the code used and returns it, atomically, so that of
 	// concurrent calls exactly one succeeds. Returns ErrConflict if it was
-	// already used, and ErrNotFound if it is unknown or expired at now.
+	// already used, expired or not, and ErrNotFound if it is unknown, or
+	// unused and expired at now.
 	Consume(ctx context.Context, hash string, now time.Time) (*Code, error)
 	// DeleteUser removes every code issued for the user, so that a password
 	// change also ends the grants still in flight.

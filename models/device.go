@@ -100,6 +100,12 @@ func FormatUserCode(code string) string {
 
 // DeviceCodeRepository stores device authorizations. Every method is one
 // atomic operation on one device code.
+//
+// As with authorization codes, a redeemed code is kept until the store
+// drops it some time after its expiry, and for as long as it is kept,
+// being used wins over being expired: Redeem answers ErrConflict and Poll
+// returns the code with Used set, so that a second redemption is told
+// apart from a late one.
 type DeviceCodeRepository interface {
 	// Create inserts d as a pending code that was never polled (Status,
 	// UserID, LastPollAt and Used are ignored). Returns ErrConflict if an
@@ -112,20 +118,29 @@ type DeviceCodeRepository interface {
 	GetByUserCode(ctx context.Context, userCodeHash string, now time.Time) (*DeviceCode, error)
 	// Decide records the user's decision (DeviceApproved or DeviceDenied)
 	// on a pending, unexpired code. Returns ErrConflict if the code was
-	// already decided, and ErrNotFound if it is unknown or expired at now.
+	// already decided, and ErrNotFound if it is unknown or expired at now,
+	// decided or not: deciding an expired code would change nothing.
 	Decide(ctx context.Context, hash, userID string, status DeviceStatus, now time.Time) error
 	// Poll records that clientID polled the code at now, and returns the
 	// code as it stands afterwards. tooSoon reports a poll that came sooner
 	// than the interval after the previous one (DeviceCode.PollTooSoon);
 	// the returned Interval then has grown by SlowDownStep. A used or
-	// expired code is returned as it is, and its poll is not recorded.
+	// expired code is returned as it is, and its poll is not recorded; a
+	// used one has Used set even once expired.
 	// Returns ErrNotFound if no code with that hash belongs to clientID.
 	Poll(ctx context.Context, hash, clientID string, now time.Time) (d *DeviceCode, tooSoon bool, err error)
 	// Redeem marks an approved, unexpired code of clientID used and returns
 	// it, atomically, so that of concurrent calls exactly one succeeds.
-	// Returns ErrConflict if it was already used, and ErrNotFound if it is
-	// unknown, another client's, expired at now or not approved.
+	// Returns ErrConflict if it was already used, expired or not, and
+	// ErrNotFound if it is unknown, another client's, not approved, or
+	// unused and expired at now.
 	Redeem(ctx context.Context, hash, clientID string, now time.Time) (*DeviceCode, error)
+	// DeleteUser removes every code the user decided, approved or denied,
+	// redeemed or not, so that a password change also ends the device
+	// grants still in flight: Poll and Redeem then answer ErrNotFound, as
+	// for a code never issued. Pending codes, which no user has decided,
+	// are left alone.
+	DeleteUser(ctx context.Context, userID string) error
 	// DeleteExpired removes codes that expired before now and returns how many.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }

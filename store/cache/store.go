@@ -44,19 +44,38 @@ func (t *Tokens) EvictAll() { t.DeleteFunc(func(*models.Token) bool { return tru
 // RevokeUser, app revocation, client and account deletion) evicts them once
 // the database has done so; ttl bounds how long a revocation made by
 // another instance goes unseen here.
+//
+// The repositories with a method that deletes tokens (Tokens, Consents,
+// Clients, Users) are wrapped; their wrappers write every method out
+// rather than embed the interface, so that a method added to one is a
+// compile error here until someone decides whether it must evict. Codes
+// and DeviceCodes are passed through: the cache holds only tokens, and
+// none of their methods deletes one (a password change ends the tokens
+// through Tokens.RevokeUser, not through Codes or DeviceCodes.DeleteUser).
 func Wrap(s *models.Store, ttl time.Duration, max int, now func() time.Time) (*models.Store, *Tokens) {
 	tc := &Tokens{Bounded: NewBounded[string, *models.Token](ttl, max, now)}
 	wrapped := *s
-	wrapped.Tokens = &tokens{TokenRepository: s.Tokens, cache: tc}
-	wrapped.Consents = &consents{ConsentRepository: s.Consents, cache: tc}
-	wrapped.Clients = &clients{ClientRepository: s.Clients, cache: tc}
-	wrapped.Users = &users{UserRepository: s.Users, cache: tc}
+	wrapped.Tokens = &tokens{next: s.Tokens, cache: tc}
+	wrapped.Consents = &consents{next: s.Consents, cache: tc}
+	wrapped.Clients = &clients{next: s.Clients, cache: tc}
+	wrapped.Users = &users{next: s.Users, cache: tc}
 	return &wrapped, tc
 }
 
+var (
+	_ models.TokenRepository   = (*tokens)(nil)
+	_ models.ConsentRepository = (*consents)(nil)
+	_ models.ClientRepository  = (*clients)(nil)
+	_ models.UserRepository    = (*users)(nil)
+)
+
 type tokens struct {
-	models.TokenRepository
+	next  models.TokenRepository
 	cache *Tokens
+}
+
+func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
+	return r.next.Create(ctx, list...)
 }
 
 // Get serves a fresh cached token, else reads the database and caches the
@@ -71,7 +90,7 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 		return t, nil
 	}
 	gen := r.cache.Generation()
-	t, err := r.TokenRepository.Get(ctx, hash, now)
+	t, err := r.next.Get(ctx, hash, now)
 	if err != nil {
 		return nil, err
 	}
@@ -81,52 +100,107 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 
 func (r *tokens) Rotate(ctx context.Context, hash string, now time.Time) error {
 	defer r.cache.EvictHash(hash)
-	return r.TokenRepository.Rotate(ctx, hash, now)
+	return r.next.Rotate(ctx, hash, now)
 }
 
 func (r *tokens) Revoke(ctx context.Context, hash string) error {
 	defer r.cache.EvictHash(hash)
-	return r.TokenRepository.Revoke(ctx, hash)
+	return r.next.Revoke(ctx, hash)
 }
 
 func (r *tokens) RevokeFamily(ctx context.Context, family string) error {
 	defer r.cache.EvictFamily(family)
-	return r.TokenRepository.RevokeFamily(ctx, family)
+	return r.next.RevokeFamily(ctx, family)
 }
 
 func (r *tokens) RevokeUser(ctx context.Context, userID string) error {
 	defer r.cache.EvictUser(userID)
-	return r.TokenRepository.RevokeUser(ctx, userID)
+	return r.next.RevokeUser(ctx, userID)
+}
+
+// DeleteExpired evicts nothing: Get never serves an expired token.
+func (r *tokens) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	return r.next.DeleteExpired(ctx, now)
 }
 
 type consents struct {
-	models.ConsentRepository
+	next  models.ConsentRepository
 	cache *Tokens
+}
+
+func (r *consents) Grant(ctx context.Context, userID, clientID string, scopes []string, now time.Time) (*models.Consent, error) {
+	return r.next.Grant(ctx, userID, clientID, scopes, now)
+}
+
+func (r *consents) Get(ctx context.Context, userID, clientID string) (*models.Consent, error) {
+	return r.next.Get(ctx, userID, clientID)
+}
+
+func (r *consents) List(ctx context.Context, userID string) ([]*models.Consent, error) {
+	return r.next.List(ctx, userID)
 }
 
 func (r *consents) Delete(ctx context.Context, userID, clientID string) error {
 	defer r.cache.EvictClient(clientID, userID)
-	return r.ConsentRepository.Delete(ctx, userID, clientID)
+	return r.next.Delete(ctx, userID, clientID)
 }
 
 type clients struct {
-	models.ClientRepository
+	next  models.ClientRepository
 	cache *Tokens
+}
+
+func (r *clients) Create(ctx context.Context, c *models.Client) error {
+	return r.next.Create(ctx, c)
+}
+
+func (r *clients) Get(ctx context.Context, id string) (*models.Client, error) {
+	return r.next.Get(ctx, id)
+}
+
+func (r *clients) GetOwned(ctx context.Context, ownerID, id string) (*models.Client, error) {
+	return r.next.GetOwned(ctx, ownerID, id)
+}
+
+func (r *clients) List(ctx context.Context, ownerID string) ([]*models.Client, error) {
+	return r.next.List(ctx, ownerID)
+}
+
+func (r *clients) Update(ctx context.Context, ownerID, id string, u models.ClientUpdate, now time.Time) (*models.Client, error) {
+	return r.next.Update(ctx, ownerID, id, u, now)
 }
 
 func (r *clients) Delete(ctx context.Context, ownerID, id string) error {
 	defer r.cache.EvictClient(id, "")
-	return r.ClientRepository.Delete(ctx, ownerID, id)
+	return r.next.Delete(ctx, ownerID, id)
 }
 
 type users struct {
-	models.UserRepository
+	next  models.UserRepository
 	cache *Tokens
+}
+
+func (r *users) Create(ctx context.Context, u *models.User) error {
+	return r.next.Create(ctx, u)
+}
+
+func (r *users) Get(ctx context.Context, id string) (*models.User, error) {
+	return r.next.Get(ctx, id)
+}
+
+func (r *users) GetByUsername(ctx context.Context, username string) (*models.User, error) {
+	return r.next.GetByUsername(ctx, username)
+}
+
+// UpdatePassword evicts nothing: it deletes no token; the caller revokes
+// the user's tokens through Tokens.RevokeUser, which evicts them.
+func (r *users) UpdatePassword(ctx context.Context, id, passwordHash string, now time.Time) (*models.User, error) {
+	return r.next.UpdatePassword(ctx, id, passwordHash, now)
 }
 
 // Delete also removes the user's clients, whose tokens other users hold,
 // so the whole cache goes: accounts are deleted rarely.
 func (r *users) Delete(ctx context.Context, id string) error {
 	defer r.cache.EvictAll()
-	return r.UserRepository.Delete(ctx, id)
+	return r.next.Delete(ctx, id)
 }

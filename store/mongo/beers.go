@@ -12,6 +12,8 @@ import (
 
 type beerRepo struct{ d *db }
 
+var _ models.BeerRepository = (*beerRepo)(nil)
+
 // maxPageLimit is the largest page List returns (models.Page allows 1–100).
 const maxPageLimit = 100
 

@@ -14,6 +14,8 @@ import (
 
 type clientRepo struct{ d *db }
 
+var _ models.ClientRepository = (*clientRepo)(nil)
+
 // notDeleting excludes clients whose Delete has begun.
 var notDeleting = bson.E{Key: "deleting", Value: bson.D{{Key: "$ne", Value: true}}}
 

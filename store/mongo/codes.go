@@ -12,6 +12,8 @@ import (
 
 type codeRepo struct{ d *db }
 
+var _ models.CodeRepository = (*codeRepo)(nil)
+
 func (r *codeRepo) Create(ctx context.Context, c *models.Code) error {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
@@ -19,17 +21,21 @@ func (r *codeRepo) Create(ctx context.Context, c *models.Code) error {
 	return wrap("create code", err)
 }
 
-// Get reads the code without using it.
+// Get reads the code without using it. It looks the code up by hash
+// alone, so that a used code is a conflict even once it has expired.
 func (r *codeRepo) Get(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
 	if hash == "" {
 		return nil, models.ErrNotFound
 	}
 	var d codeDoc
-	if err := r.find(ctx, bson.D{{Key: "_id", Value: hash}, {Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}}}, &d); err != nil {
+	if err := r.find(ctx, bson.D{{Key: "_id", Value: hash}}, &d); err != nil {
 		return nil, wrap("get code", err)
 	}
-	if d.UsedAt != nil {
+	switch {
+	case d.UsedAt != nil:
 		return nil, models.ErrConflict
+	case !d.ExpiresAt.After(now):
+		return nil, models.ErrNotFound
 	}
 	return d.model(), nil
 }
@@ -44,9 +50,11 @@ func (r *codeRepo) DeleteUser(ctx context.Context, userID string) error {
 
 // Consume marks the code used with a FindOneAndUpdate whose filter admits
 // only an unused, unexpired code, so of concurrent calls one matches. When
-// none matches, a second read tells a used code (ErrConflict) from an
-// unknown or expired one (ErrNotFound). RFC 6749 §4.1.2: a code is used at
-// most once; the caller revokes the tokens issued from a replayed one.
+// none matches, a second read, by hash alone, tells a used code
+// (ErrConflict, even once expired) from an unknown or expired one
+// (ErrNotFound). RFC 6749 §4.1.2: a code is used at most once; the caller
+// revokes the tokens issued from a replayed one, and a replay just after
+// expiry must not escape that.
 func (r *codeRepo) Consume(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
 	if hash == "" {
 		return nil, models.ErrNotFound
@@ -64,10 +72,13 @@ func (r *codeRepo) Consume(ctx context.Context, hash string, now time.Time) (*mo
 	if err = wrap("consume code", err); err != models.ErrNotFound {
 		return nil, err
 	}
-	if err := r.find(ctx, bson.D{{Key: "_id", Value: hash}, {Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}}}, &d); err != nil {
+	if err := r.find(ctx, bson.D{{Key: "_id", Value: hash}}, &d); err != nil {
 		return nil, wrap("consume code", err)
 	}
-	// The code exists and is unexpired, so it was used.
+	if d.UsedAt == nil && !d.ExpiresAt.After(now) {
+		return nil, models.ErrNotFound
+	}
+	// Used, or unexpired and still not matched, which only a use explains.
 	return nil, models.ErrConflict
 }
 

@@ -14,6 +14,8 @@ import (
 
 type consentRepo struct{ d *db }
 
+var _ models.ConsentRepository = (*consentRepo)(nil)
+
 // maxConsentsPerUser bounds List. A user consents to each client at most
 // once, so this is far above anything a person does by hand.
 const maxConsentsPerUser = 1000

@@ -102,6 +102,8 @@ func (d *db) deviceIndexes() []index {
 
 type deviceRepo struct{ d *db }
 
+var _ models.DeviceCodeRepository = (*deviceRepo)(nil)
+
 // Create first deletes an expired code holding the same user code, so that
 // only live codes collide on the unique user_code_hash.
 func (r *deviceRepo) Create(ctx context.Context, dc *models.DeviceCode) error {
@@ -235,6 +237,16 @@ func (r *deviceRepo) Redeem(ctx context.Context, hash, clientID string, now time
 	}
 	dc.Used = true
 	return dc, nil
+}
+
+// DeleteUser removes the codes the user decided. Their polling state and
+// claims stay until they expire: both are keyed by the code's hash and
+// mean nothing without the code.
+func (r *deviceRepo) DeleteUser(ctx context.Context, userID string) error {
+	if userID == "" {
+		return nil // "" is every pending code's user_id
+	}
+	return wrap("delete device codes of user", deleteMany(r.d.devices, bson.D{{Key: "user_id", Value: userID}})(ctx))
 }
 
 // DeleteExpired removes the device codes, their polling state and their

@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -64,9 +63,17 @@ const (
 	colClaims   = "claims"
 )
 
+// Options configure Open.
+type Options struct {
+	// Log receives the store's warnings, such as a server that refuses
+	// TTL indexes; nil discards them.
+	Log *slog.Logger
+}
+
 // db is the connection every repository shares.
 type db struct {
 	client   *mongo.Client
+	log      *slog.Logger
 	users    *mongo.Collection
 	beers    *mongo.Collection
 	clients  *mongo.Collection
@@ -80,10 +87,25 @@ type db struct {
 	devicePolls *mongo.Collection
 }
 
+var _ models.Database = (*db)(nil)
+
 // Open connects to the MongoDB server at uri, checks that it answers,
 // creates the indexes of the named database if they are missing, and
-// returns the store. Close the store to disconnect.
-func Open(ctx context.Context, uri, database string) (*models.Store, error) {
+// returns the store. Close the store to disconnect. It takes at most one
+// Options; without one, the store logs nothing.
+func Open(ctx context.Context, uri, database string, opts ...Options) (*models.Store, error) {
+	var opt Options
+	switch len(opts) {
+	case 0:
+	case 1:
+		opt = opts[0]
+	default:
+		return nil, errors.New("mongo: open: more than one Options")
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	// The defaults come first, so that the URI's own settings win.
 	//
 	// Consistency for scale-out: every write waits for a majority of the
@@ -91,7 +113,7 @@ func Open(ctx context.Context, uri, database string) (*models.Store, error) {
 	// failover), and every read goes to the primary, so the reads that decide
 	// a grant see the request's own writes and every other instance's
 	// acknowledged ones. A URI that sets w= or readPreference= overrides this.
-	opts := options.Client().
+	copts := options.Client().
 		SetServerSelectionTimeout(selectTimeout).
 		SetConnectTimeout(connectTimeout).
 		SetWriteConcern(writeconcern.Majority()).
@@ -99,11 +121,11 @@ func Open(ctx context.Context, uri, database string) (*models.Store, error) {
 		ApplyURI(uri)
 	// Connect does not wait for the server; the Ping below does, for at
 	// most opTimeout, so Open fails with ErrUnavailable when it is down.
-	client, err := mongo.Connect(opts)
+	client, err := mongo.Connect(copts)
 	if err != nil {
 		return nil, fmt.Errorf("mongo: connect: %w", err)
 	}
-	d := &db{client: client}
+	d := &db{client: client, log: log}
 	mdb := client.Database(database)
 	d.users = mdb.Collection(colUsers)
 	d.beers = mdb.Collection(colBeers)
@@ -198,10 +220,22 @@ func (d *db) createIndexes(ctx context.Context) error {
 			return fmt.Errorf("mongo: create index %s.%s: %w", ix.coll.Name(), ix.name, err)
 		}
 	}
+	var refused []string
+	var cause error
 	for _, c := range []*mongo.Collection{d.codes, d.tokens, d.claims, d.devices, d.devicePolls} {
-		if err := d.createTTLIndex(ctx, c); err != nil {
+		refusal, err := d.createTTLIndex(ctx, c)
+		if err != nil {
 			return err
 		}
+		if refusal != nil {
+			refused, cause = append(refused, c.Name()), refusal
+		}
+	}
+	if len(refused) > 0 {
+		// One warning per store, naming every collection, rather than one
+		// per collection.
+		d.log.WarnContext(ctx, "mongo: the server refused TTL indexes; expired codes and tokens stay until DeleteExpired removes them",
+			slog.Any("collections", refused), slog.String("err", cause.Error()))
 	}
 	return nil
 }
@@ -213,37 +247,30 @@ func (d *db) createIndex(ctx context.Context, c *mongo.Collection, m mongo.Index
 	return err
 }
 
-// ttlWarning makes a server without TTL indexes a single warning per
-// process, not one per collection and Open.
-var ttlWarning sync.Once
-
 // createTTLIndex asks the server to remove documents once expires_at has
 // passed. A server that refuses TTL indexes (FerretDB v1 answers
 // NotImplemented) gets a plain index on expires_at instead, for
-// DeleteExpired: correctness never depends on the TTL monitor, which runs
-// only once a minute even on MongoDB, because every read filters out
-// expired documents itself.
-func (d *db) createTTLIndex(ctx context.Context, c *mongo.Collection) error {
+// DeleteExpired, and its refusal is returned for the caller to report:
+// correctness never depends on the TTL monitor, which runs only once a
+// minute even on MongoDB, because every read filters out expired
+// documents itself.
+func (d *db) createTTLIndex(ctx context.Context, c *mongo.Collection) (refusal, err error) {
 	keys := bson.D{{Key: "expires_at", Value: 1}}
-	err := d.createIndex(ctx, c, mongo.IndexModel{
+	refusal = d.createIndex(ctx, c, mongo.IndexModel{
 		Keys:    keys,
 		Options: options.Index().SetName("expires_at_ttl").SetExpireAfterSeconds(0),
 	})
-	if err == nil {
-		return nil
+	if refusal == nil {
+		return nil, nil
 	}
 	var se mongo.ServerError
-	if !errors.As(err, &se) {
-		return fmt.Errorf("mongo: create index %s.expires_at_ttl: %w", c.Name(), err)
+	if !errors.As(refusal, &se) {
+		return nil, fmt.Errorf("mongo: create index %s.expires_at_ttl: %w", c.Name(), refusal)
 	}
-	ttlWarning.Do(func() {
-		slog.WarnContext(ctx, "mongo: the server refused a TTL index; expired codes and tokens stay until DeleteExpired removes them",
-			"collection", c.Name(), "err", err)
-	})
 	if err := d.createIndex(ctx, c, mongo.IndexModel{Keys: keys, Options: options.Index().SetName("expires_at")}); err != nil {
-		return fmt.Errorf("mongo: create index %s.expires_at: %w", c.Name(), err)
+		return nil, fmt.Errorf("mongo: create index %s.expires_at: %w", c.Name(), err)
 	}
-	return nil
+	return refusal, nil
 }
 
 // claim records that the one-shot object key was used, and returns

@@ -1,8 +1,13 @@
 package mongo_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +76,51 @@ func TestOpenTwice(t *testing.T) {
 	dup := &models.User{ID: models.NewID(testNow), Username: "Alice", PasswordHash: "h", CreatedAt: testNow, UpdatedAt: testNow}
 	if err := s2.Users.Create(ctx, dup); err != models.ErrConflict {
 		t.Errorf("Users.Create(duplicate) error = %v, want %v", err, models.ErrConflict)
+	}
+}
+
+// TestTTLRefusalWarnsOncePerStore opens two stores on FerretDB, which
+// refuses TTL indexes: each store's own logger gets one warning that names
+// every collection concerned, and nothing goes to the default logger.
+func TestTTLRefusalWarnsOncePerStore(t *testing.T) {
+	uri := mongotest.Start(t)
+	var global bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&global, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	for i := range 2 {
+		var logs bytes.Buffer
+		name := mongotest.DatabaseName()
+		s, err := mongo.Open(context.Background(), uri, name, mongo.Options{Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i+1, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("Close #%d: %v", i+1, err)
+		}
+		if err := mongotest.DropDatabase(uri, name); err != nil {
+			t.Errorf("drop database: %v", err)
+		}
+		lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+		if len(lines) != 1 || lines[0] == "" {
+			t.Fatalf("store #%d logged %d lines, want one warning:\n%s", i+1, len(lines), logs.String())
+		}
+		var rec struct {
+			Level       string
+			Msg         string
+			Collections []string
+		}
+		if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+			t.Fatalf("store #%d: %v in %s", i+1, err, lines[0])
+		}
+		slices.Sort(rec.Collections)
+		want := []string{"claims", "codes", "device_codes", "device_polls", "tokens"}
+		if rec.Level != "WARN" || !strings.Contains(rec.Msg, "TTL") || !slices.Equal(rec.Collections, want) {
+			t.Errorf("store #%d logged %+v, want a warning about TTL indexes on %v", i+1, rec, want)
+		}
+	}
+	if global.Len() != 0 {
+		t.Errorf("the default logger got:\n%s", global.String())
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 type tokenRepo struct{ d *db }
 
+var _ models.TokenRepository = (*tokenRepo)(nil)
+
 func (r *tokenRepo) Create(ctx context.Context, tokens ...*models.Token) error {
 	if len(tokens) == 0 {
 		return nil

@@ -12,6 +12,8 @@ import (
 
 type userRepo struct{ d *db }
 
+var _ models.UserRepository = (*userRepo)(nil)
+
 func (r *userRepo) Create(ctx context.Context, u *models.User) error {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()

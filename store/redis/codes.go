@@ -10,6 +10,8 @@ import (
 // codes implements models.CodeRepository.
 type codes struct{ s *Store }
 
+var _ models.CodeRepository = (*codes)(nil)
+
 var (
 	codeCreate  = script("code_create")
 	codeConsume = script("code_consume")

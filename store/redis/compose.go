@@ -17,12 +17,23 @@ import (
 func (s *Store) Compose(primary *models.Store) *models.Store {
 	c := *primary
 	c.Codes, c.Tokens, c.DeviceCodes = s.Codes, s.Tokens, s.DeviceCodes
-	c.Consents = &consents{ConsentRepository: primary.Consents, s: s}
-	c.Clients = &clients{ClientRepository: primary.Clients, s: s}
-	c.Users = &users{UserRepository: primary.Users, clients: primary.Clients, s: s}
+	c.Consents = &consents{next: primary.Consents, s: s}
+	c.Clients = &clients{next: primary.Clients, s: s}
+	c.Users = &users{next: primary.Users, clients: primary.Clients, s: s}
 	c.DB = databases{primary.DB, s}
 	return &c
 }
+
+// The wrappers of the primary's repositories write every method out
+// rather than embed the interface, so that a method added to one is a
+// compile error here until someone decides whether it must cascade into
+// Redis.
+var (
+	_ models.ConsentRepository = (*consents)(nil)
+	_ models.ClientRepository  = (*clients)(nil)
+	_ models.UserRepository    = (*users)(nil)
+	_ models.Database          = databases{}
+)
 
 // grant is everything a user holds through one client.
 func grant(userID, clientID string) []dropSpec {
@@ -61,8 +72,20 @@ func (s *Store) cascade(ctx context.Context, op string, specs []dropSpec, events
 }
 
 type consents struct {
-	models.ConsentRepository
-	s *Store
+	next models.ConsentRepository
+	s    *Store
+}
+
+func (r *consents) Grant(ctx context.Context, userID, clientID string, scopes []string, now time.Time) (*models.Consent, error) {
+	return r.next.Grant(ctx, userID, clientID, scopes, now)
+}
+
+func (r *consents) Get(ctx context.Context, userID, clientID string) (*models.Consent, error) {
+	return r.next.Get(ctx, userID, clientID)
+}
+
+func (r *consents) List(ctx context.Context, userID string) ([]*models.Consent, error) {
+	return r.next.List(ctx, userID)
 }
 
 // Delete ends the client's access for the user even when no consent was
@@ -72,7 +95,7 @@ func (r *consents) Delete(ctx context.Context, userID, clientID string) error {
 	var missing error
 	err := r.s.cascade(ctx, "revoke app", grant(userID, clientID), []string{evictClient(clientID, userID)},
 		func() error {
-			if err := r.ConsentRepository.Delete(ctx, userID, clientID); !errors.Is(err, models.ErrNotFound) {
+			if err := r.next.Delete(ctx, userID, clientID); !errors.Is(err, models.ErrNotFound) {
 				return err
 			}
 			missing = models.ErrNotFound
@@ -85,27 +108,65 @@ func (r *consents) Delete(ctx context.Context, userID, clientID string) error {
 }
 
 type clients struct {
-	models.ClientRepository
-	s *Store
+	next models.ClientRepository
+	s    *Store
+}
+
+func (r *clients) Create(ctx context.Context, c *models.Client) error {
+	return r.next.Create(ctx, c)
+}
+
+func (r *clients) Get(ctx context.Context, id string) (*models.Client, error) {
+	return r.next.Get(ctx, id)
+}
+
+func (r *clients) GetOwned(ctx context.Context, ownerID, id string) (*models.Client, error) {
+	return r.next.GetOwned(ctx, ownerID, id)
+}
+
+func (r *clients) List(ctx context.Context, ownerID string) ([]*models.Client, error) {
+	return r.next.List(ctx, ownerID)
+}
+
+func (r *clients) Update(ctx context.Context, ownerID, id string, u models.ClientUpdate, now time.Time) (*models.Client, error) {
+	return r.next.Update(ctx, ownerID, id, u, now)
 }
 
 func (r *clients) Delete(ctx context.Context, ownerID, id string) error {
-	if _, err := r.ClientRepository.GetOwned(ctx, ownerID, id); err != nil {
+	if _, err := r.next.GetOwned(ctx, ownerID, id); err != nil {
 		return err
 	}
 	return r.s.cascade(ctx, "delete client", ofClient(id), []string{evictClient(id, "")},
-		func() error { return r.ClientRepository.Delete(ctx, ownerID, id) })
+		func() error { return r.next.Delete(ctx, ownerID, id) })
 }
 
 type users struct {
-	models.UserRepository
+	next    models.UserRepository
 	clients models.ClientRepository
 	s       *Store
 }
 
+func (r *users) Create(ctx context.Context, u *models.User) error {
+	return r.next.Create(ctx, u)
+}
+
+func (r *users) Get(ctx context.Context, id string) (*models.User, error) {
+	return r.next.Get(ctx, id)
+}
+
+func (r *users) GetByUsername(ctx context.Context, username string) (*models.User, error) {
+	return r.next.GetByUsername(ctx, username)
+}
+
+// UpdatePassword cascades nothing: the caller ends the user's tokens,
+// codes and device codes through their own repositories, which live here.
+func (r *users) UpdatePassword(ctx context.Context, id, passwordHash string, now time.Time) (*models.User, error) {
+	return r.next.UpdatePassword(ctx, id, passwordHash, now)
+}
+
 // Delete also ends what other users hold through the user's clients.
 func (r *users) Delete(ctx context.Context, id string) error {
-	if _, err := r.UserRepository.Get(ctx, id); err != nil {
+	if _, err := r.next.Get(ctx, id); err != nil {
 		return err
 	}
 	owned, err := r.clients.List(ctx, id)
@@ -118,7 +179,7 @@ func (r *users) Delete(ctx context.Context, id string) error {
 		events = append(events, evictClient(c.ID, ""))
 	}
 	return r.s.cascade(ctx, "delete user", specs, events,
-		func() error { return r.UserRepository.Delete(ctx, id) })
+		func() error { return r.next.Delete(ctx, id) })
 }
 
 // databases is the primary database and Redis as one: both must answer.

@@ -12,6 +12,8 @@ import (
 // script, so each is atomic on its device code.
 type devices struct{ s *Store }
 
+var _ models.DeviceCodeRepository = (*devices)(nil)
+
 var (
 	deviceCreate = script("device_create")
 	deviceGet    = script("device_get")
@@ -71,6 +73,12 @@ func (r *devices) Redeem(ctx context.Context, hash, clientID string, now time.Ti
 		return nil, err
 	}
 	return decodeDevice(hash, v)
+}
+
+// DeleteUser drops what the user's index du:<user> lists: Decide adds
+// every decided code to it.
+func (r *devices) DeleteUser(ctx context.Context, userID string) error {
+	return r.s.drop(ctx, "delete device codes of user", []dropSpec{{"d", "du:" + userID, ""}})
 }
 
 func (r *devices) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {

@@ -47,10 +47,10 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 
 	"beerlocker/models"
 )
@@ -93,6 +93,9 @@ type Store struct {
 	Tokens      models.TokenRepository
 	DeviceCodes models.DeviceCodeRepository
 }
+
+// A Store is also the Database of the repositories it holds.
+var _ models.Database = (*Store)(nil)
 
 // Open connects to the Redis that rawURL names and checks that it answers.
 // The URL is redis://[user:password@]host:port[/db] (rediss:// for TLS);
@@ -178,17 +181,16 @@ func redactURLError(err error, rawURL string) string {
 	return msg
 }
 
-// redisLog sends go-redis's own messages (dial failures and the like,
-// which it otherwise prints to stderr) to the service's log at debug
-// level: an outage already shows as 503s, in /readyz and in the
-// listener's warning.
-type redisLog struct{ log *slog.Logger }
-
-func (l redisLog) Printf(_ context.Context, format string, v ...any) {
-	l.log.Debug(fmt.Sprintf(format, v...), slog.String("component", "go-redis"))
-}
-
-var setLogger sync.Once
+// go-redis v9 (v9.23.0) has one logger for the whole process
+// (goredis.SetLogger) and no per-client option, so no store's Log may
+// become it: that store would log every other client's messages too.
+// go-redis's messages are turned off instead, when this package loads.
+// Left on, they go to stderr as plain text, past the service's JSON log,
+// and what they report (dial failures, pool and Sentinel notices) already
+// reaches the log as ErrUnavailable (503s), /readyz and the revocation
+// listener's warnings. A program that wants them calls goredis.SetLogger
+// after this package's init.
+func init() { goredis.SetLogger(&logging.VoidLogger{}) }
 
 func newStore(client *goredis.Client, opt Options) *Store {
 	prefix := opt.Prefix
@@ -199,7 +201,6 @@ func newStore(client *goredis.Client, opt Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	setLogger.Do(func() { goredis.SetLogger(redisLog{log}) })
 	grace := opt.Grace
 	if grace <= 0 {
 		grace = DefaultGrace

@@ -1,10 +1,13 @@
 package redis_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
+	"net"
 	"testing"
 	"time"
 
@@ -265,3 +268,33 @@ func TestOutage(t *testing.T) {
 }
 
 func errOf[T any](_ T, err error) error { return err }
+
+// TestStoreLogIsNotGoRedisLog: go-redis has one logger for the whole
+// process, and a store's logger must not become it, or one store would
+// log what goes wrong with another's connection. Here a second client
+// fails to dial; the first store's logger, listening at debug level, hears
+// nothing of it.
+func TestStoreLogIsNotGoRedisLog(t *testing.T) {
+	srv := redistest.Start(t)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := redis.Open(context.Background(), srv.URL(), redis.Options{Prefix: redistest.Prefix(), Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	if b, err := redis.Open(context.Background(), "redis://"+closed+"/0", redis.Options{}); err == nil {
+		b.Close()
+		t.Fatalf("redis.Open(%s) succeeded with nothing listening", closed)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("the first store's logger got another client's messages:\n%s", logs.String())
+	}
+}

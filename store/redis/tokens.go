@@ -16,6 +16,8 @@ import (
 // revocations).
 type tokens struct{ s *Store }
 
+var _ models.TokenRepository = (*tokens)(nil)
+
 var (
 	tokenCreate = script("token_create")
 	tokenRotate = script("token_rotate")

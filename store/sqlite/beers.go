@@ -12,6 +12,8 @@ import (
 // WHERE clause, so another user's beer is simply not found.
 type beers struct{ db *db }
 
+var _ models.BeerRepository = (*beers)(nil)
+
 const beerColumns = `id, owner_id, name, type, quantity, created_at, updated_at`
 
 // maxPageLimit bounds Page.Limit, which List clamps to 1–maxPageLimit.

@@ -13,6 +13,8 @@ import (
 // are stored as JSON arrays.
 type clients struct{ db *db }
 
+var _ models.ClientRepository = (*clients)(nil)
+
 const clientColumns = `id, owner_id, name, secret_hash, redirect_uris, grant_types, public, created_at, updated_at`
 
 func scanClient(s scanner) (*models.Client, error) {

@@ -12,6 +12,8 @@ import (
 // codes implements models.CodeRepository.
 type codes struct{ db *db }
 
+var _ models.CodeRepository = (*codes)(nil)
+
 const codeColumns = `hash, client_id, user_id, redirect_uri, redirect_uri_omitted, scopes, code_challenge, created_at, expires_at`
 
 func scanCode(s scanner) (*models.Code, error) {

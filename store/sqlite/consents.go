@@ -13,6 +13,8 @@ import (
 // consents implements models.ConsentRepository.
 type consents struct{ db *db }
 
+var _ models.ConsentRepository = (*consents)(nil)
+
 const consentColumns = `user_id, client_id, scopes, created_at, updated_at`
 
 // maxConsents bounds List. A user approves apps one by one, so this is far

@@ -15,6 +15,8 @@ import (
 // write inside one is atomic.
 type devices struct{ db *db }
 
+var _ models.DeviceCodeRepository = (*devices)(nil)
+
 const deviceColumns = `hash, user_code_hash, client_id, scopes, status, user_id,
 	interval_ms, last_poll_at, created_at, expires_at, used_at IS NOT NULL`
 
@@ -150,6 +152,12 @@ func (r *devices) Redeem(ctx context.Context, hash, clientID string, now time.Ti
 		return nil, translate("redeem device code", err)
 	}
 	return d, nil
+}
+
+// DeleteUser needs no cascade: nothing refers to a device code.
+func (r *devices) DeleteUser(ctx context.Context, userID string) error {
+	_, err := r.db.exec(ctx, `DELETE FROM device_codes WHERE user_id = ?`, userID)
+	return translate("delete device codes of user", err)
 }
 
 func (r *devices) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {

@@ -253,6 +253,8 @@ type db struct {
 	stopped   chan struct{}
 }
 
+var _ models.Database = (*db)(nil)
+
 // Ping returns nil when both pools answer.
 func (d *db) Ping(ctx context.Context) error {
 	if err := d.w.PingContext(ctx); err != nil {

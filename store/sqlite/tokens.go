@@ -11,6 +11,8 @@ import (
 // tokens implements models.TokenRepository. A revoked token is deleted.
 type tokens struct{ db *db }
 
+var _ models.TokenRepository = (*tokens)(nil)
+
 const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at, granted_at`
 
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {

@@ -11,6 +11,8 @@ import (
 // users implements models.UserRepository.
 type users struct{ db *db }
 
+var _ models.UserRepository = (*users)(nil)
+
 const userColumns = `id, username, password_hash, created_at, updated_at`
 
 func scanUser(s scanner) (*models.User, error) {

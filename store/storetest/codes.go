@@ -14,6 +14,7 @@ var codeTests = []test{
 	{"ConsumeTwice", testCodeConsumeTwice},
 	{"ConsumeUnknownIsNotFound", testCodeConsumeUnknown},
 	{"ConsumeExpiredIsNotFound", testCodeConsumeExpired},
+	{"UsedThenExpiredIsConflict", testCodeUsedThenExpired},
 	{"DeleteExpired", testCodeDeleteExpired},
 	{"GetDoesNotConsume", testCodeGet},
 	{"DeleteUser", testCodeDeleteUser},
@@ -141,6 +142,43 @@ func testCodeConsumeExpired(t *testing.T, s *models.Store) {
 	// Refusing an expired code does not use it: just before expiry it works.
 	_, err := s.Codes.Consume(ctx, code.Hash, expiry.Add(-time.Millisecond))
 	wantErr(t, "Codes.Consume just before expiry", err, nil)
+}
+
+// replayAfters are how long after a code's expiry the suite replays it.
+// They stay inside the minute for which every backend keeps a used code
+// (Redis's key grace, the sweep's period elsewhere).
+var replayAfters = []time.Duration{0, time.Millisecond, 30 * time.Second}
+
+// testCodeUsedThenExpired: a code used and since expired is still a
+// conflict, not unknown, for as long as the store keeps it, so that a
+// replay after expiry still revokes the tokens issued from it (RFC 6749
+// §4.1.2). An unused code that expired stays ErrNotFound, and once the
+// sweep has removed the used one, it is unknown too.
+func testCodeUsedThenExpired(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	used := mustCreateCode(t, s, app.ID, alice.ID)
+	unused := mustCreateCode(t, s, app.ID, alice.ID)
+	_, err := s.Codes.Consume(ctx, used.Hash, now)
+	mustOK(t, "Codes.Consume", err)
+
+	for _, after := range replayAfters {
+		at := used.ExpiresAt.Add(after)
+		wantErr(t, fmt.Sprintf("Codes.Consume(used, expiry+%v)", after), errOnly(s.Codes.Consume(ctx, used.Hash, at)), models.ErrConflict)
+		wantErr(t, fmt.Sprintf("Codes.Get(used, expiry+%v)", after), errOnly(s.Codes.Get(ctx, used.Hash, at)), models.ErrConflict)
+		wantErr(t, fmt.Sprintf("Codes.Consume(unused, expiry+%v)", after), errOnly(s.Codes.Consume(ctx, unused.Hash, at)), models.ErrNotFound)
+		wantErr(t, fmt.Sprintf("Codes.Get(unused, expiry+%v)", after), errOnly(s.Codes.Get(ctx, unused.Hash, at)), models.ErrNotFound)
+	}
+
+	swept := used.ExpiresAt.Add(replayAfters[len(replayAfters)-1])
+	n, err := s.Codes.DeleteExpired(ctx, swept)
+	mustOK(t, "Codes.DeleteExpired", err)
+	if n != 2 {
+		t.Errorf("Codes.DeleteExpired = %d, want 2", n)
+	}
+	wantErr(t, "Codes.Consume(used, swept)", errOnly(s.Codes.Consume(ctx, used.Hash, swept)), models.ErrNotFound)
+	wantErr(t, "Codes.Get(used, swept)", errOnly(s.Codes.Get(ctx, used.Hash, swept)), models.ErrNotFound)
 }
 
 func testCodeDeleteExpired(t *testing.T, s *models.Store) {

@@ -17,6 +17,7 @@ var consentTests = []test{
 	{"DeleteRevokesCodesAndTokens", testConsentDelete},
 	{"DeleteUnknownIsNotFound", testConsentDeleteUnknown},
 	{"DeleteWithoutConsentEndsAccess", testConsentDeleteWithoutConsent},
+	{"DeleteEndsApprovedDeviceCodes", testConsentDeleteDeviceCodes},
 }
 
 func testConsentGrantCreates(t *testing.T, s *models.Store) {
@@ -214,4 +215,41 @@ func testConsentDeleteWithoutConsent(t *testing.T, s *models.Store) {
 	wantTokenGone(t, s, "alice's password-grant token", gone)
 	wantCodeGone(t, s, "alice's code", goneCode)
 	wantTokenKept(t, s, "bob's token", kept)
+}
+
+// testConsentDeleteDeviceCodes: revoking an app also ends the device codes
+// the user decided for it, approved but not yet redeemed among them, so
+// the device collects no tokens afterwards. The user's codes for other
+// clients, other users' codes for the app, and pending codes stay.
+func testConsentDeleteDeviceCodes(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	bob := mustCreateUser(t, s, "bob")
+	app := mustCreateClient(t, s, bob.ID, "App", base)
+	otherApp := mustCreateClient(t, s, bob.ID, "Other app", base)
+	decided := func(clientID, userID string, st models.DeviceStatus) *models.DeviceCode {
+		dc := mustCreateDevice(t, s, clientID)
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, userID, st, now))
+		return dc
+	}
+	mustGrant(t, s, alice.ID, app.ID, base, "profile")
+	approved := decided(app.ID, alice.ID, models.DeviceApproved)
+	denied := decided(app.ID, alice.ID, models.DeviceDenied)
+	aliceOther := decided(otherApp.ID, alice.ID, models.DeviceApproved)
+	bobs := decided(app.ID, bob.ID, models.DeviceApproved)
+	pending := mustCreateDevice(t, s, app.ID)
+
+	mustOK(t, "Consents.Delete", s.Consents.Delete(ctx, alice.ID, app.ID))
+
+	wantDeviceGone(t, s, "alice's approved code for the app", approved)
+	wantDeviceGone(t, s, "alice's denied code for the app", denied)
+	wantDevice(t, s, "alice's code for the other app", aliceOther, models.DeviceApproved, alice.ID)
+	wantDevice(t, s, "bob's code for the app", bobs, models.DeviceApproved, bob.ID)
+	wantDevice(t, s, "the pending code", pending, models.DevicePending, "")
+	if _, err := s.DeviceCodes.Redeem(ctx, aliceOther.Hash, otherApp.ID, now); err != nil {
+		t.Errorf("DeviceCodes.Redeem(alice's code for the other app) error = %v, want nil", err)
+	}
+	if _, err := s.DeviceCodes.Redeem(ctx, bobs.Hash, app.ID, now); err != nil {
+		t.Errorf("DeviceCodes.Redeem(bob's code for the app) error = %v, want nil", err)
+	}
 }

@@ -22,8 +22,10 @@ var deviceTests = []test{
 	{"PollExpiredOrUsedIsNotRecorded", testDevicePollExpired},
 	{"Redeem", testDeviceRedeem},
 	{"RedeemRefusesUndecidedDeniedExpired", testDeviceRedeemRefused},
+	{"UsedThenExpiredIsConflict", testDeviceUsedThenExpired},
 	{"DeleteExpired", testDeviceDeleteExpired},
 	{"DeleteCascades", testDeviceDeleteCascades},
+	{"DeleteUserEndsApprovedCodes", testDeviceDeleteUser},
 	{"RedeemRace", testDeviceRedeemRace},
 	{"DecideRace", testDeviceDecideRace},
 }
@@ -351,6 +353,49 @@ func testDeviceRedeemRefused(t *testing.T, s *models.Store) {
 	mustOK(t, "DeviceCodes.Redeem(approved, before expiry)", err)
 }
 
+// testDeviceUsedThenExpired: a redeemed code that has since expired is
+// still used, for as long as the store keeps it: Redeem answers
+// ErrConflict, and Poll returns it Used, which the token endpoint reports
+// before it looks at the expiry. An approved code that expired unredeemed
+// is ErrNotFound to Redeem and merely expired to Poll; once the sweep has
+// removed the redeemed one, it is unknown.
+func testDeviceUsedThenExpired(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	used, unused := mustCreateDevice(t, s, app.ID), mustCreateDevice(t, s, app.ID)
+	for _, dc := range []*models.DeviceCode{used, unused} {
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, models.DeviceApproved, now))
+	}
+	_, err := s.DeviceCodes.Redeem(ctx, used.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Redeem", err)
+
+	for _, after := range replayAfters {
+		at := used.ExpiresAt.Add(after)
+		wantErr(t, fmt.Sprintf("DeviceCodes.Redeem(used, expiry+%v)", after),
+			errOnly(s.DeviceCodes.Redeem(ctx, used.Hash, app.ID, at)), models.ErrConflict)
+		got, tooSoon, err := s.DeviceCodes.Poll(ctx, used.Hash, app.ID, at)
+		if err != nil || !got.Used || tooSoon {
+			t.Errorf("DeviceCodes.Poll(used, expiry+%v) = %+v, %v, %v; want the code, used", after, got, tooSoon, err)
+		}
+		wantErr(t, fmt.Sprintf("DeviceCodes.Redeem(unused, expiry+%v)", after),
+			errOnly(s.DeviceCodes.Redeem(ctx, unused.Hash, app.ID, at)), models.ErrNotFound)
+		got, _, err = s.DeviceCodes.Poll(ctx, unused.Hash, app.ID, at)
+		if err != nil || got.Used || !got.Expired(at) {
+			t.Errorf("DeviceCodes.Poll(unused, expiry+%v) = %+v, %v; want the code, expired and unused", after, got, err)
+		}
+	}
+
+	swept := used.ExpiresAt.Add(replayAfters[len(replayAfters)-1])
+	n, err := s.DeviceCodes.DeleteExpired(ctx, swept)
+	mustOK(t, "DeviceCodes.DeleteExpired", err)
+	if n != 2 {
+		t.Errorf("DeviceCodes.DeleteExpired = %d, want 2", n)
+	}
+	wantErr(t, "DeviceCodes.Redeem(used, swept)", errOnly(s.DeviceCodes.Redeem(ctx, used.Hash, app.ID, swept)), models.ErrNotFound)
+	wantErr(t, "DeviceCodes.Poll(used, swept)", errOnly3(s.DeviceCodes.Poll(ctx, used.Hash, app.ID, swept)), models.ErrNotFound)
+}
+
 func testDeviceDeleteExpired(t *testing.T, s *models.Store) {
 	ctx := t.Context()
 	alice := mustCreateUser(t, s, "alice")
@@ -402,6 +447,66 @@ func testDeviceDeleteCascades(t *testing.T, s *models.Store) {
 	mustOK(t, "Users.Delete", s.Users.Delete(ctx, bob.ID))
 	wantErr(t, "DeviceCodes.Redeem(deleted user's)", errOnly(s.DeviceCodes.Redeem(ctx, ofBob.Hash, keep.ID, now)), models.ErrNotFound)
 	wantDevice(t, s, "another client's code", kept, models.DevicePending, "")
+}
+
+// wantDeviceGone fails the test unless the code is gone for its client:
+// Poll and Redeem both answer ErrNotFound, as for a code never issued, so
+// the device gets no tokens from it.
+func wantDeviceGone(t testing.TB, s *models.Store, what string, dc *models.DeviceCode) {
+	t.Helper()
+	ctx := t.Context()
+	if got, _, err := s.DeviceCodes.Poll(ctx, dc.Hash, dc.ClientID, now); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("%s: DeviceCodes.Poll = %+v, %v, want %v", what, got, err, models.ErrNotFound)
+	}
+	if got, err := s.DeviceCodes.Redeem(ctx, dc.Hash, dc.ClientID, now); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("%s: DeviceCodes.Redeem = %+v, %v, want %v", what, got, err, models.ErrNotFound)
+	}
+}
+
+// testDeviceDeleteUser is what a password change asks of device codes:
+// every code the user decided goes, approved, denied or already redeemed,
+// so a device approved before the change gets no tokens after it. Other
+// users' codes, and pending codes nobody decided, stay.
+func testDeviceDeleteUser(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	bob := mustCreateUser(t, s, "bob")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	other := mustCreateClient(t, s, bob.ID, "Other", base)
+	decided := func(clientID, userID string, st models.DeviceStatus) *models.DeviceCode {
+		dc := mustCreateDevice(t, s, clientID)
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, userID, st, now))
+		return dc
+	}
+	aliceApproved := decided(app.ID, alice.ID, models.DeviceApproved)
+	aliceOther := decided(other.ID, alice.ID, models.DeviceApproved)
+	aliceDenied := decided(app.ID, alice.ID, models.DeviceDenied)
+	aliceRedeemed := decided(app.ID, alice.ID, models.DeviceApproved)
+	_, err := s.DeviceCodes.Redeem(ctx, aliceRedeemed.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Redeem", err)
+	bobApproved := decided(app.ID, bob.ID, models.DeviceApproved)
+	pending := mustCreateDevice(t, s, app.ID)
+
+	mustOK(t, "DeviceCodes.DeleteUser(alice)", s.DeviceCodes.DeleteUser(ctx, alice.ID))
+
+	wantDeviceGone(t, s, "alice's approved code", aliceApproved)
+	wantDeviceGone(t, s, "alice's approved code for another client", aliceOther)
+	wantDeviceGone(t, s, "alice's denied code", aliceDenied)
+	wantDeviceGone(t, s, "alice's redeemed code", aliceRedeemed)
+	wantErr(t, "DeviceCodes.GetByUserCode(alice's approved code)",
+		errOnly(s.DeviceCodes.GetByUserCode(ctx, aliceApproved.UserCodeHash, now)), models.ErrNotFound)
+
+	wantDevice(t, s, "bob's approved code", bobApproved, models.DeviceApproved, bob.ID)
+	got, err := s.DeviceCodes.Redeem(ctx, bobApproved.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Redeem(bob's approved code)", err)
+	if got.UserID != bob.ID || !got.Used {
+		t.Errorf("DeviceCodes.Redeem(bob's approved code) = %+v, want bob's used code", got)
+	}
+	wantDevice(t, s, "the pending code", pending, models.DevicePending, "")
+	mustOK(t, "DeviceCodes.Decide(the pending code)", s.DeviceCodes.Decide(ctx, pending.Hash, alice.ID, models.DeviceApproved, now))
+
+	mustOK(t, "DeviceCodes.DeleteUser(bob, who has no codes left)", s.DeviceCodes.DeleteUser(ctx, bob.ID))
+	mustOK(t, "DeviceCodes.DeleteUser(unknown user)", s.DeviceCodes.DeleteUser(ctx, models.NewID(base)))
 }
 
 // testDeviceRedeemRace is "two polls after approval, exactly one gets

@@ -80,7 +80,7 @@ type Server struct {
 // when the test is done.
 func StartControlled(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{t: t, logs: &testWriter{t: t}, addr: "127.0.0.1:0", dir: t.TempDir()}
+	s := &Server{t: t, logs: &testWriter{t: t, prefix: "FerretDB: "}, addr: "127.0.0.1:0", dir: t.TempDir()}
 	t.Cleanup(func() {
 		s.Stop()
 		s.logs.stop()
@@ -99,11 +99,15 @@ func (s *Server) Start() {
 	if s.cmd != nil || s.cancel != nil {
 		return
 	}
+	bin, buildErr := serverBinary()
+	if buildErr != nil {
+		s.t.Logf("mongotest: cannot build ferretdbserver; running FerretDB in the test process: %v", buildErr)
+	}
 	var err error
 	// The port of a stopped server is normally free at once; allow a
 	// moment for the old listener to let go of it.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if bin := serverBinary(); bin != "" {
+		if bin != "" {
 			err = s.startProcess(bin)
 		} else {
 			err = s.startInProcess()
@@ -212,14 +216,15 @@ func (s *Server) Stop() {
 var (
 	buildOnce sync.Once
 	builtPath string
+	buildErr  error
 )
 
 // serverBinary builds ferretdbserver without the race detector, once per
-// test process, and returns its path, or "" if it cannot be built. Each
+// test process, and returns its path, or why it cannot be built. Each
 // process builds into a file of its own and renames it into place, so
 // test binaries of several packages running at once never see a partial
 // file; the build cache makes every build after the first a link.
-func serverBinary() string {
+func serverBinary() (string, error) {
 	buildOnce.Do(func() {
 		gocmd, err := exec.LookPath("go")
 		if err != nil {
@@ -227,24 +232,26 @@ func serverBinary() string {
 		}
 		dir := filepath.Join(os.TempDir(), "beerlocker-mongotest")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
+			buildErr = err
 			return
 		}
 		tmp := filepath.Join(dir, fmt.Sprintf("ferretdbserver.%d", os.Getpid()))
 		cmd := exec.Command(gocmd, "build", "-o", tmp, "beerlocker/store/mongo/mongotest/ferretdbserver")
 		cmd.Env = append(os.Environ(), "GOFLAGS=") // no -race from the environment
 		if out, err := cmd.CombinedOutput(); err != nil {
-			slog.Warn("mongotest: cannot build ferretdbserver; running FerretDB in the test process", "err", err, "output", string(out))
+			buildErr = fmt.Errorf("%w\n%s", err, out)
 			_ = os.Remove(tmp)
 			return
 		}
 		final := filepath.Join(dir, "ferretdbserver")
 		if err := os.Rename(tmp, final); err != nil {
+			buildErr = err
 			_ = os.Remove(tmp)
 			return
 		}
 		builtPath = final
 	})
-	return builtPath
+	return builtPath, buildErr
 }
 
 // URI returns MONGODB_TEST_URI when it is set, so tests run against a real
@@ -267,15 +274,19 @@ func DatabaseName() string {
 }
 
 // Store opens a store on a fresh, uniquely named database of the server at
-// uri, and on t.Cleanup closes it and drops the database.
+// uri, logging to the test's log, and on t.Cleanup closes it and drops the
+// database.
 func Store(t testing.TB, uri string) *models.Store {
 	t.Helper()
 	name := DatabaseName()
-	s, err := mongostore.Open(context.Background(), uri, name)
+	logs := &testWriter{t: t, prefix: "mongo store: "}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	s, err := mongostore.Open(context.Background(), uri, name, mongostore.Options{Log: log})
 	if err != nil {
 		t.Fatalf("mongotest: open %s: %v", name, err)
 	}
 	t.Cleanup(func() {
+		defer logs.stop()
 		if err := s.Close(); err != nil {
 			t.Errorf("mongotest: %v", err)
 		}
@@ -319,12 +330,14 @@ func (h quietHandler) WithGroup(name string) slog.Handler {
 	return quietHandler{h.Handler.WithGroup(name)}
 }
 
-// testWriter writes log lines to the test's log until the test is over;
-// after that (a server goroutine still shutting down) they are dropped,
-// because testing panics on a Log after the test has completed.
+// testWriter writes log lines to the test's log, after prefix, until the
+// test is over; after that (a server goroutine still shutting down) they
+// are dropped, because testing panics on a Log after the test has
+// completed.
 type testWriter struct {
 	mu      sync.Mutex
 	t       testing.TB
+	prefix  string
 	stopped bool
 }
 
@@ -334,7 +347,7 @@ func (w *testWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.stopped {
-		w.t.Log("FerretDB: " + strings.TrimRight(string(p), "\n"))
+		w.t.Log(w.prefix + strings.TrimRight(string(p), "\n"))
 	}
 	return len(p), nil
 }
