@@ -95,8 +95,8 @@ func New(o Options, store *models.Store) (*App, error) {
 	services := controllers.Services{
 		PublicURL: o.PublicURL, Store: store, Metrics: m, Log: o.Log, Now: o.Now,
 		Auth: middleware.NewAuthenticator(verifier, server, o.Log, m),
-		Sessions: middleware.Sessions(DeriveKey(o.Secret, "session signing"), DeriveKey(o.Secret, "session encryption"),
-			strings.HasPrefix(o.PublicURL, "https://")),
+		Sessions: middleware.Sessions(middleware.SessionConfig{Store: store.Sessions, Key: DeriveKey(o.Secret, "session csrf"),
+			Secure: strings.HasPrefix(o.PublicURL, "https://"), Now: o.Now, Fail: renderer.Fail}),
 		Accounts: accounts.NewService(store.Users, hasher, creds, ender, o.Now),
 		Verifier: verifier,
 		Grants:   ender,

@@ -58,6 +58,11 @@ func TestOnRedis(t *testing.T) {
 		{"BruteForceLimits", TestBruteForceLimits},
 		{"LockoutBound", TestLockoutBound},
 		{"LimitsCountAcrossSurfaces", TestLimitsCountAcrossSurfaces},
+		{"LogoutEndsEveryCopyOfTheSession", TestLogoutEndsEveryCopyOfTheSession},
+		{"PasswordChangeEndsEverySession", TestPasswordChangeEndsEverySession},
+		{"AccountDeletionEndsEverySession", TestAccountDeletionEndsEverySession},
+		{"ConsentDecidedOnce", TestConsentDecidedOnce},
+		{"DeviceConsentDecidedOnce", TestDeviceConsentDecidedOnce},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
