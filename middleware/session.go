@@ -32,8 +32,14 @@ import (
 // an HMAC of the session id under the server's key, so it is bound to the
 // session, needs no storage, and changes when the id does: at every login.
 
-// SessionCookie is the name of the browser session cookie.
-const SessionCookie = "beerlocker_session"
+// Names of the session cookie. Over https it carries the __Host- prefix
+// (RFC 6265bis §4.1.3.2), which browsers accept only with Secure, Path=/
+// and no Domain: no other host, not even a sibling subdomain, can set or
+// shadow it.
+const (
+	SessionCookie       = "beerlocker_session"
+	SecureSessionCookie = "__Host-" + SessionCookie
+)
 
 // SessionConfig is what the session middleware uses.
 type SessionConfig struct {
@@ -41,7 +47,7 @@ type SessionConfig struct {
 	// Key is the key of the CSRF tokens' HMAC.
 	Key []byte
 	// Secure is set when the service is served over https: the cookie is
-	// then Secure.
+	// then Secure and named SecureSessionCookie.
 	Secure bool
 	Now    func() time.Time
 	// Fail answers a request whose session could not be read because the
@@ -81,7 +87,12 @@ func Sessions(cfg SessionConfig) gin.HandlerFunc {
 	}
 }
 
-func sessionCookieName(bool) string { return SessionCookie }
+func sessionCookieName(secure bool) string {
+	if secure {
+		return SecureSessionCookie
+	}
+	return SessionCookie
+}
 
 // HasSession reports whether the session middleware runs on this route.
 func HasSession(c *gin.Context) bool { return sessionOf(c) != nil }
