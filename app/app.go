@@ -78,13 +78,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a, err := New(Options{
 		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, Now: time.Now,
 		TokenCacheTTL: cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
-		LimitBuckets: limitBuckets(tokenStore),
+		LimitBuckets: limitBuckets(tokenStore), RevocationChannel: tokenStore != nil,
 	}, store)
 	if err != nil {
 		return err
 	}
-	if tokenStore != nil && a.TokenCache != nil {
-		go tokenStore.Listen(ctx, a.TokenCache)
+	if tokenStore != nil {
+		// Even without a bearer cache: the credential cache relies on it.
+		go tokenStore.Listen(ctx, a.Caches)
 	}
 	srv := &http.Server{
 		Handler:           a.Router,
