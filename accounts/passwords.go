@@ -16,6 +16,10 @@ type PasswordAttempt struct {
 	Username, Password string
 	Address            string // the client address
 	Via                string // "basic", "login" or "password_grant", for the security log
+	// Fresh checks the password itself, never a cached check of it: the
+	// routes that change the account ask for it, so that a credential an
+	// instance still remembers cannot change a password back.
+	Fresh bool
 }
 
 // CacheObserver counts credential cache lookups; *metrics.Metrics is one.
@@ -74,8 +78,8 @@ func (v *Verifier) Pseudonym(username string) string { return security.Pseudonym
 // checking anything when the address or the account has failed too often
 // (see limits.Guard), or the Guard's error (models.ErrUnavailable when its
 // store is down) instead of an answer it could not limit. A pair verified
-// in the last minute is answered from the credential cache; otherwise it
-// costs one argon2id hash.
+// in the last minute is answered from the credential cache, unless the
+// attempt is Fresh; otherwise it costs one argon2id hash.
 func (v *Verifier) VerifyPassword(ctx context.Context, at PasswordAttempt) (string, error) {
 	account := limits.UserAccount(at.Username)
 	// The limit comes before the cache too: a cache hit would otherwise
@@ -88,10 +92,15 @@ func (v *Verifier) VerifyPassword(ctx context.Context, at PasswordAttempt) (stri
 		return "", le
 	}
 	key := v.cache.Key(at.Username, at.Password)
-	userID, ok := v.cache.Get(key)
-	v.obs.CacheLookup("credentials", ok)
-	if ok {
-		return userID, nil
+	if !at.Fresh {
+		userID, ok, err := v.cache.Get(ctx, key)
+		if err != nil {
+			return "", err
+		}
+		v.obs.CacheLookup("credentials", ok)
+		if ok {
+			return userID, nil
+		}
 	}
 	gen := v.cache.Generation()
 	u, ok, err := checkPassword(ctx, v.users, v.hasher, at.Username, at.Password)
@@ -111,7 +120,7 @@ func (v *Verifier) VerifyPassword(ctx context.Context, at PasswordAttempt) (stri
 		}
 		return "", models.ErrNotFound
 	}
-	v.cache.Put(key, u.ID, gen)
+	v.cache.Put(key, u, gen)
 	return u.ID, nil
 }
 

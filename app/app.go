@@ -27,8 +27,9 @@ import (
 // shutdown signal.
 const shutdownGrace = 15 * time.Second
 
-// sweepEvery is how often expired codes and tokens are deleted. Queries
-// ignore expired rows anyway; the sweep only reclaims space.
+// sweepEvery is how often expired codes, tokens and sessions are
+// deleted. Queries ignore expired rows anyway; the sweep only reclaims
+// space.
 const sweepEvery = time.Minute
 
 // Run is the whole program; main only supplies the process's environment,
@@ -77,13 +78,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a, err := New(Options{
 		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, Now: time.Now,
 		TokenCacheTTL: cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
-		LimitBuckets: limitBuckets(tokenStore),
+		LimitBuckets: limitBuckets(tokenStore), RevocationChannel: tokenStore != nil,
 	}, store)
 	if err != nil {
 		return err
 	}
-	if tokenStore != nil && a.TokenCache != nil {
-		go tokenStore.Listen(ctx, a.TokenCache)
+	if tokenStore != nil {
+		// Even without a bearer cache: the credential cache relies on it.
+		go tokenStore.Listen(ctx, a.Caches)
 	}
 	srv := &http.Server{
 		Handler:           a.Router,
@@ -176,8 +178,8 @@ func limitBuckets(s *redis.Store) func(string, limits.Rate) limits.Buckets {
 	return func(name string, r limits.Rate) limits.Buckets { return s.Buckets(name, r, time.Now) }
 }
 
-// sweep deletes expired codes, device codes and tokens every sweepEvery
-// until ctx ends.
+// sweep deletes expired codes, device codes, tokens, browser sessions and
+// consent pages every sweepEvery until ctx ends.
 func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
@@ -191,12 +193,13 @@ func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
 		codes, err1 := store.Codes.DeleteExpired(ctx, now)
 		tokens, err2 := store.Tokens.DeleteExpired(ctx, now)
 		devices, err3 := store.DeviceCodes.DeleteExpired(ctx, now)
-		if err := errors.Join(err1, err2, err3); err != nil && ctx.Err() == nil {
-			log.Warn("sweep of expired codes and tokens failed", "err", err)
+		sessions, err4 := store.Sessions.DeleteExpired(ctx, now)
+		if err := errors.Join(err1, err2, err3, err4); err != nil && ctx.Err() == nil {
+			log.Warn("sweep of expired codes, tokens and sessions failed", "err", err)
 			continue
 		}
-		if codes+tokens+devices > 0 {
-			log.Info("swept expired", "codes", codes, "tokens", tokens, "device_codes", devices)
+		if codes+tokens+devices+sessions > 0 {
+			log.Info("swept expired", "codes", codes, "tokens", tokens, "device_codes", devices, "sessions", sessions)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"beerlocker/grants"
 	"beerlocker/models"
 	"beerlocker/oauth"
 	"beerlocker/pages"
@@ -34,7 +35,7 @@ func seed(ctx context.Context, cfg Config, stdout io.Writer) error {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	passwords := &models.Passwords{Params: models.DefaultArgon2}
 
-	user, err := seedUser(ctx, store, passwords, now)
+	user, err := seedUser(ctx, store, passwords, now, grants.NewEnder(store, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return fmt.Errorf("seed demo user: %w", err)
 	}
@@ -60,7 +61,9 @@ Try the authorization code flow in a browser (log in as %s, press Allow):
 	return nil
 }
 
-func seedUser(ctx context.Context, store *models.Store, passwords *models.Passwords, now time.Time) (*models.User, error) {
+// seedUser creates the demo user, or resets its password, which ends its
+// sessions and grants as a password change does (API.md §3 and §7).
+func seedUser(ctx context.Context, store *models.Store, passwords *models.Passwords, now time.Time, ender *grants.Ender) (*models.User, error) {
 	hash, err := passwords.Hash(demoPassword)
 	if err != nil {
 		return nil, err
@@ -73,7 +76,10 @@ func seedUser(ctx context.Context, store *models.Store, passwords *models.Passwo
 	if err != nil {
 		return nil, err
 	}
-	return store.Users.UpdatePassword(ctx, u.ID, hash, now)
+	if u, err = store.Users.UpdatePassword(ctx, u.ID, hash, now); err != nil {
+		return nil, err
+	}
+	return u, ender.EndUserGrants(ctx, u.ID)
 }
 
 func seedClient(ctx context.Context, store *models.Store, owner *models.User, redirect string, now time.Time) (string, error) {

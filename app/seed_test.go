@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -65,5 +66,45 @@ func TestSeedDemo(t *testing.T) {
 	resp, body := e2etest.RequestJSON(t, "GET", base+"/demo/callback?code=blac_example&state=demo", "", "", "")
 	if resp.StatusCode != 200 || !strings.Contains(body, "blac_example") || !strings.Contains(body, "grant_type=authorization_code") {
 		t.Errorf("demo callback: status = %d, body lacks the code or the exchange command:\n%s", resp.StatusCode, body)
+	}
+}
+
+// TestSeedResetEndsSessions: seeding again resets the demo password, and
+// a reset ends the demo user's browser sessions as a change does.
+func TestSeedResetEndsSessions(t *testing.T) {
+	env := map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()}
+	runSeed(t, env)
+	base, _ := e2etest.StartInProcess(t, env)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	account := func() string {
+		resp, err := c.Get(base + "/account")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Location")
+	}
+	resp, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token on the login page:\n%s", page)
+	}
+	resp, err = c.PostForm(base+"/login", url.Values{"username": {"demo"}, "password": {"demo-password"}, "csrf_token": {string(m[1])}})
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login as demo: %v %v", resp.Status, err)
+	}
+	resp.Body.Close()
+	if loc := account(); loc != "" {
+		t.Fatalf("/account after the login redirects to %q", loc)
+	}
+	runSeed(t, env)
+	if loc := account(); loc != "/login?return_to=%2Faccount" {
+		t.Errorf("/account after a second seed: Location %q, want the login page", loc)
 	}
 }

@@ -39,8 +39,15 @@ type Options struct {
 	// ("address" or "account", shaped r), such as Redis shared by every
 	// instance; nil keeps them in this process's memory.
 	LimitBuckets func(name string, r limits.Rate) limits.Buckets
-	Log          *slog.Logger
-	Now          func() time.Time
+	// RevocationChannel is set when a revocation channel links the
+	// instances (Redis, which Run listens to with Caches): a password
+	// changed at another instance then reaches this one's credential
+	// cache through it, and a cached credential is answered from memory.
+	// Unset, every hit of the cache reads the user's stored password hash
+	// instead, so a change anywhere counts at once.
+	RevocationChannel bool
+	Log               *slog.Logger
+	Now               func() time.Time
 }
 
 // App is the service assembled: the router, and the parts Run and the
@@ -53,6 +60,9 @@ type App struct {
 	TokenCache *cache.Tokens
 	Passwords  *models.Passwords // the password hasher
 	Guard      *limits.Guard     // the brute-force limits every surface shares
+	// Caches are what a revocation channel's listener empties: the bearer
+	// cache, if any, and the credential cache.
+	Caches Caches
 }
 
 // New builds every part of the service on top of store, each from the
@@ -80,7 +90,11 @@ func New(o Options, store *models.Store) (*App, error) {
 	}
 
 	hasher := &models.Passwords{Params: o.Argon2}
-	creds := accounts.NewCredentialCache(DeriveKey(o.Secret, "credential cache"), 60*time.Second, 10_000, o.Now)
+	stored := store.Users
+	if o.RevocationChannel {
+		stored = nil
+	}
+	creds := accounts.NewCredentialCache(DeriveKey(o.Secret, "credential cache"), 60*time.Second, 10_000, o.Now, stored)
 	verifier := accounts.NewVerifier(accounts.VerifierConfig{Users: store.Users, Passwords: hasher, Cache: creds,
 		Limits: guard, LogKey: DeriveKey(o.Secret, "log pseudonyms"), Log: o.Log, Observer: m})
 	ender := grants.NewEnder(store, o.Log)
@@ -95,15 +109,62 @@ func New(o Options, store *models.Store) (*App, error) {
 	services := controllers.Services{
 		PublicURL: o.PublicURL, Store: store, Metrics: m, Log: o.Log, Now: o.Now,
 		Auth: middleware.NewAuthenticator(verifier, server, o.Log, m),
-		Sessions: middleware.Sessions(DeriveKey(o.Secret, "session signing"), DeriveKey(o.Secret, "session encryption"),
-			strings.HasPrefix(o.PublicURL, "https://")),
+		Sessions: middleware.Sessions(middleware.SessionConfig{Store: store.Sessions, Key: DeriveKey(o.Secret, "session csrf"),
+			Secure: strings.HasPrefix(o.PublicURL, "https://"), Now: o.Now, Fail: renderer.Fail}),
 		Accounts: accounts.NewService(store.Users, hasher, creds, ender, o.Now),
 		Verifier: verifier,
 		Grants:   ender,
 		OAuth:    server,
 		Pages:    renderer,
 	}
-	return &App{Services: services, Router: controllers.NewRouter(services), TokenCache: tc, Passwords: hasher, Guard: guard}, nil
+	return &App{Services: services, Router: controllers.NewRouter(services), TokenCache: tc, Passwords: hasher, Guard: guard,
+		Caches: Caches{tokens: tc, credentials: creds}}, nil
+}
+
+// Caches are an instance's in-memory copies of credentials, as a
+// revocation listener (redis.Store.Listen) empties them: a revoked token
+// leaves the bearer cache, and a user whose tokens were revoked (a
+// password change, an account deletion) leaves the credential cache too.
+type Caches struct {
+	tokens      *cache.Tokens // nil when TokenCacheTTL is 0
+	credentials *accounts.CredentialCache
+}
+
+// EvictHash drops one token.
+func (c Caches) EvictHash(hash string) {
+	if c.tokens != nil {
+		c.tokens.EvictHash(hash)
+	}
+}
+
+// EvictFamily drops every token of a grant.
+func (c Caches) EvictFamily(family string) {
+	if c.tokens != nil {
+		c.tokens.EvictFamily(family)
+	}
+}
+
+// EvictUser drops every token and every verified password of the user.
+func (c Caches) EvictUser(userID string) {
+	if c.tokens != nil {
+		c.tokens.EvictUser(userID)
+	}
+	c.credentials.Invalidate(userID)
+}
+
+// EvictClient drops every token of a client, or only those of one user.
+func (c Caches) EvictClient(clientID, userID string) {
+	if c.tokens != nil {
+		c.tokens.EvictClient(clientID, userID)
+	}
+}
+
+// EvictAll empties both caches.
+func (c Caches) EvictAll() {
+	if c.tokens != nil {
+		c.tokens.EvictAll()
+	}
+	c.credentials.InvalidateAll()
 }
 
 // DeriveKey returns a 32-byte subkey of the secret for one purpose, so

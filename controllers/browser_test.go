@@ -123,10 +123,12 @@ func wantBodyContains(t testing.TB, r *response, s string) {
 	}
 }
 
+// sessionCookie returns the session cookie the response sets, under
+// either of its names (the __Host- one over https).
 func sessionCookie(t testing.TB, r *response) *http.Cookie {
 	t.Helper()
 	for _, c := range r.Cookies() {
-		if c.Name == middleware.SessionCookie {
+		if c.Name == middleware.SessionCookie || c.Name == middleware.SecureSessionCookie {
 			return c
 		}
 	}

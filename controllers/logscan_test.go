@@ -127,6 +127,9 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	wantStatus(t, e.request("PATCH", "/api/users/me", map[string]string{"password": "alices new password 2"}, basic("alice", "alices password 1")), http.StatusOK)
 	wantProblem(t, e.request("GET", "/api/users/me", nil, basic("alice", "alices password 1")), http.StatusUnauthorized)
 	wantStatus(t, e.request("GET", "/api/users/me", nil, basic("alice", "alices new password 2")), http.StatusOK)
+	// The change ended the browser's session (API.md §7): a new login, whose
+	// session id is scanned for below too.
+	b.mustLogIn("alice", "alices new password 2")
 
 	sawSession := false
 	for _, c := range b.client.Jar.Cookies(mustParseURL(t, e.server.URL)) {

@@ -189,13 +189,26 @@ func TestSessionCookie(t *testing.T) {
 	for _, tc := range []struct {
 		publicURL string
 		secure    bool
+		name      string
 	}{
-		{"http://localhost:3000", false},
-		{"https://beers.example.com", true},
+		{"http://localhost:3000", false, "beerlocker_session"},
+		// RFC 6265bis §4.1.3.2: a __Host- cookie is Secure, Path=/ and has
+		// no Domain, so no sibling or parent domain can plant or shadow it.
+		{"https://beers.example.com", true, "__Host-beerlocker_session"},
 	} {
 		t.Run(tc.publicURL, func(t *testing.T) {
 			e := newTestEnvPublicURL(t, tc.publicURL)
-			c := sessionCookie(t, e.newBrowser().get("/login"))
+			r := e.newBrowser().get("/login")
+			c := sessionCookie(t, r)
+			if c.Name != tc.name {
+				t.Errorf("cookie name = %q, want %q", c.Name, tc.name)
+			}
+			if c.Path != "/" || c.Domain != "" {
+				t.Errorf("Path = %q, Domain = %q; want / and none", c.Path, c.Domain)
+			}
+			if raw := r.Header.Get("Set-Cookie"); strings.Contains(strings.ToLower(raw), "domain=") {
+				t.Errorf("Set-Cookie %q has a Domain", raw)
+			}
 			if !c.HttpOnly {
 				t.Error("session cookie is not HttpOnly")
 			}

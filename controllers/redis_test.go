@@ -61,6 +61,12 @@ func TestOnRedis(t *testing.T) {
 		{"BruteForceLimits", TestBruteForceLimits},
 		{"LockoutBound", TestLockoutBound},
 		{"LimitsCountAcrossSurfaces", TestLimitsCountAcrossSurfaces},
+		{"LogoutEndsEveryCopyOfTheSession", TestLogoutEndsEveryCopyOfTheSession},
+		{"PasswordChangeEndsEverySession", TestPasswordChangeEndsEverySession},
+		{"AccountDeletionEndsEverySession", TestAccountDeletionEndsEverySession},
+		{"ConsentDecidedOnce", TestConsentDecidedOnce},
+		{"DeviceConsentDecidedOnce", TestDeviceConsentDecidedOnce},
+		{"AccountRoutesCheckThePasswordItself", TestAccountRoutesCheckThePasswordItself},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
@@ -99,7 +105,7 @@ func composeRedis(t testing.TB, primary *models.Store) *models.Store {
 
 // wireRedis makes cfg keep its limits in store's Redis, if it has one,
 // and returns a function that starts the revocation listener on the
-// bearer cache once the deps exist.
+// caches once the deps exist, as app.Run does.
 func wireRedis(t testing.TB, store *models.Store, cfg *app.Options) func(*app.App) {
 	v, ok := redisStores.Load(store)
 	if !ok {
@@ -107,13 +113,11 @@ func wireRedis(t testing.TB, store *models.Store, cfg *app.Options) func(*app.Ap
 	}
 	rs := v.(*redis.Store)
 	cfg.LimitBuckets = func(name string, r limits.Rate) limits.Buckets { return rs.Buckets(name, r, cfg.Now) }
+	cfg.RevocationChannel = true
 	return func(d *app.App) {
-		if d.TokenCache == nil {
-			return
-		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { defer close(done); rs.Listen(ctx, d.TokenCache) }()
+		go func() { defer close(done); rs.Listen(ctx, d.Caches) }()
 		t.Cleanup(func() { cancel(); <-done })
 		waitUntil(t, "the revocation listener subscribes", rs.Listening)
 	}

@@ -255,7 +255,7 @@ var errDown = fmt.Errorf("test store: connection refused: %w", models.ErrUnavail
 // call fails with an error wrapping models.ErrUnavailable.
 func unavailableStore() *models.Store {
 	return &models.Store{Users: downUsers{}, Beers: downBeers{}, Clients: downClients{}, Consents: downConsents{},
-		Codes: downCodes{}, Tokens: downTokens{}, DeviceCodes: downDeviceCodes{}, DB: downDB{}}
+		Codes: downCodes{}, Tokens: downTokens{}, DeviceCodes: downDeviceCodes{}, Sessions: downSessions{}, DB: downDB{}}
 }
 
 type downDB struct{}
@@ -358,3 +358,17 @@ func (downDeviceCodes) Redeem(context.Context, string, string, time.Time) (*mode
 }
 func (downDeviceCodes) DeleteExpired(context.Context, time.Time) (int64, error) { return 0, errDown }
 func (downDeviceCodes) DeleteUser(context.Context, string) error                { return errDown }
+
+type downSessions struct{}
+
+func (downSessions) Create(context.Context, *models.Session) error { return errDown }
+func (downSessions) Get(context.Context, string, time.Time) (*models.Session, error) {
+	return nil, errDown
+}
+func (downSessions) Delete(context.Context, string) error                    { return errDown }
+func (downSessions) DeleteUser(context.Context, string) error                { return errDown }
+func (downSessions) Park(context.Context, *models.PendingConsent) error      { return errDown }
+func (downSessions) DeleteExpired(context.Context, time.Time) (int64, error) { return 0, errDown }
+func (downSessions) Take(context.Context, string, string, string, time.Time) (*models.PendingConsent, error) {
+	return nil, errDown
+}

@@ -98,7 +98,10 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 		t.Fatalf("login at A: %v %v", resp.Status, err)
 	}
 	resp.Body.Close()
-	authURL := b + "/api/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {clientID}, "state": {"s"}}.Encode()
+	authURL := b + "/api/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {clientID}, "state": {"s"},
+		// The password grant above remembered sam's consent (it lists the app on
+		// /account); prompt=consent asks again, so the decision is made at B.
+		"prompt": {"consent"}}.Encode()
 	consent := getBody(t, cookieClient, authURL)
 	resp, err = cookieClient.PostForm(b+"/api/oauth2/authorize", url.Values{"tx": {hiddenInput(t, consent, "tx")}, "csrf_token": {hiddenInput(t, consent, "csrf_token")}, "decision": {"allow"}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {

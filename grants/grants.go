@@ -1,9 +1,10 @@
-// Package grants ends what a user gave an app: the one place where a
-// password change, an account deletion, a client deletion and an app
-// revoked on the account page end tokens, codes, device codes and
-// remembered consents. Every revocation goes through the store, whose
-// wrappers evict the bearer cache and broadcast to the other instances,
-// so what ends here is refused on the next request everywhere.
+// Package grants ends what a user gave an app, and the user's browser
+// sessions: the one place where a password change, an account deletion, a
+// client deletion and an app revoked on the account page end sessions,
+// tokens, codes, device codes and remembered consents. Every revocation
+// goes through the store, whose wrappers evict the bearer cache and
+// broadcast to the other instances, so what ends here is refused on the
+// next request everywhere.
 package grants
 
 import (
@@ -26,14 +27,18 @@ func NewEnder(store *models.Store, log *slog.Logger) *Ender {
 	return &Ender{store: store, log: log}
 }
 
-// EndUserGrants ends every grant the user gave (a password change, API.md
-// §3): every token, every pending code and every device code the user
-// decided, since whoever held the old password may have taken any of
-// them.
+// EndUserGrants ends every grant the user gave and every browser session
+// (a password change, API.md §3 and §7): every session, token, pending
+// code and device code the user decided, since whoever held the old
+// password may have taken any of them.
 // The consents stay: the user still approves those apps.
 func (e *Ender) EndUserGrants(ctx context.Context, userID string) error {
-	// Codes and device codes go first, tokens last: a code redeemed while
+	// Sessions go first, so that none gets a code once codes are gone;
+	// then codes and device codes; tokens last: a code redeemed while
 	// this runs can only yield tokens that the last step then revokes.
+	if err := e.store.Sessions.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
 	if err := e.store.Codes.DeleteUser(ctx, userID); err != nil {
 		return err
 	}
@@ -66,9 +71,13 @@ func (e *Ender) DeleteClient(ctx context.Context, ownerID, clientID string) erro
 	return e.store.Clients.Delete(ctx, ownerID, clientID)
 }
 
-// DeleteUser deletes the account and everything it owns or gave: beers,
-// clients with their grants, consents, codes, device codes and tokens
-// (API.md §3).
+// DeleteUser deletes the account and everything it owns or gave: browser
+// sessions, beers, clients with their grants, consents, codes, device
+// codes and tokens (API.md §3). The sessions end first, so that no
+// browser acts for the account while the rest goes.
 func (e *Ender) DeleteUser(ctx context.Context, userID string) error {
+	if err := e.store.Sessions.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
 	return e.store.Users.Delete(ctx, userID)
 }

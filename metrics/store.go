@@ -23,6 +23,7 @@ func WrapStore(s *models.Store, m *Metrics) *models.Store {
 	w.Codes = timedCodes{s.Codes, m}
 	w.Tokens = timedTokens{s.Tokens, m}
 	w.DeviceCodes = timedDeviceCodes{s.DeviceCodes, m}
+	w.Sessions = timedSessions{s.Sessions, m}
 	return &w
 }
 
@@ -34,6 +35,7 @@ var (
 	_ models.CodeRepository       = timedCodes{}
 	_ models.TokenRepository      = timedTokens{}
 	_ models.DeviceCodeRepository = timedDeviceCodes{}
+	_ models.SessionRepository    = timedSessions{}
 )
 
 type timedUsers struct {
@@ -263,5 +265,45 @@ func (r timedDeviceCodes) DeleteUser(ctx context.Context, userID string) error {
 
 func (r timedDeviceCodes) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	defer r.m.ObserveDB("deviceCodes.deleteExpired", time.Now())
+	return r.next.DeleteExpired(ctx, now)
+}
+
+type timedSessions struct {
+	next models.SessionRepository
+	m    *Metrics
+}
+
+func (r timedSessions) Create(ctx context.Context, s *models.Session) error {
+	defer r.m.ObserveDB("sessions.create", time.Now())
+	return r.next.Create(ctx, s)
+}
+
+func (r timedSessions) Get(ctx context.Context, hash string, now time.Time) (*models.Session, error) {
+	defer r.m.ObserveDB("sessions.get", time.Now())
+	return r.next.Get(ctx, hash, now)
+}
+
+func (r timedSessions) Delete(ctx context.Context, hash string) error {
+	defer r.m.ObserveDB("sessions.delete", time.Now())
+	return r.next.Delete(ctx, hash)
+}
+
+func (r timedSessions) DeleteUser(ctx context.Context, userID string) error {
+	defer r.m.ObserveDB("sessions.deleteUser", time.Now())
+	return r.next.DeleteUser(ctx, userID)
+}
+
+func (r timedSessions) Park(ctx context.Context, p *models.PendingConsent) error {
+	defer r.m.ObserveDB("sessions.park", time.Now())
+	return r.next.Park(ctx, p)
+}
+
+func (r timedSessions) Take(ctx context.Context, sessionHash, txHash, kind string, now time.Time) (*models.PendingConsent, error) {
+	defer r.m.ObserveDB("sessions.take", time.Now())
+	return r.next.Take(ctx, sessionHash, txHash, kind, now)
+}
+
+func (r timedSessions) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	defer r.m.ObserveDB("sessions.deleteExpired", time.Now())
 	return r.next.DeleteExpired(ctx, now)
 }

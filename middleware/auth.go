@@ -83,7 +83,7 @@ func GetPrincipal(c *gin.Context) *Principal {
 // Require authenticates a user by Basic or Bearer and requires scope.
 func (a *Authenticator) Require(scope string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p, ok := a.authenticate(c)
+		p, ok := a.authenticate(c, false)
 		if !ok {
 			return
 		}
@@ -98,10 +98,11 @@ func (a *Authenticator) Require(scope string) gin.HandlerFunc {
 }
 
 // RequireBasic authenticates a user by Basic only: the routes that change
-// the account itself want the password, not a token.
+// the account itself want the password, not a token, and check it now,
+// never from the credential cache.
 func (a *Authenticator) RequireBasic() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p, ok := a.authenticate(c)
+		p, ok := a.authenticate(c, true)
 		if !ok {
 			return
 		}
@@ -116,15 +117,15 @@ func (a *Authenticator) RequireBasic() gin.HandlerFunc {
 
 // authenticate stores the request's principal, or answers 401/403, or
 // what the httperr table says of a failure (429, 503, 500), and returns
-// false.
-func (a *Authenticator) authenticate(c *gin.Context) (*Principal, bool) {
+// false. fresh checks a Basic password without the credential cache.
+func (a *Authenticator) authenticate(c *gin.Context, fresh bool) (*Principal, bool) {
 	header := c.GetHeader("Authorization")
 	scheme, cred, _ := strings.Cut(header, " ")
 	var p *Principal
 	var err error
 	switch {
 	case strings.EqualFold(scheme, "Basic"):
-		p, err = a.basic(c.Request.Context(), c.ClientIP(), cred)
+		p, err = a.basic(c.Request.Context(), c.ClientIP(), cred, fresh)
 	case strings.EqualFold(scheme, "Bearer"):
 		p, err = a.bearer(c.Request.Context(), strings.TrimSpace(cred))
 		if errors.Is(err, errUnauthorized) {
@@ -162,12 +163,12 @@ func (a *Authenticator) authenticate(c *gin.Context) (*Principal, bool) {
 
 var errUnauthorized = errors.New("unauthorized")
 
-func (a *Authenticator) basic(ctx context.Context, addr, cred string) (*Principal, error) {
+func (a *Authenticator) basic(ctx context.Context, addr, cred string, fresh bool) (*Principal, error) {
 	username, password, ok := parseBasic(cred)
 	if !ok {
 		return nil, errUnauthorized
 	}
-	userID, err := a.passwords.VerifyPassword(ctx, accounts.PasswordAttempt{Username: username, Password: password, Address: addr, Via: "basic"})
+	userID, err := a.passwords.VerifyPassword(ctx, accounts.PasswordAttempt{Username: username, Password: password, Address: addr, Via: "basic", Fresh: fresh})
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errUnauthorized
 	}

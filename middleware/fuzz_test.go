@@ -81,7 +81,7 @@ func FuzzAuthorization(f *testing.F) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	verifier := accounts.NewVerifier(accounts.VerifierConfig{Users: store.Users, Passwords: pw, Log: log,
-		Cache: accounts.NewCredentialCache([]byte("secret"), time.Minute, 100, time.Now)})
+		Cache: accounts.NewCredentialCache([]byte("secret"), time.Minute, 100, time.Now, nil)})
 	auth := NewAuthenticator(verifier, fakeTokens{
 		"good-token":   {UserID: alice.ID, ClientID: "c1", Scopes: []string{models.ScopeBeersRead}},
 		"narrow-token": {UserID: alice.ID, ClientID: "c1", Scopes: []string{models.ScopeProfile}},

@@ -1,114 +1,239 @@
 package middleware
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/gin-contrib/sessions"
-	"github.com/gin-contrib/sessions/cookie"
 	"github.com/gin-gonic/gin"
+
+	"beerlocker/models"
 )
 
-// SessionCookie is the name of the browser session cookie.
-const SessionCookie = "beerlocker_session"
+// The browser session (API.md §7). Its cookie carries one random id of 32
+// bytes and nothing else; the server keeps, under the id's SHA-256, the
+// record that makes a signed-in session of it (models.Session), read on
+// every request that reads the session. Ending the record (logout, a
+// password change, an account deletion, its 12 hours running out) ends
+// the session for every copy of the cookie, and what the session holds
+// (its consent pages) never travels in the cookie, which stays the same
+// few bytes whatever the browser does.
+//
+// A browser that is not signed in has an id too, with no record: it binds
+// the CSRF token of the login and registration forms. Every CSRF token is
+// an HMAC of the session id under the server's key, so it is bound to the
+// session, needs no storage, and changes when the id does: at every login.
 
-// SessionLifetime bounds a browser login. The limit is enforced from the
-// login time stored inside the signed cookie, not only by the cookie's
-// Max-Age, which a client could ignore.
-const SessionLifetime = 12 * time.Hour
-
-// Session keys.
+// Names of the session cookie. Over https it carries the __Host- prefix
+// (RFC 6265bis §4.1.3.2), which browsers accept only with Secure, Path=/
+// and no Domain: no other host, not even a sibling subdomain, can set or
+// shadow it.
 const (
-	sessUserID  = "uid"
-	sessAuthAt  = "auth_at"
-	sessCSRF    = "csrf"
-	sessionName = SessionCookie
+	SessionCookie       = "beerlocker_session"
+	SecureSessionCookie = "__Host-" + SessionCookie
 )
 
-// Sessions stores the browser session in a cookie, signed (HMAC-SHA256)
-// and encrypted (AES-256) with keys derived from the server secret, so
-// the service keeps no session state and any instance can read it.
-// The cookie is HttpOnly, SameSite=Lax, and Secure when served over HTTPS.
-func Sessions(hashKey, blockKey []byte, secure bool) gin.HandlerFunc {
-	store := cookie.NewStore(hashKey, blockKey)
-	store.Options(sessions.Options{
-		Path:     "/",
-		MaxAge:   int(SessionLifetime / time.Second),
-		Secure:   secure,
-		HttpOnly: true,
-		SameSite: http.SameSiteLaxMode,
-	})
-	return sessions.Sessions(sessionName, store)
+// SessionConfig is what the session middleware uses.
+type SessionConfig struct {
+	Store models.SessionRepository
+	// Key is the key of the CSRF tokens' HMAC.
+	Key []byte
+	// Secure is set when the service is served over https: the cookie is
+	// then Secure and named SecureSessionCookie.
+	Secure bool
+	Now    func() time.Time
+	// Fail answers a request whose session could not be read because the
+	// store failed (the HTML error page); it must abort the chain.
+	Fail func(c *gin.Context, err error)
+}
+
+// session is one request's view of its browser session.
+type session struct {
+	cfg *SessionConfig
+	id  string          // the cookie's id; "" while the browser has none
+	rec *models.Session // the signed-in session; nil for nobody
+}
+
+const sessionKey = "beerlocker.session"
+
+// Sessions reads the request's session cookie and, when it names a
+// signed-in session, that session's record. A cookie that is malformed,
+// or names no live session, is a browser nobody is signed in on.
+func Sessions(cfg SessionConfig) gin.HandlerFunc {
+	name := sessionCookieName(cfg.Secure)
+	return func(c *gin.Context) {
+		s := &session{cfg: &cfg}
+		if ck, err := c.Request.Cookie(name); err == nil && validSessionID(ck.Value) {
+			s.id = ck.Value
+			rec, err := cfg.Store.Get(c.Request.Context(), hashSessionID(s.id), cfg.Now())
+			switch {
+			case err == nil:
+				s.rec = rec
+			case !errors.Is(err, models.ErrNotFound):
+				cfg.Fail(c, err)
+				return
+			}
+		}
+		c.Set(sessionKey, s)
+		c.Next()
+	}
+}
+
+func sessionCookieName(secure bool) string {
+	if secure {
+		return SecureSessionCookie
+	}
+	return SessionCookie
+}
+
+// HasSession reports whether the session middleware runs on this route.
+func HasSession(c *gin.Context) bool { return sessionOf(c) != nil }
+
+func sessionOf(c *gin.Context) *session {
+	v, _ := c.Get(sessionKey)
+	s, _ := v.(*session)
+	return s
 }
 
 // SessionUserID returns the signed-in user's id, or "" when nobody is
-// signed in or the login is older than SessionLifetime.
+// signed in or the session ended: its record is gone or older than
+// models.SessionLifetime.
 func SessionUserID(c *gin.Context, now time.Time) string {
-	s := sessions.Default(c)
-	uid, _ := s.Get(sessUserID).(string)
-	at, _ := s.Get(sessAuthAt).(int64)
-	if uid == "" || now.Sub(time.Unix(at, 0)) > SessionLifetime {
+	s := sessionOf(c)
+	if s == nil || s.rec == nil || s.rec.Expired(now) {
 		return ""
 	}
-	return uid
+	return s.rec.UserID
 }
 
-// LogIn starts a fresh session for the user: everything the old session
-// held, its CSRF token included, is dropped.
-func LogIn(c *gin.Context, userID string, now time.Time) error {
-	s := sessions.Default(c)
-	s.Clear()
-	s.Set(sessUserID, userID)
-	s.Set(sessAuthAt, now.Unix())
-	s.Set(sessCSRF, newToken())
-	return s.Save()
-}
-
-// LogOut ends the session and deletes the cookie.
-func LogOut(c *gin.Context) error {
-	s := sessions.Default(c)
-	s.Clear()
-	s.Options(sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	return s.Save()
-}
-
-// CSRFToken returns the session's CSRF token, creating it if needed.
-// Every state-changing form carries it in a hidden field.
-func CSRFToken(c *gin.Context) (string, error) {
-	s := sessions.Default(c)
-	if t, ok := s.Get(sessCSRF).(string); ok && t != "" {
-		return t, nil
+// SessionHash returns the signed-in session's hash, what the consent pages
+// opened in it are bound to, or "" when nobody is signed in.
+func SessionHash(c *gin.Context) string {
+	if s := sessionOf(c); s != nil && s.rec != nil {
+		return s.rec.Hash
 	}
-	t := newToken()
-	s.Set(sessCSRF, t)
-	return t, s.Save()
+	return ""
+}
+
+// LogIn starts a fresh session for the user under a new id (so an id
+// planted or seen before the login is worth nothing after it) and ends
+// the one the browser had, with everything it held, its CSRF token
+// included.
+func LogIn(c *gin.Context, userID string, now time.Time) error {
+	s := sessionOf(c)
+	if s == nil {
+		return errNoSession
+	}
+	ctx := c.Request.Context()
+	if s.rec != nil {
+		if err := s.cfg.Store.Delete(ctx, s.rec.Hash); err != nil {
+			return err
+		}
+		s.rec = nil
+	}
+	id := newToken()
+	at := now.UTC().Truncate(time.Millisecond)
+	rec := &models.Session{Hash: hashSessionID(id), UserID: userID, CreatedAt: at, ExpiresAt: at.Add(models.SessionLifetime)}
+	if err := s.cfg.Store.Create(ctx, rec); err != nil {
+		return err
+	}
+	s.id, s.rec = id, rec
+	s.setCookie(c, id, models.SessionLifetime)
+	return nil
+}
+
+// LogOut ends the session, for every copy of its cookie, and deletes the
+// cookie.
+func LogOut(c *gin.Context) error {
+	s := sessionOf(c)
+	if s == nil {
+		return errNoSession
+	}
+	if s.rec != nil {
+		if err := s.cfg.Store.Delete(c.Request.Context(), s.rec.Hash); err != nil {
+			return err
+		}
+	}
+	s.id, s.rec = "", nil
+	s.setCookie(c, "", -1)
+	return nil
+}
+
+// CSRFToken returns the session's CSRF token, giving the browser a
+// session id first if it has none. Every state-changing form carries it
+// in a hidden field. Call it before the response is written: it may set
+// the cookie.
+func CSRFToken(c *gin.Context) (string, error) {
+	s := sessionOf(c)
+	if s == nil {
+		return "", errNoSession
+	}
+	if s.id == "" {
+		s.id = newToken()
+		s.setCookie(c, s.id, models.SessionLifetime)
+	}
+	return s.csrf(), nil
 }
 
 // ValidCSRF reports whether token is this session's CSRF token, compared
-// in constant time. A session without a token accepts nothing.
+// in constant time. A browser without a session id accepts nothing.
 func ValidCSRF(c *gin.Context, token string) bool {
-	want, _ := sessions.Default(c).Get(sessCSRF).(string)
-	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(token)) == 1
+	s := sessionOf(c)
+	return s != nil && s.id != "" && subtle.ConstantTimeCompare([]byte(s.csrf()), []byte(token)) == 1
 }
 
-// SessionValue returns a string kept in the session, or "".
-func SessionValue(c *gin.Context, key string) string {
-	v, _ := sessions.Default(c).Get(key).(string)
-	return v
+var errNoSession = errors.New("middleware: the route has no session middleware")
+
+func (s *session) csrf() string {
+	m := hmac.New(sha256.New, s.cfg.Key)
+	m.Write([]byte(s.id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// SetSessionValue keeps a string in the session ("" deletes it) and saves.
-func SetSessionValue(c *gin.Context, key, value string) error {
-	s := sessions.Default(c)
-	if value == "" {
-		s.Delete(key)
-	} else {
-		s.Set(key, value)
+// setCookie sets the session cookie to value for maxAge (negative: delete
+// it), replacing a Set-Cookie of it this response already carries.
+func (s *session) setCookie(c *gin.Context, value string, maxAge time.Duration) {
+	name := sessionCookieName(s.cfg.Secure)
+	ck := &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
+		Secure: s.cfg.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	if maxAge < 0 {
+		ck.MaxAge = -1
 	}
-	return s.Save()
+	h := c.Writer.Header()
+	others := slices.DeleteFunc(slices.Clone(h.Values("Set-Cookie")), func(v string) bool {
+		return strings.HasPrefix(v, name+"=")
+	})
+	h.Del("Set-Cookie")
+	for _, v := range others {
+		h.Add("Set-Cookie", v)
+	}
+	h.Add("Set-Cookie", ck.String())
+}
+
+// sessionIDLen is the length of a session id: 32 random bytes, base64url.
+const sessionIDLen = 43
+
+func validSessionID(id string) bool {
+	if len(id) != sessionIDLen {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(id)
+	return err == nil && len(b) == 32
+}
+
+// hashSessionID is the form a session id is stored in: hex SHA-256, as
+// tokens are. The id carries 256 bits of entropy, so a fast hash suffices.
+func hashSessionID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
 }
 
 func newToken() string {

@@ -21,7 +21,10 @@ type Store struct {
 	Tokens   TokenRepository
 	// DeviceCodes holds device authorizations (RFC 8628).
 	DeviceCodes DeviceCodeRepository
-	DB          Database
+	// Sessions holds browser sessions and their open consent pages.
+	Sessions SessionRepository
+
+	DB Database
 }
 
 // Ping returns nil when the database answers.

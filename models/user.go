@@ -70,7 +70,7 @@ type UserRepository interface {
 	// updated user, or ErrNotFound.
 	UpdatePassword(ctx context.Context, id, passwordHash string, now time.Time) (*User, error)
 	// Delete removes the user and everything they own: beers, clients (with
-	// those clients' codes, tokens and consents), consents, codes and tokens.
-	// Returns ErrNotFound if there is no such user.
+	// those clients' codes, tokens and consents), consents, codes, tokens
+	// and browser sessions. Returns ErrNotFound if there is no such user.
 	Delete(ctx context.Context, id string) error
 }

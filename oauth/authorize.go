@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,29 +13,18 @@ import (
 	"beerlocker/pages"
 )
 
-// maxStateLen bounds the state parameter: it travels inside the session
-// cookie while the consent page is open, and cookies are small.
+// maxStateLen bounds the state parameter, which is kept with the pending
+// request while the consent page is open.
 const maxStateLen = 512
-
-// pendingTTL bounds how long a consent page stays answerable.
-const pendingTTL = 10 * time.Minute
-
-// maxPending is how many consent pages one browser may have open at once.
-const maxPending = 2
-
-// sessionPendingKey holds the pending authorization requests of a session.
-const sessionPendingKey = "authz"
 
 // authRequest is a validated authorization request (RFC 6749 §4.1.1).
 type authRequest struct {
-	TxID        string    `json:"tx"`
-	ClientID    string    `json:"c"`
-	RedirectURI string    `json:"r"`  // as sent; "" when omitted
-	Redirect    string    `json:"rr"` // where to send the browser
-	Scopes      []string  `json:"s"`
-	State       string    `json:"st,omitempty"`
-	Challenge   string    `json:"pc,omitempty"`
-	Created     time.Time `json:"t"`
+	ClientID    string   `json:"c"`
+	RedirectURI string   `json:"r"`  // as sent; "" when omitted
+	Redirect    string   `json:"rr"` // where to send the browser
+	Scopes      []string `json:"s"`
+	State       string   `json:"st,omitempty"`
+	Challenge   string   `json:"pc,omitempty"`
 	// prompt is needed only while the request is answered, not parked.
 	prompt prompt
 }
@@ -223,8 +211,8 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	}, nil
 }
 
-// showConsent parks the request in the session under a fresh
-// transaction id and shows the consent page (step 5).
+// showConsent parks the request, pending in this session under a fresh
+// transaction id, and shows the consent page (step 5).
 func (s *Server) showConsent(c *gin.Context, userID string, client *models.Client, req *authRequest) {
 	if _, err := s.Store.Users.Get(c.Request.Context(), userID); errors.Is(err, models.ErrNotFound) {
 		pages.RedirectToLogin(c, c.Request.URL.RequestURI()) // the account was deleted in another tab
@@ -233,19 +221,18 @@ func (s *Server) showConsent(c *gin.Context, userID string, client *models.Clien
 		s.Pages.Fail(c, err)
 		return
 	}
-	req.TxID, _ = newSecret("")
-	req.Created = s.Now()
-	if err := park(s, c, sessionPendingKey, req); err != nil {
+	txID, err := s.park(c, pendingAuthorize, req)
+	if err != nil {
 		s.Pages.Fail(c, err)
 		return
 	}
 	s.Pages.ShowConsent(c, pages.Consent{Action: AuthorizePath, Client: client, Scopes: req.Scopes,
-		TxID: req.TxID, RedirectURI: req.Redirect})
+		TxID: txID, RedirectURI: req.Redirect})
 }
 
 // Decide handles POST /api/oauth2/authorize: the user's Allow or Deny.
-// The transaction id must be pending in this very session and the CSRF
-// token must match, or nothing is issued.
+// The transaction id must be pending in this very session, and not yet
+// decided, and the CSRF token must match, or nothing is issued.
 func (s *Server) Decide() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !s.Pages.ReadForm(c) {
@@ -256,15 +243,23 @@ func (s *Server) Decide() gin.HandlerFunc {
 			s.Pages.Error(c, http.StatusForbidden, "This request could not be verified", "Your session ended or the form did not come from this site. Go back to the app and start again.")
 			return
 		}
-		req, err := unpark[*authRequest](s, c, sessionPendingKey, c.Request.PostForm.Get("tx"))
-		if err != nil {
+		decision := c.Request.PostForm.Get("decision")
+		if decision != "allow" && decision != "deny" {
+			s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
+			return
+		}
+		req := &authRequest{}
+		if err := s.take(c, pendingAuthorize, c.Request.PostForm.Get("tx"), req); errors.Is(err, errNoPending) {
 			s.Pages.Error(c, http.StatusForbidden, "This request has expired", "The approval request is unknown, expired or already answered. Go back to the app and start again.")
+			return
+		} else if err != nil {
+			s.Pages.Fail(c, err)
 			return
 		}
 		if !s.stillRegistered(c, req) {
 			return
 		}
-		switch c.Request.PostForm.Get("decision") {
+		switch decision {
 		case "allow":
 			if _, err := s.Store.Consents.Grant(c.Request.Context(), userID, req.ClientID, req.Scopes, s.now()); err != nil {
 				s.Pages.Fail(c, err)
@@ -274,8 +269,6 @@ func (s *Server) Decide() gin.HandlerFunc {
 			s.approve(c, http.StatusSeeOther, userID, req)
 		case "deny":
 			s.redirectError(c, http.StatusSeeOther, req.Redirect, req.State, &Error{Code: "access_denied", Description: "The user denied the request."})
-		default:
-			s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
 		}
 	}
 }

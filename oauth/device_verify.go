@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,22 +21,16 @@ import (
 // checks it and shows the same consent page as the authorization
 // endpoint, and the Allow or Deny of that page posts back to /device.
 
-// sessionDeviceKey holds the device requests awaiting the user's decision
-// in this session, as sessionPendingKey does for authorization requests.
-const sessionDeviceKey = "device"
-
 // wrongUserCode is the one message for a code that is malformed, unknown,
 // expired or already answered: which of these it was helps only a guesser.
 const wrongUserCode = "That code is not valid. Check the code on your device and try again; codes expire after 10 minutes."
 
-// deviceTx is a device request on the consent page, bound to the session
-// that saw the page.
+// deviceTx is a device request on the consent page, pending in the
+// session that saw the page.
 type deviceTx struct {
-	TxID     string    `json:"tx"`
-	Hash     string    `json:"d"` // of the device code
-	ClientID string    `json:"c"`
-	Scopes   []string  `json:"s"`
-	Created  time.Time `json:"t"`
+	Hash     string   `json:"d"` // of the device code
+	ClientID string   `json:"c"`
+	Scopes   []string `json:"s"`
 }
 
 // deviceAccount is the Guard's account key for user codes entered by one
@@ -151,27 +144,35 @@ func (s *Server) lookupUserCode(ctx context.Context, typed string) (*models.Devi
 	return dc, client, nil
 }
 
-// showDeviceConsent parks a device request in the session under a fresh
-// transaction id and shows the consent page with the user code.
+// showDeviceConsent parks a device request, pending in this session
+// under a fresh transaction id, and shows the consent page with the user
+// code.
 func (s *Server) showDeviceConsent(c *gin.Context, client *models.Client, dc *models.DeviceCode) {
-	tx := &deviceTx{Hash: dc.Hash, ClientID: client.ID, Scopes: dc.Scopes, Created: s.Now()}
-	tx.TxID, _ = newSecret("")
-	if err := park(s, c, sessionDeviceKey, tx); err != nil {
+	txID, err := s.park(c, pendingDevice, &deviceTx{Hash: dc.Hash, ClientID: client.ID, Scopes: dc.Scopes})
+	if err != nil {
 		s.Pages.Fail(c, err)
 		return
 	}
 	code, _ := models.NormalizeUserCode(c.Request.PostForm.Get("user_code"))
 	s.Pages.ShowConsent(c, pages.Consent{Action: DevicePath, Client: client, Scopes: dc.Scopes,
-		TxID: tx.TxID, UserCode: models.FormatUserCode(code)})
+		TxID: txID, UserCode: models.FormatUserCode(code)})
 }
 
 // deviceDecide applies the Allow or Deny of the consent page. The
-// transaction must be pending in this very session.
+// transaction must be pending in this very session, and not yet decided.
 func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values) {
-	tx, err := unpark[*deviceTx](s, c, sessionDeviceKey, form.Get("tx"))
-	if err != nil {
+	decision := form.Get("decision")
+	if decision != "allow" && decision != "deny" {
+		s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
+		return
+	}
+	tx := &deviceTx{}
+	if err := s.take(c, pendingDevice, form.Get("tx"), tx); errors.Is(err, errNoPending) {
 		s.Pages.Error(c, http.StatusForbidden, "This request has expired",
 			"The request is unknown, expired or already answered. Open the device page again and enter the code.")
+		return
+	} else if err != nil {
+		s.Pages.Fail(c, err)
 		return
 	}
 	client, err := s.Store.Clients.Get(c.Request.Context(), tx.ClientID)
@@ -183,7 +184,7 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 		s.Pages.Fail(c, err)
 		return
 	}
-	switch form.Get("decision") {
+	switch decision {
 	case "allow":
 		// The consent is remembered first, so the tokens the device gets
 		// are always listed, and revocable, on the account page.
@@ -194,8 +195,6 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 		s.finishDevice(c, user, client, tx.Hash, models.DeviceApproved)
 	case "deny":
 		s.finishDevice(c, user, client, tx.Hash, models.DeviceDenied)
-	default:
-		s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form must say allow or deny.")
 	}
 }
 

@@ -3,69 +3,72 @@ package oauth
 import (
 	"encoding/json"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"beerlocker/middleware"
+	"beerlocker/models"
 )
 
-// A consent page that is open waits in the browser session as a pending
-// request, under a transaction id its forms post back: a decision is
-// accepted only from the session the page was shown in, and only once.
-// Both the authorization endpoint and the device page park theirs this way.
+// A consent page that is open waits on the server as a pending request
+// (models.PendingConsent), under a transaction id its forms post back and
+// bound to the browser session it was shown in. A decision is accepted
+// only from that session, and only once (API.md §6 step 5): taking the
+// request is one atomic step in the store, so a second decision, from a
+// second tab or with an old copy of the cookie, finds it taken. Nothing
+// of the request travels in the cookie, so its size does not depend on
+// what an app registered or sent. The authorization endpoint and the
+// device page both park theirs this way, each under its own kind.
 
-// pending is a request parked in the session.
-type pending interface {
-	txID() string
-	createdAt() time.Time
-}
+// pendingTTL bounds how long a consent page stays answerable.
+const pendingTTL = 10 * time.Minute
 
-func (r *authRequest) txID() string         { return r.TxID }
-func (r *authRequest) createdAt() time.Time { return r.Created }
-func (t *deviceTx) txID() string            { return t.TxID }
-func (t *deviceTx) createdAt() time.Time    { return t.Created }
+// Kinds of pending request: a flow takes only its own.
+const (
+	pendingAuthorize = "authorize"
+	pendingDevice    = "device"
+)
 
+// errNoPending is a decision on no request pending in this session: an
+// unknown, expired, foreign or already decided transaction.
 var errNoPending = errors.New("oauth: no such pending request")
 
-// park adds req to the session's requests under key, dropping expired
-// ones and the oldest beyond maxPending (the cookie is small).
-func park[T pending](s *Server, c *gin.Context, key string, req T) error {
-	list := append(loadParked[T](s, c, key), req)
-	if len(list) > maxPending {
-		list = list[len(list)-maxPending:]
+// park keeps req as a pending request of kind in the signed-in session
+// and returns its fresh transaction id.
+func (s *Server) park(c *gin.Context, kind string, req any) (string, error) {
+	session := middleware.SessionHash(c)
+	if session == "" {
+		return "", errors.New("oauth: park: nobody is signed in")
 	}
-	return storeParked(c, key, list)
+	b, err := json.Marshal(req)
+	if err != nil {
+		return "", err
+	}
+	txID, txHash := newSecret("")
+	now := s.now()
+	p := &models.PendingConsent{TxHash: txHash, SessionHash: session, Kind: kind, Request: string(b),
+		CreatedAt: now, ExpiresAt: now.Add(pendingTTL)}
+	if err := s.Store.Sessions.Park(c.Request.Context(), p); err != nil {
+		return "", err
+	}
+	return txID, nil
 }
 
-// unpark removes and returns the request with that transaction id.
-func unpark[T pending](s *Server, c *gin.Context, key, txID string) (T, error) {
-	list := loadParked[T](s, c, key)
-	i := slices.IndexFunc(list, func(r T) bool { return txID != "" && r.txID() == txID })
-	if i < 0 {
-		var zero T
-		return zero, errNoPending
+// take decides the request of kind pending in this session under txID,
+// and decodes it into req. Anything but a request that was pending here
+// and is now taken, by this call, is errNoPending, or the store's error.
+func (s *Server) take(c *gin.Context, kind, txID string, req any) error {
+	session := middleware.SessionHash(c)
+	if session == "" || txID == "" || len(txID) > 100 {
+		return errNoPending
 	}
-	req := list[i]
-	return req, storeParked(c, key, slices.Delete(list, i, i+1))
-}
-
-// loadParked returns the session's unexpired requests under key.
-func loadParked[T pending](s *Server, c *gin.Context, key string) []T {
-	var list []T
-	_ = json.Unmarshal([]byte(middleware.SessionValue(c, key)), &list)
-	now := s.Now()
-	return slices.DeleteFunc(list, func(r T) bool { return now.Sub(r.createdAt()) > pendingTTL })
-}
-
-func storeParked[T pending](c *gin.Context, key string, list []T) error {
-	if len(list) == 0 {
-		return middleware.SetSessionValue(c, key, "")
+	p, err := s.Store.Sessions.Take(c.Request.Context(), session, HashSecret(txID), kind, s.now())
+	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
+		return errNoPending
 	}
-	b, err := json.Marshal(list)
 	if err != nil {
 		return err
 	}
-	return middleware.SetSessionValue(c, key, string(b))
+	return json.Unmarshal([]byte(p.Request), req)
 }

@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
 	"beerlocker/httperr"
@@ -91,10 +90,7 @@ func (r *Renderer) SessionUser(c *gin.Context) (*models.User, error) {
 	return u, err
 }
 
-func hasSession(c *gin.Context) bool {
-	_, ok := c.Get(sessions.DefaultKey)
-	return ok
-}
+func hasSession(c *gin.Context) bool { return middleware.HasSession(c) }
 
 // page renders one page with its Base filled in. set is called with the
 // Base and returns the page's data.

@@ -55,14 +55,18 @@ func (r *Renderer) LogIn(passwords PasswordVerifier) gin.HandlerFunc {
 		form := c.Request.PostForm
 		returnTo := SafeReturnTo(form.Get("return_to"))
 		username := form.Get("username")
-		userID, err := passwords.VerifyPassword(c.Request.Context(), accounts.PasswordAttempt{
-			Username: username, Password: form.Get("password"), Address: c.ClientIP(), Via: "login"})
-		switch {
-		case errors.Is(err, models.ErrNotFound):
+		before, err := r.users.GetByUsername(c.Request.Context(), username)
+		if err == nil || errors.Is(err, models.ErrNotFound) {
+			var userID string
+			userID, err = passwords.VerifyPassword(c.Request.Context(), accounts.PasswordAttempt{
+				Username: username, Password: form.Get("password"), Address: c.ClientIP(), Via: "login"})
+			if err == nil {
+				err = r.startSession(c, userID, before)
+			}
+		}
+		if errors.Is(err, models.ErrNotFound) {
 			r.loginForm(c, http.StatusUnauthorized, returnTo, username, wrongCredentials)
 			return
-		case err == nil:
-			err = middleware.LogIn(c, userID, r.now())
 		}
 		if err != nil {
 			r.formFail(c, err, func(status int, message string) { r.loginForm(c, status, returnTo, username, message) })
@@ -71,6 +75,33 @@ func (r *Renderer) LogIn(passwords PasswordVerifier) gin.HandlerFunc {
 		// RFC 9700 §4.12: 303, so the browser does not post the password again.
 		c.Redirect(http.StatusSeeOther, returnTo)
 	}
+}
+
+// startSession signs the browser in as userID, whose password was just
+// verified, unless that password is no longer the user's: a password
+// change ends every session (API.md §7), and a login that checked the old
+// password an instant before the change must not start one that outlives
+// it. before is the user as read before the check; the session stands
+// only if the user, read again once it exists, has the same password
+// hash. Either the change's ending of sessions comes after the session
+// was created, and ends it, or the second read comes after the change,
+// and sees it. Otherwise it ends the session and returns
+// models.ErrNotFound, a wrong password.
+func (r *Renderer) startSession(c *gin.Context, userID string, before *models.User) error {
+	if err := middleware.LogIn(c, userID, r.now()); err != nil {
+		return err
+	}
+	after, err := r.users.Get(c.Request.Context(), userID)
+	if err == nil && before != nil && before.ID == userID && after.PasswordHash == before.PasswordHash {
+		return nil
+	}
+	if err := middleware.LogOut(c); err != nil {
+		return err
+	}
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return err
+	}
+	return models.ErrNotFound
 }
 
 func (r *Renderer) loginForm(c *gin.Context, status int, returnTo, username, message string) {

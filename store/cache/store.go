@@ -48,9 +48,9 @@ func (t *Tokens) EvictAll() { t.DeleteFunc(func(*models.Token) bool { return tru
 // The repositories with a method that deletes tokens (Tokens, Consents,
 // Clients, Users) are wrapped; their wrappers write every method out
 // rather than embed the interface, so that a method added to one is a
-// compile error here until someone decides whether it must evict. Codes
-// and DeviceCodes are passed through: the cache holds only tokens, and
-// none of their methods deletes one (a password change ends the tokens
+// compile error here until someone decides whether it must evict. Codes,
+// DeviceCodes and Sessions are passed through: the cache holds only
+// tokens, and none of their methods deletes one (a password change ends the tokens
 // through Tokens.RevokeUser, not through Codes or DeviceCodes.DeleteUser).
 func Wrap(s *models.Store, ttl time.Duration, max int, now func() time.Time) (*models.Store, *Tokens) {
 	tc := &Tokens{Bounded: NewBounded[string, *models.Token](ttl, max, now)}

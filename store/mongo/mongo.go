@@ -16,8 +16,9 @@
 //   - cascading deletes are ordered sequences of single-collection deletes
 //     that are safe to interrupt and retry (see Users.Delete).
 //
-// Expired codes and tokens carry a TTL index where the server supports one,
-// but no query relies on it: every read filters on expires_at itself.
+// Expired codes, tokens and sessions carry a TTL index where the server
+// supports one, but no query relies on it: every read filters on
+// expires_at itself.
 package mongo
 
 import (
@@ -85,6 +86,8 @@ type db struct {
 
 	devices     *mongo.Collection // see devices.go
 	devicePolls *mongo.Collection
+	sessions    *mongo.Collection // see sessions.go
+	pending     *mongo.Collection
 }
 
 var _ models.Database = (*db)(nil)
@@ -136,6 +139,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 	d.tokens = mdb.Collection(colTokens)
 	d.claims = mdb.Collection(colClaims)
 	d.devices, d.devicePolls = mdb.Collection(colDevices), mdb.Collection(colDevicePolls)
+	d.sessions, d.pending = mdb.Collection(colSessions), mdb.Collection(colPending)
 
 	if err := d.Ping(ctx); err != nil {
 		_ = d.Close()
@@ -155,6 +159,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 		DB:       d,
 
 		DeviceCodes: &deviceRepo{d},
+		Sessions:    &sessionRepo{d},
 	}, nil
 }
 
@@ -211,6 +216,7 @@ func (d *db) createIndexes(ctx context.Context) error {
 		{d.tokens, "family_id", bson.D{{Key: "family_id", Value: 1}}, false},
 	}
 	indexes = append(indexes, d.deviceIndexes()...)
+	indexes = append(indexes, d.sessionIndexes()...)
 	for _, ix := range indexes {
 		opts := options.Index().SetName(ix.name)
 		if ix.unique {
@@ -222,7 +228,7 @@ func (d *db) createIndexes(ctx context.Context) error {
 	}
 	var refused []string
 	var cause error
-	for _, c := range []*mongo.Collection{d.codes, d.tokens, d.claims, d.devices, d.devicePolls} {
+	for _, c := range []*mongo.Collection{d.codes, d.tokens, d.claims, d.devices, d.devicePolls, d.sessions, d.pending} {
 		refusal, err := d.createTTLIndex(ctx, c)
 		if err != nil {
 			return err

@@ -115,7 +115,7 @@ func TestTTLRefusalWarnsOncePerStore(t *testing.T) {
 			t.Fatalf("store #%d: %v in %s", i+1, err, lines[0])
 		}
 		slices.Sort(rec.Collections)
-		want := []string{"claims", "codes", "device_codes", "device_polls", "tokens"}
+		want := []string{"claims", "codes", "device_codes", "device_polls", "pending_consents", "sessions", "tokens"}
 		if rec.Level != "WARN" || !strings.Contains(rec.Msg, "TTL") || !slices.Equal(rec.Collections, want) {
 			t.Errorf("store #%d logged %+v, want a warning about TTL indexes on %v", i+1, rec, want)
 		}

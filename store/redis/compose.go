@@ -159,12 +159,17 @@ func (r *users) GetByUsername(ctx context.Context, username string) (*models.Use
 }
 
 // UpdatePassword cascades nothing: the caller ends the user's tokens,
-// codes and device codes through their own repositories, which live here.
+// codes and device codes through their own repositories, which live here;
+// Tokens.RevokeUser also tells every instance to forget the credentials it
+// verified for the user.
 func (r *users) UpdatePassword(ctx context.Context, id, passwordHash string, now time.Time) (*models.User, error) {
 	return r.next.UpdatePassword(ctx, id, passwordHash, now)
 }
 
-// Delete also ends what other users hold through the user's clients.
+// Delete also ends what other users hold through the user's clients, and
+// then tells every instance to forget the user, whether or not there were
+// tokens to revoke: each drops the credentials it verified for the user,
+// as after Tokens.RevokeUser.
 func (r *users) Delete(ctx context.Context, id string) error {
 	if _, err := r.next.Get(ctx, id); err != nil {
 		return err
@@ -178,8 +183,12 @@ func (r *users) Delete(ctx context.Context, id string) error {
 		specs = append(specs, ofClient(c.ID)...)
 		events = append(events, evictClient(c.ID, ""))
 	}
-	return r.s.cascade(ctx, "delete user", specs, events,
+	err = r.s.cascade(ctx, "delete user", specs, events,
 		func() error { return r.next.Delete(ctx, id) })
+	if err != nil {
+		return err
+	}
+	return r.s.revoked.publish(ctx, evictUser(id))
 }
 
 // databases is the primary database and Redis as one: both must answer.

@@ -94,8 +94,16 @@ func (r *tokens) RevokeFamily(ctx context.Context, familyID string) error {
 	return r.s.drop(ctx, "revoke token family", []dropSpec{{"t", "tf:" + familyID, ""}}, evictFamily(familyID))
 }
 
+// RevokeUser tells every instance even when the user had no token: a
+// password change calls it, and the event also drops the credentials each
+// instance verified for the user (see app.Caches), which would otherwise
+// accept the old password there for up to a minute. It returns once every
+// instance has (see revocations).
 func (r *tokens) RevokeUser(ctx context.Context, userID string) error {
-	return r.s.drop(ctx, "revoke user tokens", []dropSpec{{"t", "tu:" + userID, ""}}, evictUser(userID))
+	if err := r.s.drop(ctx, "revoke user tokens", []dropSpec{{"t", "tu:" + userID, ""}}); err != nil {
+		return err
+	}
+	return r.s.revoked.publish(ctx, evictUser(userID))
 }
 
 func (r *tokens) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
