@@ -115,6 +115,10 @@ func (c *Config) validate() error {
 			return fmt.Errorf("RATE_LIMIT_%s_PER_MINUTE must be a number from 0.1 to 6000", r.name)
 		}
 	}
+	if w := c.Limits.MaxWait(); w > limits.MaxLockout {
+		return fmt.Errorf("RATE_LIMIT_ADDRESS_BURST %d at RATE_LIMIT_ADDRESS_PER_MINUTE %g allows lockouts of %s; two bursts must refill within %s (lower the burst or raise the rate)",
+			c.Limits.Address.Burst, c.Limits.Address.PerMinute, w.Round(time.Second), limits.MaxLockout)
+	}
 	if c.Limits.MaxKeys < 1000 || c.Limits.MaxKeys > 10_000_000 {
 		return errors.New("RATE_LIMIT_MAX_KEYS must be a whole number from 1000 to 10000000")
 	}

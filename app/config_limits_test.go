@@ -34,6 +34,9 @@ func TestConfigLimits(t *testing.T) {
 		{"RATE_LIMIT_ACCOUNT_PER_MINUTE", "-1"},
 		{"RATE_LIMIT_ACCOUNT_PER_MINUTE", "1/min"},
 		{"RATE_LIMIT_MAX_KEYS", "10"},
+		// Two bursts must refill within 10 minutes (API.md §8).
+		{"RATE_LIMIT_ADDRESS_BURST", "200"},
+		{"RATE_LIMIT_ADDRESS_PER_MINUTE", "1"},
 	} {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
 			_, err := app.ParseConfig(nil, func(k string) string {
