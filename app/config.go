@@ -29,7 +29,7 @@ type Config struct {
 	SecretKey     string
 	TokenCacheTTL time.Duration
 	MetricsAddr   string        // "off" disables metrics
-	Limits        limits.Limits // RATE_LIMIT_*: failed credentials per address and per account
+	Limits        limits.Limits // RATE_LIMIT_*: failed credentials per address and per account, registrations per address
 }
 
 // ParseConfig reads the environment, then flags, and validates the result.
@@ -58,6 +58,8 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.Float64Var(&cfg.Limits.Address.PerMinute, "rate-limit-address-per-minute", envFloat(getenv, "RATE_LIMIT_ADDRESS_PER_MINUTE", def.Address.PerMinute), "failed credentials per minute one client address regains (RATE_LIMIT_ADDRESS_PER_MINUTE)")
 	fs.IntVar(&cfg.Limits.Account.Burst, "rate-limit-account-burst", envInt(getenv, "RATE_LIMIT_ACCOUNT_BURST", def.Account.Burst), "failed credentials one username or client_id may have at once (RATE_LIMIT_ACCOUNT_BURST)")
 	fs.Float64Var(&cfg.Limits.Account.PerMinute, "rate-limit-account-per-minute", envFloat(getenv, "RATE_LIMIT_ACCOUNT_PER_MINUTE", def.Account.PerMinute), "failed credentials per minute one username or client_id regains (RATE_LIMIT_ACCOUNT_PER_MINUTE)")
+	fs.IntVar(&cfg.Limits.Register.Burst, "rate-limit-register-burst", envInt(getenv, "RATE_LIMIT_REGISTER_BURST", def.Register.Burst), "registrations one client address may attempt at once, whether they succeed or not (RATE_LIMIT_REGISTER_BURST)")
+	fs.Float64Var(&cfg.Limits.Register.PerMinute, "rate-limit-register-per-minute", envFloat(getenv, "RATE_LIMIT_REGISTER_PER_MINUTE", def.Register.PerMinute), "registrations per minute one client address regains (RATE_LIMIT_REGISTER_PER_MINUTE)")
 	fs.IntVar(&cfg.Limits.MaxKeys, "rate-limit-max-keys", envInt(getenv, "RATE_LIMIT_MAX_KEYS", def.MaxKeys), "addresses, and accounts, remembered at most by the limits (RATE_LIMIT_MAX_KEYS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -107,11 +109,13 @@ func (c *Config) validate() error {
 	for _, r := range []struct {
 		name string
 		rate limits.Rate
-	}{{"ADDRESS", c.Limits.Address}, {"ACCOUNT", c.Limits.Account}} {
+	}{{"ADDRESS", c.Limits.Address}, {"ACCOUNT", c.Limits.Account}, {"REGISTER", c.Limits.Register}} {
 		if r.rate.Burst < 1 || r.rate.Burst > 1000 {
 			return fmt.Errorf("RATE_LIMIT_%s_BURST must be a whole number from 1 to 1000", r.name)
 		}
-		if !(r.rate.PerMinute >= 0.1 && r.rate.PerMinute <= 6000) { // also refuses NaN
+		// At least 0.1 a minute: a token comes back within 10 minutes, the
+		// longest Retry-After API.md §8 allows. The comparison refuses NaN.
+		if !(r.rate.PerMinute >= 0.1 && r.rate.PerMinute <= 6000) {
 			return fmt.Errorf("RATE_LIMIT_%s_PER_MINUTE must be a number from 0.1 to 6000", r.name)
 		}
 	}

@@ -69,6 +69,10 @@ func Of(err error) Answer {
 	case errors.As(err, &ve):
 		return Answer{Kind: Invalid, Status: http.StatusBadRequest, Title: "Validation failed",
 			Message: "One or more fields are invalid.", Fields: ve.Fields}
+	case errors.As(err, &le) && le.Of == limits.Registrations:
+		return Answer{Kind: Limited, Status: http.StatusTooManyRequests, RetryAfter: le.RetryAfter(),
+			Title:   "Too many registrations",
+			Message: "Too many registrations were attempted from this address. Try again in " + le.InWords() + "."}
 	case errors.As(err, &le):
 		return Answer{Kind: Limited, Status: http.StatusTooManyRequests, RetryAfter: le.RetryAfter(),
 			Title:   "Too many failed attempts",

@@ -34,13 +34,16 @@ func (r Rate) wait(tokens, level float64) time.Duration {
 	return time.Duration(missing * float64(r.every()))
 }
 
-// Limits configures a Guard: how many failed credentials are answered
-// before 429.
+// Limits configures the limits: a Guard's, how many failed credentials
+// are answered before 429, and a Throttle's on registrations.
 type Limits struct {
 	Address Rate // failures from one client address, whatever the account
 	Account Rate // failures against one account (a username or a client_id)
+	// Register is the registrations from one client address, every attempt
+	// counting (Throttle).
+	Register Rate
 	// MaxKeys bounds how many addresses, and separately how many accounts,
-	// are remembered at once.
+	// are remembered at once by each in-memory set of buckets.
 	MaxKeys int
 }
 
@@ -48,12 +51,16 @@ type Limits struct {
 // once and then once every 3 s, across every account and surface; one
 // account may fail 10 times, then once every 10 s, whoever tries. With these
 // numbers a single address gets at most about 20 guesses a minute in all,
-// and a busy NAT of honest users rarely reaches the burst. 100,000 keys per
-// dimension cost about 20 MB at most (see TestLimiterMemoryBounded).
+// and a busy NAT of honest users rarely reaches the burst. One address may
+// attempt 10 registrations at once, then one a minute (API.md §8): enough
+// for a family or a classroom, too few to enumerate usernames in bulk.
+// 100,000 keys per dimension cost about 20 MB at most (see
+// TestLimiterMemoryBounded).
 var DefaultLimits = Limits{
-	Address: Rate{Burst: 20, PerMinute: 20},
-	Account: Rate{Burst: 10, PerMinute: 6},
-	MaxKeys: 100_000,
+	Address:  Rate{Burst: 20, PerMinute: 20},
+	Account:  Rate{Burst: 10, PerMinute: 6},
+	Register: Rate{Burst: 10, PerMinute: 1},
+	MaxKeys:  100_000,
 }
 
 // LockoutBound is the longest a user with the right password waits because
@@ -231,10 +238,25 @@ func addressKey(addr string) string {
 }
 
 // LimitedError is returned instead of checking a credential when there
-// were too many failures; Wait is how long until a check may succeed.
-type LimitedError struct{ Wait time.Duration }
+// were too many failures, or instead of registering when there were too
+// many registrations; Wait is how long until a retry may succeed.
+type LimitedError struct {
+	Wait time.Duration
+	Of   Limited // what there were too many of
+}
+
+// Limited names what a LimitedError's limit counts.
+type Limited int
+
+const (
+	Failures      Limited = iota // failed credentials (Guard)
+	Registrations                // registrations (Throttle)
+)
 
 func (e *LimitedError) Error() string {
+	if e.Of == Registrations {
+		return "too many registrations; retry after " + e.InWords()
+	}
 	return "too many failed attempts; retry after " + e.InWords()
 }
 
@@ -431,6 +453,48 @@ func (g *gate) release(k bucketKey, s *slot) {
 	if s.users--; s.users == 0 {
 		delete(g.slots, k)
 	}
+}
+
+// A Throttle limits attempts per client address in which every attempt
+// counts, whether it succeeds or not: registrations (API.md §8), where a
+// success is itself what is to be limited, and where a failure (a taken
+// username) tells as much as a success. It takes a token from the
+// address's bucket for each attempt and refuses one when none is left;
+// tokens are whole and never borrowed, so concurrent attempts cannot
+// exceed the burst, and Retry-After is at most one refill period. A nil
+// *Throttle allows everything.
+type Throttle struct {
+	rate    Rate
+	buckets Buckets
+	obs     Observer
+}
+
+// NewThrottle returns a Throttle of buckets shaped r, reporting refusals
+// to obs (nil for nobody) as limit "register".
+func NewThrottle(r Rate, buckets Buckets, obs Observer) *Throttle {
+	if obs == nil {
+		obs = noObserver{}
+	}
+	return &Throttle{rate: r, buckets: buckets, obs: obs}
+}
+
+// Allow counts an attempt from addr and returns nil, or a *LimitedError
+// when addr has no attempt left, or the buckets' error (wrapping
+// models.ErrUnavailable when their store is down); in both cases the
+// attempt must not go ahead.
+func (t *Throttle) Allow(ctx context.Context, addr string) error {
+	if t == nil {
+		return nil
+	}
+	before, _, err := t.buckets.Take(ctx, addressKey(addr), 1, false)
+	if err != nil {
+		return fmt.Errorf("limits: take registration bucket: %w", err)
+	}
+	if before < 1 {
+		t.obs.RateLimited("register")
+		return &LimitedError{Wait: t.rate.wait(before, 1), Of: Registrations}
+	}
+	return nil
 }
 
 // Limiter is the in-memory Buckets, for one instance: it holds at most max
