@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -30,6 +31,10 @@ type Config struct {
 	TokenCacheTTL time.Duration
 	MetricsAddr   string        // "off" disables metrics
 	Limits        limits.Limits // RATE_LIMIT_*: failed credentials per address and per account, registrations per address
+	// TrustedProxies is TRUSTED_PROXIES as given: comma-separated CIDRs of
+	// the reverse proxies whose X-Forwarded-For is believed. Proxies
+	// returns it parsed.
+	TrustedProxies string
 }
 
 // ParseConfig reads the environment, then flags, and validates the result.
@@ -52,6 +57,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", "./data"), "directory of the embedded database and the generated secret key (DATA_DIR)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", env("SECRET_KEY", ""), "secret for session and cache keys, at least 32 characters; generated into DATA_DIR when empty (SECRET_KEY)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address of GET /metrics (Prometheus), separate from ADDR; off disables (METRICS_ADDR)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For names the client address; empty trusts none (TRUSTED_PROXIES)")
 	fs.DurationVar(&cfg.TokenCacheTTL, "token-cache-ttl", envDuration(getenv, "TOKEN_CACHE_TTL", 5*time.Second), "how long a bearer token is served from memory; bounds how late another instance's revocation is seen; 0 disables (TOKEN_CACHE_TTL)")
 	def := limits.DefaultLimits
 	fs.IntVar(&cfg.Limits.Address.Burst, "rate-limit-address-burst", envInt(getenv, "RATE_LIMIT_ADDRESS_BURST", def.Address.Burst), "failed credentials one client address may have at once (RATE_LIMIT_ADDRESS_BURST)")
@@ -106,6 +112,9 @@ func (c *Config) validate() error {
 	if c.DataDir == "" {
 		return errors.New("DATA_DIR must not be empty")
 	}
+	if _, err := c.Proxies(); err != nil {
+		return err
+	}
 	for _, r := range []struct {
 		name string
 		rate limits.Rate
@@ -130,6 +139,29 @@ func (c *Config) validate() error {
 		return errors.New("SECRET_KEY must be at least 32 characters (try: openssl rand -hex 32)")
 	}
 	return nil
+}
+
+// Proxies returns TRUSTED_PROXIES parsed: each entry a CIDR, or an IP
+// address standing for itself, with its host bits cleared. The error
+// names the setting and the entry.
+func (c *Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR (such as 10.213.0.0/24) or an IP address", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // envDuration reads a duration from the environment; a malformed value

@@ -56,3 +56,59 @@ func TestConfigLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigTrustedProxies: TRUSTED_PROXIES (or -trusted-proxies) is a
+// comma-separated list of CIDRs, or addresses standing for themselves,
+// with host bits cleared; empty trusts none; anything else is a one-line
+// error naming the setting.
+func TestConfigTrustedProxies(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  []string
+	}{
+		{"", nil},
+		{"10.213.0.0/24", []string{"10.213.0.0/24"}},
+		{" 10.0.0.0/8 , 192.0.2.7,2001:db8::/32 ", []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"}},
+		{"172.18.0.5/16", []string{"172.18.0.0/16"}},
+		{"::1", []string{"::1/128"}},
+	} {
+		cfg, err := app.ParseConfig(nil, func(k string) string {
+			if k == "TRUSTED_PROXIES" {
+				return tc.value
+			}
+			return ""
+		}, io.Discard)
+		if err != nil {
+			t.Errorf("TRUSTED_PROXIES=%q: %v", tc.value, err)
+			continue
+		}
+		got, _ := cfg.Proxies()
+		var s []string
+		for _, p := range got {
+			s = append(s, p.String())
+		}
+		if strings.Join(s, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("TRUSTED_PROXIES=%q: %q, want %q", tc.value, s, tc.want)
+		}
+	}
+	cfg, err := app.ParseConfig([]string{"-trusted-proxies", "10.1.0.0/16"}, func(k string) string {
+		if k == "TRUSTED_PROXIES" {
+			return "10.2.0.0/16"
+		}
+		return ""
+	}, io.Discard)
+	if err != nil || cfg.TrustedProxies != "10.1.0.0/16" {
+		t.Errorf("flag over env: %q, %v; want the flag's 10.1.0.0/16", cfg.TrustedProxies, err)
+	}
+	for _, bad := range []string{"caddy", "10.0.0.0/33", "10.0.0.0/8;192.0.2.1", "fe80::1%eth0", "300.1.1.1"} {
+		_, err := app.ParseConfig(nil, func(k string) string {
+			if k == "TRUSTED_PROXIES" {
+				return bad
+			}
+			return ""
+		}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("TRUSTED_PROXIES=%q: error = %v, want one line naming TRUSTED_PROXIES", bad, err)
+		}
+	}
+}

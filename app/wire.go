@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -40,8 +41,11 @@ type Options struct {
 	// ("address", "account" or "register", shaped r), such as Redis shared
 	// by every instance; nil keeps them in this process's memory.
 	LimitBuckets func(name string, r limits.Rate) limits.Buckets
-	Log          *slog.Logger
-	Now          func() time.Time
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client address (TRUSTED_PROXIES); none by default.
+	TrustedProxies []netip.Prefix
+	Log            *slog.Logger
+	Now            func() time.Time
 }
 
 // App is the service assembled: the router, and the parts Run and the
@@ -99,7 +103,7 @@ func New(o Options, store *models.Store) (*App, error) {
 		AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
 	}
 	services := controllers.Services{
-		PublicURL: o.PublicURL, Store: store, Metrics: m, Log: o.Log, Now: o.Now,
+		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, Store: store, Metrics: m, Log: o.Log, Now: o.Now,
 		Auth: middleware.NewAuthenticator(verifier, server, o.Log, m),
 		Sessions: middleware.Sessions(DeriveKey(o.Secret, "session signing"), DeriveKey(o.Secret, "session encryption"),
 			strings.HasPrefix(o.PublicURL, "https://")),
