@@ -100,7 +100,10 @@ func addRoutes(r *gin.Engine, s Services) {
 	r.GET("/readyz", readyz(store, log))
 	r.GET("/openapi.json", openAPI)
 
-	api := r.Group("/api")
+	// Basic credentials a browser cached are not a foreign page's to use
+	// (API.md §8); the OAuth endpoints, registered apart, authenticate
+	// clients, not users.
+	api := r.Group("/api", middleware.RefuseCrossSiteBasic(s.PublicURL))
 	api.POST("/users", registerUser(s.Accounts, log))
 	api.GET("/users/me", auth.Require(models.ScopeProfile), getMe(store.Users, log))
 	api.PATCH("/users/me", auth.RequireBasic(), changePassword(s.Accounts, log))
