@@ -58,6 +58,8 @@ func TestOnRedis(t *testing.T) {
 		{"BruteForceLimits", TestBruteForceLimits},
 		{"LockoutBound", TestLockoutBound},
 		{"LimitsCountAcrossSurfaces", TestLimitsCountAcrossSurfaces},
+		{"ConcurrentWrongPasswords", TestConcurrentWrongPasswords},
+		{"RegistrationLimited", TestRegistrationLimited},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
