@@ -55,7 +55,8 @@ func raceRequests(t *testing.T, client *http.Client, n int, newReq func() (*http
 }
 
 // countStatuses counts the responses by status and fails on any other
-// than those allowed.
+// than those allowed, and 503: on a slow machine a check waiting its turn
+// longer than limits.QueueTimeout is answered 503 (busy), checking nothing.
 func countStatuses(t *testing.T, rs []*response, allowed ...int) map[int]int {
 	t.Helper()
 	n := map[int]int{}
@@ -63,7 +64,7 @@ func countStatuses(t *testing.T, rs []*response, allowed ...int) map[int]int {
 		n[r.StatusCode]++
 	}
 	for status, count := range n {
-		ok := false
+		ok := status == http.StatusServiceUnavailable
 		for _, a := range allowed {
 			ok = ok || status == a
 		}

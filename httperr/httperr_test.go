@@ -32,6 +32,7 @@ func TestTable(t *testing.T) {
 		{fmt.Errorf("check: %w", &limits.LimitedError{Wait: 2500 * time.Millisecond}), httperr.Limited, 429, 3, false, 0},
 		{fmt.Errorf("register: %w", &limits.LimitedError{Wait: time.Minute, Of: limits.Registrations}), httperr.Limited, 429, 60, false, 0},
 		{fmt.Errorf("sqlite: %w", models.ErrUnavailable), httperr.Unavailable, 503, httperr.RetryAfterUnavailable, true, slog.LevelWarn},
+		{fmt.Errorf("verify: %w", limits.ErrBusy), httperr.Unavailable, 503, httperr.RetryAfterUnavailable, true, slog.LevelWarn},
 		{fmt.Errorf("sqlite: get client: %w", context.Canceled), httperr.Canceled, 499, 0, true, slog.LevelDebug},
 		{errors.New("boom"), httperr.Internal, 500, 0, true, slog.LevelError},
 	} {

@@ -3,6 +3,7 @@ package limits
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -87,6 +88,20 @@ const MaxLockout = 10 * time.Minute
 // while a parallel guesser gains at most one check over a sequential one.
 const InFlight = 2
 
+// QueueTimeout is how long an attempt waits for its turn (Guard.Begin)
+// before it gives up with ErrBusy. Turns are quick, the time of one check,
+// unless the checks in flight are stuck: on a database that does not
+// answer, a store call takes up to 5 s, and an attempt that waited for two
+// of them and then made its own would take 15 s to be answered 503. Three
+// seconds keeps a wait and its own call within the outage bound of the
+// system tests, and is far more than a turn takes otherwise.
+const QueueTimeout = 3 * time.Second
+
+// ErrBusy is returned by Guard.Begin when the attempts before it did not
+// end within QueueTimeout. Nothing was checked; the answer is a 503 with
+// Retry-After, as for a database that does not answer.
+var ErrBusy = errors.New("limits: too many credential checks in flight")
+
 // A Guard limits failed credential checks in two dimensions: per client
 // address and per account. Every place a secret is checked begins an
 // Attempt first (Begin), calls its Fail on a wrong credential and its Done
@@ -153,8 +168,10 @@ type Guard struct {
 	address Buckets
 	account Buckets
 	obs     Observer
-	// addresses and accounts admit attempts in turn, InFlight at a time.
+	// addresses and accounts admit attempts in turn, InFlight at a time,
+	// each waiting at most queueTimeout (QueueTimeout; shorter in tests).
 	addresses, accounts gate
+	queueTimeout        time.Duration
 }
 
 // Observer counts what a Guard does; *metrics.Metrics is one. Its
@@ -184,7 +201,7 @@ func NewGuardWith(l Limits, address, account Buckets, obs Observer) *Guard {
 		obs = noObserver{}
 	}
 	return &Guard{limits: l, address: address, account: account, obs: obs,
-		addresses: newGate(), accounts: newGate()}
+		addresses: newGate(), accounts: newGate(), queueTimeout: QueueTimeout}
 }
 
 type noObserver struct{}
@@ -322,24 +339,32 @@ func (g *Guard) Check(ctx context.Context, addr, account string) (*LimitedError,
 // nothing may be checked. Otherwise the caller checks the credential,
 // calls the Attempt's Fail if it was wrong, and its Done in every case,
 // once the answer is decided. An error is also returned when ctx ends
-// while waiting. A nil Guard begins a nil Attempt, which does nothing.
+// while waiting, and ErrBusy when the wait exceeds QueueTimeout. A nil
+// Guard begins a nil Attempt, which does nothing.
 func (g *Guard) Begin(ctx context.Context, addr, account string) (*Attempt, error) {
 	if g == nil {
 		return nil, nil
 	}
 	a := &Attempt{g: g, addr: addr, account: account}
-	leave, err := g.addresses.enter(ctx, addressKey(addr))
-	if err != nil {
-		return nil, err
-	}
-	a.leave = append(a.leave, leave)
-	if account != "" {
-		leave, err := g.accounts.enter(ctx, account)
-		if err != nil {
-			a.Done()
-			return nil, err
-		}
+	// One deadline for both waits: an attempt waits QueueTimeout at most.
+	deadline := time.NewTimer(g.queueTimeout)
+	defer deadline.Stop()
+	leave, err := g.addresses.enter(ctx, addressKey(addr), deadline.C)
+	if err == nil {
 		a.leave = append(a.leave, leave)
+		if account != "" {
+			leave, err = g.accounts.enter(ctx, account, deadline.C)
+			if err == nil {
+				a.leave = append(a.leave, leave)
+			}
+		}
+	}
+	if err != nil {
+		a.Done()
+		if errors.Is(err, ErrBusy) {
+			g.obs.RateLimited("in_flight")
+		}
+		return nil, err
 	}
 	le, err := g.Check(ctx, addr, account)
 	if err == nil && le != nil {
@@ -424,8 +449,8 @@ type slot struct {
 func newGate() gate { return gate{slots: make(map[bucketKey]*slot)} }
 
 // enter waits for a place at key and returns the function that gives it
-// up, or ctx's error if ctx ends first.
-func (g *gate) enter(ctx context.Context, key string) (leave func(), err error) {
+// up, or ctx's error if ctx ends first, or ErrBusy if deadline fires first.
+func (g *gate) enter(ctx context.Context, key string, deadline <-chan time.Time) (leave func(), err error) {
 	k := keyOf(key)
 	g.mu.Lock()
 	s := g.slots[k]
@@ -435,15 +460,25 @@ func (g *gate) enter(ctx context.Context, key string) (leave func(), err error) 
 	}
 	s.users++
 	g.mu.Unlock()
+	leave = func() {
+		<-s.held
+		g.release(k, s)
+	}
+	// A free place is taken whatever ctx says: only waiting ends with it.
+	select {
+	case s.held <- struct{}{}:
+		return leave, nil
+	default:
+	}
 	select {
 	case s.held <- struct{}{}: // blocked senders are woken in order
-		return func() {
-			<-s.held
-			g.release(k, s)
-		}, nil
+		return leave, nil
 	case <-ctx.Done():
 		g.release(k, s)
 		return nil, fmt.Errorf("limits: waiting for the attempts before this one: %w", ctx.Err())
+	case <-deadline:
+		g.release(k, s)
+		return nil, ErrBusy
 	}
 }
 

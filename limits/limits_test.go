@@ -304,3 +304,75 @@ func TestGateForgetsIdleKeys(t *testing.T) {
 		t.Errorf("%d keys still held after every attempt ended, want 0", n)
 	}
 }
+
+// TestBeginWithEndedContext: a request whose context has ended (its client
+// hung up) but that need not wait is admitted as before, so that what it
+// was doing fails, or not, as it would have without the gates; only
+// waiting ends with the context.
+func TestBeginWithEndedContext(t *testing.T) {
+	g := NewGuard(Limits{Address: Rate{Burst: 5, PerMinute: 1}, Account: Rate{Burst: 5, PerMinute: 1}, MaxKeys: 10}, time.Now, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 100 {
+		a, err := g.Begin(ctx, "192.0.2.1", UserAccount("alice"))
+		if err != nil {
+			t.Fatalf("Begin with an ended context and a free place = %v, want it admitted", err)
+		}
+		a.Done()
+	}
+}
+
+// countingObserver counts what a Guard reports.
+type countingObserver struct {
+	mu      sync.Mutex
+	limited map[string]int
+}
+
+func (o *countingObserver) AuthFailure(string) {}
+
+func (o *countingObserver) RateLimited(limit string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.limited[limit]++
+}
+
+// TestBeginBusy: an attempt that cannot begin within the queue timeout,
+// because the attempts in flight before it are stuck (a database that does
+// not answer), gives up with ErrBusy instead of waiting on, so that its
+// answer, a 503, comes in bounded time; the wait counts once for both
+// dimensions, and the refusal is reported as limit "in_flight".
+func TestBeginBusy(t *testing.T) {
+	obs := &countingObserver{limited: map[string]int{}}
+	g := NewGuard(Limits{Address: Rate{Burst: 5, PerMinute: 1}, Account: Rate{Burst: 5, PerMinute: 1}, MaxKeys: 10}, time.Now, obs)
+	g.queueTimeout = 100 * time.Millisecond
+	ctx := context.Background()
+	var held []*Attempt
+	for i := range InFlight {
+		a, err := g.Begin(ctx, fmt.Sprintf("192.0.2.%d", i), UserAccount("alice"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, a)
+	}
+	start := time.Now()
+	if _, err := g.Begin(ctx, "192.0.2.99", UserAccount("alice")); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Begin behind %d stuck attempts = %v, want ErrBusy", InFlight, err)
+	}
+	if waited := time.Since(start); waited < g.queueTimeout || waited > 10*g.queueTimeout {
+		t.Errorf("gave up after %s, want about the queue timeout, %s", waited, g.queueTimeout)
+	}
+	if obs.limited["in_flight"] != 1 {
+		t.Errorf("reported %v, want one in_flight", obs.limited)
+	}
+	for _, a := range held {
+		a.Done()
+	}
+	if a, err := g.Begin(ctx, "192.0.2.99", UserAccount("alice")); err != nil {
+		t.Errorf("Begin once the stuck attempts ended = %v, want it admitted", err)
+	} else {
+		a.Done()
+	}
+	if n := len(g.addresses.slots) + len(g.accounts.slots); n != 0 {
+		t.Errorf("%d keys still held after every attempt ended, want 0", n)
+	}
+}

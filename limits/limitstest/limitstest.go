@@ -406,10 +406,12 @@ func testGuardInFlight(t *testing.T, open Open) {
 		t.Fatalf("Begin returned %v, %v while %d attempts were in flight", r.a, r.err, limits.InFlight)
 	case <-time.After(50 * time.Millisecond):
 	}
-	for _, a := range held {
+	for _, a := range held { // all fail, then all end
 		if _, err := a.Fail(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, a := range held {
 		a.Done()
 	}
 	r := <-next
