@@ -6,39 +6,67 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"beerlocker/grants"
+	"beerlocker/limits"
 	"beerlocker/models"
 )
 
 // Service carries out the account operations.
 type Service struct {
-	users  models.UserRepository
-	hasher *models.Passwords
-	cache  *CredentialCache
-	grants *grants.Ender
-	now    func() time.Time
+	users    models.UserRepository
+	hasher   *models.Passwords
+	cache    *CredentialCache
+	grants   *grants.Ender
+	register *limits.Throttle
+	now      func() time.Time
 }
 
 // NewService returns the account operations over users, hashing with
 // hasher, forgetting cached credentials in cache and ending grants with
-// ender when a password changes or an account goes.
-func NewService(users models.UserRepository, hasher *models.Passwords, cache *CredentialCache, ender *grants.Ender, now func() time.Time) *Service {
-	return &Service{users: users, hasher: hasher, cache: cache, grants: ender, now: now}
+// ender when a password changes or an account goes, and limiting
+// registrations per address with register (nil for no limit).
+func NewService(users models.UserRepository, hasher *models.Passwords, cache *CredentialCache, ender *grants.Ender,
+	register *limits.Throttle, now func() time.Time) *Service {
+	return &Service{users: users, hasher: hasher, cache: cache, grants: ender, register: register, now: now}
 }
 
-// Register creates a user. Returns models.ErrConflict if the name is taken.
-func (s *Service) Register(ctx context.Context, username, password string) (*models.User, error) {
-	if err := models.ValidateCredentials(username, password); err != nil {
+// Registration is an attempt to create an account, on the API or the
+// register page.
+type Registration struct {
+	Username, Password string
+	Address            string // the client address, which the limit counts
+}
+
+// Register creates a user. Every attempt first counts against its
+// address's registration limit, whether it then succeeds or not (API.md
+// §8): once the limit is spent it returns a *limits.LimitedError (or the
+// limit store's error) and nothing else happens. A taken username (in any
+// case) is models.ErrConflict before the password is hashed, so probing
+// names costs no argon2id work; two registrations of one name that both
+// pass that check are decided by the store's unique index, which answers
+// the later one models.ErrConflict too.
+func (s *Service) Register(ctx context.Context, r Registration) (*models.User, error) {
+	if err := s.register.Allow(ctx, r.Address); err != nil {
 		return nil, err
 	}
-	hash, err := s.hasher.Hash(password)
+	if err := models.ValidateCredentials(r.Username, r.Password); err != nil {
+		return nil, err
+	}
+	switch _, err := s.users.GetByUsername(ctx, r.Username); {
+	case err == nil:
+		return nil, models.ErrConflict
+	case !errors.Is(err, models.ErrNotFound):
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(r.Password)
 	if err != nil {
 		return nil, err
 	}
 	now := s.storeNow()
-	u := &models.User{ID: models.NewID(now), Username: username, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	u := &models.User{ID: models.NewID(now), Username: r.Username, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := s.users.Create(ctx, u); err != nil {
 		return nil, err
 	}

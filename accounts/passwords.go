@@ -84,13 +84,11 @@ func (v *Verifier) VerifyPassword(ctx context.Context, at PasswordAttempt) (stri
 	account := limits.UserAccount(at.Username)
 	// The limit comes before the cache too: a cache hit would otherwise
 	// confirm a guess that matches a password used in the last minute.
-	le, err := v.limits.Check(ctx, at.Address, account)
+	attempt, err := v.limits.Begin(ctx, at.Address, account)
 	if err != nil {
 		return "", err
 	}
-	if le != nil {
-		return "", le
-	}
+	defer attempt.Done()
 	key := v.cache.Key(at.Username, at.Password)
 	if !at.Fresh {
 		userID, ok, err := v.cache.Get(ctx, key)
@@ -112,7 +110,7 @@ func (v *Verifier) VerifyPassword(ctx context.Context, at PasswordAttempt) (stri
 		if u != nil {
 			who = slog.String("user_id", u.ID)
 		}
-		lo, err := v.limits.Fail(ctx, at.Address, account)
+		lo, err := attempt.Fail(ctx)
 		security.LogFailure(ctx, v.log, security.EventLoginFailed, lo,
 			slog.String("via", at.Via), slog.String("address", at.Address), who)
 		if err != nil {

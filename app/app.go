@@ -75,9 +75,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.MetricsAddr != "off" {
 		m = metrics.New()
 	}
+	proxies, err := cfg.Proxies()
+	if err != nil {
+		return err
+	}
 	a, err := New(Options{
 		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, Now: time.Now,
-		TokenCacheTTL: cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
+		TrustedProxies: proxies,
+		TokenCacheTTL:  cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
 		LimitBuckets: limitBuckets(tokenStore), RevocationChannel: tokenStore != nil,
 	}, store)
 	if err != nil {

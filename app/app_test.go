@@ -110,6 +110,8 @@ func TestConfigErrors(t *testing.T) {
 		{"long cache ttl", map[string]string{"TOKEN_CACHE_TTL": "2h"}, nil, "TOKEN_CACHE_TTL"},
 		{"flag beats env", map[string]string{"ADDR": ":3000"}, []string{"-addr", "nope"}, "ADDR"},
 		{"unknown argument", nil, []string{"serve-please"}, "unexpected argument"},
+		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, caddy"}, nil, "TRUSTED_PROXIES"},
+		{"bad trusted proxy flag", nil, []string{"-trusted-proxies", "10.0.0.0/33"}, "TRUSTED_PROXIES"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

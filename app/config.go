@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,7 +30,11 @@ type Config struct {
 	SecretKey     string
 	TokenCacheTTL time.Duration
 	MetricsAddr   string        // "off" disables metrics
-	Limits        limits.Limits // RATE_LIMIT_*: failed credentials per address and per account
+	Limits        limits.Limits // RATE_LIMIT_*: failed credentials per address and per account, registrations per address
+	// TrustedProxies is TRUSTED_PROXIES as given: comma-separated CIDRs of
+	// the reverse proxies whose X-Forwarded-For is believed. Proxies
+	// returns it parsed.
+	TrustedProxies string
 }
 
 // ParseConfig reads the environment, then flags, and validates the result.
@@ -52,12 +57,15 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.DataDir, "data-dir", env("DATA_DIR", "./data"), "directory of the embedded database and the generated secret key (DATA_DIR)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", env("SECRET_KEY", ""), "secret for session and cache keys, at least 32 characters; generated into DATA_DIR when empty (SECRET_KEY)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address of GET /metrics (Prometheus), separate from ADDR; off disables (METRICS_ADDR)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "comma-separated CIDRs of the reverse proxies whose X-Forwarded-For names the client address; empty trusts none (TRUSTED_PROXIES)")
 	fs.DurationVar(&cfg.TokenCacheTTL, "token-cache-ttl", envDuration(getenv, "TOKEN_CACHE_TTL", 5*time.Second), "how long a bearer token is served from memory; bounds how late another instance's revocation is seen; 0 disables (TOKEN_CACHE_TTL)")
 	def := limits.DefaultLimits
 	fs.IntVar(&cfg.Limits.Address.Burst, "rate-limit-address-burst", envInt(getenv, "RATE_LIMIT_ADDRESS_BURST", def.Address.Burst), "failed credentials one client address may have at once (RATE_LIMIT_ADDRESS_BURST)")
 	fs.Float64Var(&cfg.Limits.Address.PerMinute, "rate-limit-address-per-minute", envFloat(getenv, "RATE_LIMIT_ADDRESS_PER_MINUTE", def.Address.PerMinute), "failed credentials per minute one client address regains (RATE_LIMIT_ADDRESS_PER_MINUTE)")
 	fs.IntVar(&cfg.Limits.Account.Burst, "rate-limit-account-burst", envInt(getenv, "RATE_LIMIT_ACCOUNT_BURST", def.Account.Burst), "failed credentials one username or client_id may have at once (RATE_LIMIT_ACCOUNT_BURST)")
 	fs.Float64Var(&cfg.Limits.Account.PerMinute, "rate-limit-account-per-minute", envFloat(getenv, "RATE_LIMIT_ACCOUNT_PER_MINUTE", def.Account.PerMinute), "failed credentials per minute one username or client_id regains (RATE_LIMIT_ACCOUNT_PER_MINUTE)")
+	fs.IntVar(&cfg.Limits.Register.Burst, "rate-limit-register-burst", envInt(getenv, "RATE_LIMIT_REGISTER_BURST", def.Register.Burst), "registrations one client address may attempt at once, whether they succeed or not (RATE_LIMIT_REGISTER_BURST)")
+	fs.Float64Var(&cfg.Limits.Register.PerMinute, "rate-limit-register-per-minute", envFloat(getenv, "RATE_LIMIT_REGISTER_PER_MINUTE", def.Register.PerMinute), "registrations per minute one client address regains (RATE_LIMIT_REGISTER_PER_MINUTE)")
 	fs.IntVar(&cfg.Limits.MaxKeys, "rate-limit-max-keys", envInt(getenv, "RATE_LIMIT_MAX_KEYS", def.MaxKeys), "addresses, and accounts, remembered at most by the limits (RATE_LIMIT_MAX_KEYS)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -104,16 +112,25 @@ func (c *Config) validate() error {
 	if c.DataDir == "" {
 		return errors.New("DATA_DIR must not be empty")
 	}
+	if _, err := c.Proxies(); err != nil {
+		return err
+	}
 	for _, r := range []struct {
 		name string
 		rate limits.Rate
-	}{{"ADDRESS", c.Limits.Address}, {"ACCOUNT", c.Limits.Account}} {
+	}{{"ADDRESS", c.Limits.Address}, {"ACCOUNT", c.Limits.Account}, {"REGISTER", c.Limits.Register}} {
 		if r.rate.Burst < 1 || r.rate.Burst > 1000 {
 			return fmt.Errorf("RATE_LIMIT_%s_BURST must be a whole number from 1 to 1000", r.name)
 		}
-		if !(r.rate.PerMinute >= 0.1 && r.rate.PerMinute <= 6000) { // also refuses NaN
+		// At least 0.1 a minute: a token comes back within 10 minutes, the
+		// longest Retry-After API.md §8 allows. The comparison refuses NaN.
+		if !(r.rate.PerMinute >= 0.1 && r.rate.PerMinute <= 6000) {
 			return fmt.Errorf("RATE_LIMIT_%s_PER_MINUTE must be a number from 0.1 to 6000", r.name)
 		}
+	}
+	if w := c.Limits.MaxWait(); w > limits.MaxLockout {
+		return fmt.Errorf("RATE_LIMIT_ADDRESS_BURST %d at RATE_LIMIT_ADDRESS_PER_MINUTE %g allows lockouts of %s; two bursts must refill within %s (lower the burst or raise the rate)",
+			c.Limits.Address.Burst, c.Limits.Address.PerMinute, w.Round(time.Second), limits.MaxLockout)
 	}
 	if c.Limits.MaxKeys < 1000 || c.Limits.MaxKeys > 10_000_000 {
 		return errors.New("RATE_LIMIT_MAX_KEYS must be a whole number from 1000 to 10000000")
@@ -122,6 +139,29 @@ func (c *Config) validate() error {
 		return errors.New("SECRET_KEY must be at least 32 characters (try: openssl rand -hex 32)")
 	}
 	return nil
+}
+
+// Proxies returns TRUSTED_PROXIES parsed: each entry a CIDR, or an IP
+// address standing for itself, with its host bits cleared. The error
+// names the setting and the entry.
+func (c *Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				return nil, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR (such as 10.213.0.0/24) or an IP address", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // envDuration reads a duration from the environment; a malformed value

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -33,12 +34,16 @@ type Options struct {
 	// Metrics records what the server does; nil records nothing.
 	Metrics *metrics.Metrics
 	// Limits bound failed passwords and client secrets per address and per
-	// account (API.md §8); the zero value means limits.DefaultLimits.
+	// account, and registrations per address (API.md §8); the zero value
+	// means limits.DefaultLimits, and a zero Register its Register.
 	Limits limits.Limits
-	// LimitBuckets returns the store of one dimension of the Limits
-	// ("address" or "account", shaped r), such as Redis shared by every
-	// instance; nil keeps them in this process's memory.
+	// LimitBuckets returns the store of one set of the Limits' buckets
+	// ("address", "account" or "register", shaped r), such as Redis shared
+	// by every instance; nil keeps them in this process's memory.
 	LimitBuckets func(name string, r limits.Rate) limits.Buckets
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client address (TRUSTED_PROXIES); none by default.
+	TrustedProxies []netip.Prefix
 	// RevocationChannel is set when a revocation channel links the
 	// instances (Redis, which Run listens to with Caches): a password
 	// changed at another instance then reaches this one's credential
@@ -85,8 +90,13 @@ func New(o Options, store *models.Store) (*App, error) {
 	// whether they were Basic, the login form, the password grant or a
 	// client secret.
 	guard := limits.NewGuard(lim, o.Now, m)
+	if lim.Register == (limits.Rate{}) {
+		lim.Register = limits.DefaultLimits.Register
+	}
+	register := limits.NewThrottle(lim.Register, limits.NewLimiter(lim.Register, lim.MaxKeys, o.Now), m)
 	if o.LimitBuckets != nil {
 		guard = limits.NewGuardWith(lim, o.LimitBuckets("address", lim.Address), o.LimitBuckets("account", lim.Account), m)
+		register = limits.NewThrottle(lim.Register, o.LimitBuckets("register", lim.Register), m)
 	}
 
 	hasher := &models.Passwords{Params: o.Argon2}
@@ -107,11 +117,11 @@ func New(o Options, store *models.Store) (*App, error) {
 		AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
 	}
 	services := controllers.Services{
-		PublicURL: o.PublicURL, Store: store, Metrics: m, Log: o.Log, Now: o.Now,
+		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, Store: store, Metrics: m, Log: o.Log, Now: o.Now,
 		Auth: middleware.NewAuthenticator(verifier, server, o.Log, m),
 		Sessions: middleware.Sessions(middleware.SessionConfig{Store: store.Sessions, Key: DeriveKey(o.Secret, "session csrf"),
 			Secure: strings.HasPrefix(o.PublicURL, "https://"), Now: o.Now, Fail: renderer.Fail}),
-		Accounts: accounts.NewService(store.Users, hasher, creds, ender, o.Now),
+		Accounts: accounts.NewService(store.Users, hasher, creds, ender, register, o.Now),
 		Verifier: verifier,
 		Grants:   ender,
 		OAuth:    server,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -96,4 +97,26 @@ func BenchmarkClientCredentialsToken(b *testing.B) {
 			b.Fatalf("status = %d: %s", w.Code, w.Body)
 		}
 	}
+}
+
+// BenchmarkListBeersBasicParallel is BenchmarkListBeersBasic from 32
+// goroutines at once, one account from one address, as W4 of bench/run.sh
+// is: it measures what admitting credential checks in turn
+// (limits.Guard.Begin) costs a busy honest client.
+func BenchmarkListBeersBasicParallel(b *testing.B) {
+	router, auth := benchRouter(b)
+	b.SetParallelism(32 / max(1, runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		req := httptest.NewRequest("GET", "/api/beers", nil)
+		req.Header.Set("Authorization", auth)
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			router.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Errorf("status = %d: %s", w.Code, w.Body)
+				return
+			}
+		}
+	})
 }

@@ -60,7 +60,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 		Argon2:    models.TestArgon2,
 		// Limits so high that failures never lock the fuzzer out of the
 		// paths behind a successful check; limits_test.go tests limits.
-		Limits: limits.Limits{Address: unlimited, Account: unlimited, MaxKeys: 1000},
+		Limits: limits.Limits{Address: unlimited, Account: unlimited, Register: unlimited, MaxKeys: 1000},
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    time.Now,
 	}, store)

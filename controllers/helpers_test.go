@@ -68,9 +68,10 @@ func newTestEnvAt(t testing.TB, store *models.Store, publicURL string) *testEnv 
 // testLimits keep the brute-force limits on in every test, but generous
 // enough for the tests that fail on purpose; limits_test.go sets tight ones.
 var testLimits = limits.Limits{
-	Address: limits.Rate{Burst: 1000, PerMinute: 6000},
-	Account: limits.Rate{Burst: 1000, PerMinute: 6000},
-	MaxKeys: 10_000,
+	Address:  limits.Rate{Burst: 1000, PerMinute: 6000},
+	Account:  limits.Rate{Burst: 1000, PerMinute: 6000},
+	Register: limits.Rate{Burst: 1000, PerMinute: 6000},
+	MaxKeys:  10_000,
 }
 
 // newTestEnvConfig serves the router as if from publicURL, with limits;

@@ -16,11 +16,13 @@ import (
 
 // tightLimits make the brute-force limits reachable in a few requests: an
 // address may fail 6 times, then once every 5 s; an account 3 times, then
-// once every 10 s. LockoutBound is 6 × 5 s = 30 s.
+// once every 10 s. LockoutBound is 6 × 5 s = 30 s. Registration stays
+// generous: the tests register their users from one address.
 var tightLimits = limits.Limits{
-	Address: limits.Rate{Burst: 6, PerMinute: 12},
-	Account: limits.Rate{Burst: 3, PerMinute: 6},
-	MaxKeys: 1000,
+	Address:  limits.Rate{Burst: 6, PerMinute: 12},
+	Account:  limits.Rate{Burst: 3, PerMinute: 6},
+	Register: testLimits.Register,
+	MaxKeys:  1000,
 }
 
 // limitEnv has a user, a confidential app with the password grant and a
@@ -300,8 +302,8 @@ func TestDefaultsAreOn(t *testing.T) {
 	wantProblem(t, e.from("198.51.100.1").request("GET", "/api/users/me", nil, basic("alice", "wrong")), http.StatusTooManyRequests)
 }
 
-// TestLimitBuckets: Config.LimitBuckets receives each dimension's name and
-// shape, and the Guard keeps its failures there.
+// TestLimitBuckets: Config.LimitBuckets receives each set of buckets' name
+// and shape, and the Guard keeps its failures there.
 func TestLimitBuckets(t *testing.T) {
 	got := map[string]*limits.Limiter{}
 	var rates []string
@@ -312,7 +314,8 @@ func TestLimitBuckets(t *testing.T) {
 			return got[name]
 		}
 	})
-	want := []string{fmt.Sprintf("address %+v", tightLimits.Address), fmt.Sprintf("account %+v", tightLimits.Account)}
+	want := []string{fmt.Sprintf("address %+v", tightLimits.Address), fmt.Sprintf("account %+v", tightLimits.Account),
+		fmt.Sprintf("register %+v", tightLimits.Register)}
 	if strings.Join(rates, "; ") != strings.Join(want, "; ") {
 		t.Fatalf("LimitBuckets called with %q, want %q", rates, want)
 	}

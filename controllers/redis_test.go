@@ -67,6 +67,8 @@ func TestOnRedis(t *testing.T) {
 		{"ConsentDecidedOnce", TestConsentDecidedOnce},
 		{"DeviceConsentDecidedOnce", TestDeviceConsentDecidedOnce},
 		{"AccountRoutesCheckThePasswordItself", TestAccountRoutesCheckThePasswordItself},
+		{"ConcurrentWrongPasswords", TestConcurrentWrongPasswords},
+		{"RegistrationLimited", TestRegistrationLimited},
 	} {
 		t.Run(tc.name, tc.fn)
 	}

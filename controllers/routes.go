@@ -1,8 +1,10 @@
 package controllers
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -21,11 +23,14 @@ import (
 // Services are the parts the HTTP surface is built from; package app
 // constructs them. NewRouter hands each handler only the parts it uses.
 type Services struct {
-	PublicURL string           // the issuer and base of absolute links
-	Store     *models.Store    // the repositories, already wrapped for metrics and caching
-	Metrics   *metrics.Metrics // nil records nothing
-	Log       *slog.Logger
-	Now       func() time.Time
+	PublicURL string // the issuer and base of absolute links
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client address (API.md §8).
+	TrustedProxies []netip.Prefix
+	Store          *models.Store    // the repositories, already wrapped for metrics and caching
+	Metrics        *metrics.Metrics // nil records nothing
+	Log            *slog.Logger
+	Now            func() time.Time
 
 	Auth     *middleware.Authenticator // Basic and Bearer on API routes
 	Sessions gin.HandlerFunc           // the browser session, on pages and the OAuth flows' pages only
@@ -49,9 +54,7 @@ func NewRouter(s Services) *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	// Client addresses come from the connection; X-Forwarded-For is trusted
-	// from no one unless configured, or any client could pick its address.
-	_ = r.SetTrustedProxies(nil)
+	trustProxies(r, s.TrustedProxies)
 	if s.Metrics != nil {
 		r.Use(s.Metrics.Middleware())
 	}
@@ -68,6 +71,26 @@ func NewRouter(s Services) *gin.Engine {
 	return r
 }
 
+// trustProxies sets where c.ClientIP, the address every limit counts,
+// comes from (API.md §8): the connection's peer, unless that is one of
+// proxies; then X-Forwarded-For's right-most entry that is not one of
+// proxies. A proxy appends the address of whoever connected to it, so a
+// client can put what it likes to the left of that, never to its right;
+// and a peer that is not a trusted proxy has its X-Forwarded-For ignored,
+// or any client could pick its address. X-Real-IP is never read.
+func trustProxies(r *gin.Engine, proxies []netip.Prefix) {
+	r.ForwardedByClientIP = true
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	cidrs := make([]string, len(proxies))
+	for i, p := range proxies {
+		cidrs[i] = p.String()
+	}
+	if err := r.SetTrustedProxies(cidrs); err != nil {
+		// A netip.Prefix always prints as a CIDR that Gin parses.
+		panic(fmt.Sprintf("controllers: trusted proxies %q: %v", cidrs, err))
+	}
+}
+
 // addRoutes lists the whole HTTP surface: the API (API.md §1–§5), the
 // authorization server (§6) and the browser pages (§7).
 func addRoutes(r *gin.Engine, s Services) {
@@ -77,7 +100,10 @@ func addRoutes(r *gin.Engine, s Services) {
 	r.GET("/readyz", readyz(store, log))
 	r.GET("/openapi.json", openAPI)
 
-	api := r.Group("/api")
+	// Basic credentials a browser cached are not a foreign page's to use
+	// (API.md §8); the OAuth endpoints, registered apart, authenticate
+	// clients, not users.
+	api := r.Group("/api", middleware.RefuseCrossSiteBasic(s.PublicURL))
 	api.POST("/users", registerUser(s.Accounts, log))
 	api.GET("/users/me", auth.Require(models.ScopeProfile), getMe(store.Users, log))
 	api.PATCH("/users/me", auth.RequireBasic(), changePassword(s.Accounts, log))

@@ -27,22 +27,24 @@ type registerRequest struct {
 	Password string `json:"password"`
 }
 
-func (r *registerRequest) Validate() error { return models.ValidateCredentials(r.Username, r.Password) }
-
 type passwordRequest struct {
 	Password string `json:"password"`
 }
 
 func (r *passwordRequest) Validate() error { return models.ValidatePassword(r.Password) }
 
+// registerUser handles POST /api/users. The service validates the fields:
+// every attempt that gets that far counts against the registration limit,
+// valid or not (API.md §8).
 func registerUser(acc *accounts.Service, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in registerRequest
-		if err := decodeValid(c, &in); err != nil {
+		if err := decodeJSON(c, &in); err != nil {
 			writeProblem(c, log, err)
 			return
 		}
-		u, err := acc.Register(c.Request.Context(), in.Username, in.Password)
+		u, err := acc.Register(c.Request.Context(), accounts.Registration{
+			Username: in.Username, Password: in.Password, Address: c.ClientIP()})
 		if err != nil {
 			writeProblem(c, log, err)
 			return

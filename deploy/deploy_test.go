@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,6 +92,27 @@ func TestDeployDockerfileRunsAsNonRoot(t *testing.T) {
 type composeFile struct {
 	Services map[string]*composeService `yaml:"services"`
 	Volumes  map[string]any             `yaml:"volumes"`
+	Networks map[string]*composeNetwork `yaml:"networks"`
+}
+
+type composeNetwork struct {
+	IPAM struct {
+		Config []struct {
+			Subnet string `yaml:"subnet"`
+		} `yaml:"config"`
+	} `yaml:"ipam"`
+}
+
+// subnets returns the fixed subnets of n, none when n is nil.
+func (n *composeNetwork) subnets() []string {
+	if n == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range n.IPAM.Config {
+		out = append(out, c.Subnet)
+	}
+	return out
 }
 
 type composeService struct {
@@ -101,6 +123,27 @@ type composeService struct {
 	DependsOn   any               `yaml:"depends_on"` // a list of names, or a map of name to condition
 	Healthcheck map[string]any    `yaml:"healthcheck"`
 	Volumes     []string          `yaml:"volumes"`
+	Networks    any               `yaml:"networks"` // a list of names, or a map of name to settings
+}
+
+// networks returns the networks s joins, sorted; compose's "default" when
+// it names none.
+func (s *composeService) networks() []string {
+	var out []string
+	switch n := s.Networks.(type) {
+	case nil:
+		return []string{"default"}
+	case []any:
+		for _, name := range n {
+			out = append(out, fmt.Sprint(name))
+		}
+	case map[string]any:
+		for name := range n {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // dependsOn returns the services s waits for, each with its condition
@@ -433,5 +476,60 @@ func checkWritableConfig(t *testing.T, name string, s *composeService) {
 	}
 	if !strings.Contains(s.script(), "[ -f "+conf+" ] ||") {
 		t.Errorf("%s: %s must be written only when it does not exist yet", name, conf)
+	}
+}
+
+// TestDeployHATrustedProxies: behind Caddy every request reaches an
+// instance from Caddy's address, so the instances must believe Caddy's
+// X-Forwarded-For (TRUSTED_PROXIES, API.md §8), or every client shares one
+// rate-limit address. Caddy and the instances share a network of their
+// own, with a fixed subnet that TRUSTED_PROXIES names and that nothing but
+// Caddy and the instances joins: a container on it could otherwise pick
+// its address.
+func TestDeployHATrustedProxies(t *testing.T) {
+	c := loadCompose(t, "deploy/compose-ha.yml")
+	caddy := c.Services["caddy"]
+	if caddy == nil {
+		t.Fatal("no caddy service")
+	}
+	var apps []string
+	for name, s := range c.Services {
+		if s.Build != nil {
+			apps = append(apps, name)
+		}
+	}
+	slices.Sort(apps)
+	edge := caddy.networks()
+	if len(edge) != 1 {
+		t.Fatalf("caddy is on networks %q, want exactly one, shared with the instances", edge)
+	}
+	subnets := c.Networks[edge[0]].subnets()
+	if len(subnets) != 1 {
+		t.Fatalf("network %s has subnets %q, want one fixed subnet for TRUSTED_PROXIES to name", edge[0], subnets)
+	}
+	env := map[string]string{}
+	subnet, err := netip.ParsePrefix(interpolate(t, subnets[0], env))
+	if err != nil {
+		t.Fatalf("network %s: subnet %q: %v", edge[0], subnets[0], err)
+	}
+	for name, s := range c.Services {
+		if name != "caddy" && s.Build == nil && slices.Contains(s.networks(), edge[0]) {
+			t.Errorf("%s is on %s, the network whose addresses the instances trust", name, edge[0])
+		}
+	}
+	for _, name := range apps {
+		s := c.Services[name]
+		if !slices.Contains(s.networks(), edge[0]) {
+			t.Errorf("%s is not on %s, caddy's network", name, edge[0])
+		}
+		cfg := app.Config{TrustedProxies: interpolate(t, s.Environment["TRUSTED_PROXIES"], env)}
+		got, err := cfg.Proxies()
+		if err != nil || len(got) != 1 || got[0] != subnet {
+			t.Errorf("%s: TRUSTED_PROXIES = %q (%v), want %s, the subnet of %s", name, cfg.TrustedProxies, err, subnet, edge[0])
+		}
+		// Set from one variable in both places, so they cannot drift apart.
+		if s.Environment["TRUSTED_PROXIES"] != subnets[0] {
+			t.Errorf("%s: TRUSTED_PROXIES = %q, want exactly the subnet's %q", name, s.Environment["TRUSTED_PROXIES"], subnets[0])
+		}
 	}
 }

@@ -308,16 +308,17 @@ func TestGarbageSoak(t *testing.T) {
 }
 
 // soakEnv is the environment of the soaked server. Every request comes
-// from 127.0.0.1, so with the default brute-force limits nearly every
-// credential would soon be answered 429 before reaching the code that
-// parses and checks it; the soak raises the limits (README, configuration)
-// so that garbage gets that far. 429 stays an acceptable answer, and the
+// from 127.0.0.1, so with the default brute-force and registration limits
+// nearly every credential and registration would soon be answered 429
+// before reaching the code that parses and checks it; the soak raises the
+// limits (README, configuration) so that garbage gets that far. 429 stays an acceptable answer, and the
 // final check of the known user does not depend on the limits: it uses a
 // bearer token, then Basic on a fresh process.
 func soakEnv() map[string]string {
 	return map[string]string{
 		"RATE_LIMIT_ADDRESS_BURST": "1000", "RATE_LIMIT_ADDRESS_PER_MINUTE": "6000",
 		"RATE_LIMIT_ACCOUNT_BURST": "1000", "RATE_LIMIT_ACCOUNT_PER_MINUTE": "6000",
+		"RATE_LIMIT_REGISTER_BURST": "1000", "RATE_LIMIT_REGISTER_PER_MINUTE": "6000",
 	}
 }
 

@@ -69,10 +69,22 @@ func Of(err error) Answer {
 	case errors.As(err, &ve):
 		return Answer{Kind: Invalid, Status: http.StatusBadRequest, Title: "Validation failed",
 			Message: "One or more fields are invalid.", Fields: ve.Fields}
+	case errors.As(err, &le) && le.Of == limits.Registrations:
+		return Answer{Kind: Limited, Status: http.StatusTooManyRequests, RetryAfter: le.RetryAfter(),
+			Title:   "Too many registrations",
+			Message: "Too many registrations were attempted from this address. Try again in " + le.InWords() + "."}
 	case errors.As(err, &le):
 		return Answer{Kind: Limited, Status: http.StatusTooManyRequests, RetryAfter: le.RetryAfter(),
 			Title:   "Too many failed attempts",
 			Message: "Too many failed attempts from this address or for this account. Try again in " + le.InWords() + "."}
+	case errors.Is(err, limits.ErrBusy):
+		// Checks in flight for the same address or account did not end in
+		// time (see limits.QueueTimeout): answered as an outage is, which
+		// it usually is, in other words.
+		return Answer{Kind: Unavailable, Status: http.StatusServiceUnavailable, RetryAfter: RetryAfterUnavailable,
+			Title:   "Service busy",
+			Message: "Beer Locker is busy checking other requests from this address or for this account. Try again in a few seconds.",
+			Log:     true, Level: slog.LevelWarn}
 	case errors.Is(err, models.ErrUnavailable):
 		return Answer{Kind: Unavailable, Status: http.StatusServiceUnavailable, RetryAfter: RetryAfterUnavailable,
 			Title:   "Service unavailable",
@@ -102,7 +114,10 @@ func (a Answer) LogCause(ctx context.Context, log *slog.Logger, requestID, route
 		return
 	}
 	msg := "request failed"
-	if a.Kind == Unavailable {
+	switch {
+	case errors.Is(err, limits.ErrBusy):
+		msg = "request failed: too many credential checks in flight"
+	case a.Kind == Unavailable:
 		msg = "request failed: database unavailable"
 	}
 	log.Log(ctx, a.Level, msg, "request_id", requestID, "route", route, "err", err)

@@ -30,7 +30,9 @@ func TestTable(t *testing.T) {
 		{fmt.Errorf("create user: %w", models.ErrConflict), httperr.Conflict, 409, 0, false, 0},
 		{fmt.Errorf("read form: %w", &http.MaxBytesError{Limit: 10}), httperr.TooLarge, 413, 0, false, 0},
 		{fmt.Errorf("check: %w", &limits.LimitedError{Wait: 2500 * time.Millisecond}), httperr.Limited, 429, 3, false, 0},
+		{fmt.Errorf("register: %w", &limits.LimitedError{Wait: time.Minute, Of: limits.Registrations}), httperr.Limited, 429, 60, false, 0},
 		{fmt.Errorf("sqlite: %w", models.ErrUnavailable), httperr.Unavailable, 503, httperr.RetryAfterUnavailable, true, slog.LevelWarn},
+		{fmt.Errorf("verify: %w", limits.ErrBusy), httperr.Unavailable, 503, httperr.RetryAfterUnavailable, true, slog.LevelWarn},
 		{fmt.Errorf("sqlite: get client: %w", context.Canceled), httperr.Canceled, 499, 0, true, slog.LevelDebug},
 		{errors.New("boom"), httperr.Internal, 500, 0, true, slog.LevelError},
 	} {
@@ -55,6 +57,13 @@ func TestLimitedWords(t *testing.T) {
 		a := httperr.Of(&limits.LimitedError{Wait: wait})
 		if !strings.HasSuffix(a.Message, want) {
 			t.Errorf("wait %s: %q, want it to end %q", wait, a.Message, want)
+		}
+	}
+	// Each limit says what there were too many of.
+	for of, want := range map[limits.Limited]string{limits.Failures: "failed attempts", limits.Registrations: "registrations"} {
+		a := httperr.Of(&limits.LimitedError{Wait: time.Second, Of: of})
+		if !strings.Contains(a.Title, want) || !strings.Contains(a.Message, want) {
+			t.Errorf("limit %d: %q, %q; want both to name %s", of, a.Title, a.Message, want)
 		}
 	}
 }

@@ -139,7 +139,12 @@ func TestLimiterMemoryBounded(t *testing.T) {
 	buf := make([]byte, 128)
 	rng := rand.NewChaCha8([32]byte{1})
 	for i := range spray {
-		g.Fail(context.Background(), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), UserAccount(randomKey(rng, buf)))
+		a, err := g.Begin(context.Background(), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), UserAccount(randomKey(rng, buf)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Fail(context.Background())
+		a.Done()
 		if n := account.Len(); n > max {
 			t.Fatalf("after %d keys the limiter holds %d, want at most %d", i+1, n, max)
 		}
@@ -184,9 +189,14 @@ func TestNilGuardAllows(t *testing.T) {
 	if le, err := g.Check(ctx, "a", "b"); le != nil || err != nil {
 		t.Errorf("a nil Guard's Check = %v, %v", le, err)
 	}
-	if lo, err := g.Fail(ctx, "a", "b"); lo != (Lockout{}) || err != nil {
-		t.Errorf("a nil Guard's Fail = %+v, %v", lo, err)
+	a, err := g.Begin(ctx, "a", "b")
+	if err != nil {
+		t.Errorf("a nil Guard's Begin = %v", err)
 	}
+	if lo, err := a.Fail(ctx); lo != (Lockout{}) || err != nil {
+		t.Errorf("a nil Guard's Attempt's Fail = %+v, %v", lo, err)
+	}
+	a.Done()
 }
 
 // brokenBuckets are buckets whose store is down.
@@ -200,9 +210,16 @@ func (brokenBuckets) Take(context.Context, string, int, bool) (float64, float64,
 	return 0, 0, errBroken
 }
 
-// TestGuardFailsClosed: when either dimension's store is down, Check and
-// Fail return its error, never a verdict that lets the credential be
-// checked unlimited.
+// takesBroken are buckets that can be read but not charged.
+type takesBroken struct{ *Limiter }
+
+func (takesBroken) Take(context.Context, string, int, bool) (float64, float64, error) {
+	return 0, 0, errBroken
+}
+
+// TestGuardFailsClosed: when either dimension's store is down, Check,
+// Begin and Fail return its error, never a verdict that lets the
+// credential be checked unlimited.
 func TestGuardFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	l := Limits{Address: Rate{Burst: 2, PerMinute: 1}, Account: Rate{Burst: 2, PerMinute: 1}, MaxKeys: 10}
@@ -226,9 +243,136 @@ func TestGuardFailsClosed(t *testing.T) {
 			if !errors.Is(err, models.ErrUnavailable) || le != nil {
 				t.Errorf("Check = %v, %v; want no verdict and an error wrapping ErrUnavailable", le, err)
 			}
-			if _, err := g.Fail(ctx, "192.0.2.1", UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) {
+			if a, err := g.Begin(ctx, "192.0.2.1", UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) || a != nil {
+				t.Errorf("Begin = %v, %v; want no attempt and an error wrapping ErrUnavailable", a, err)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name             string
+		address, account Buckets
+	}{
+		{"address store fails to charge", takesBroken{NewLimiter(l.Address, 10, time.Now)}, NewLimiter(l.Account, 10, time.Now)},
+		{"account store fails to charge", NewLimiter(l.Address, 10, time.Now), takesBroken{NewLimiter(l.Account, 10, time.Now)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := NewGuardWith(l, tc.address, tc.account, nil).Begin(ctx, "192.0.2.1", UserAccount("alice"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Done()
+			if _, err := a.Fail(ctx); !errors.Is(err, models.ErrUnavailable) {
 				t.Errorf("Fail error = %v, want one wrapping ErrUnavailable", err)
 			}
 		})
+	}
+}
+
+// TestGateForgetsIdleKeys: a key of the gates is held only while attempts
+// are under way or waiting, so their memory follows the requests in
+// flight, not the keys ever seen.
+func TestGateForgetsIdleKeys(t *testing.T) {
+	g := NewGuard(Limits{Address: Rate{Burst: 5, PerMinute: 1}, Account: Rate{Burst: 5, PerMinute: 1}, MaxKeys: 10}, time.Now, nil)
+	ctx := context.Background()
+	var held []*Attempt
+	for i := range 50 {
+		a, err := g.Begin(ctx, fmt.Sprintf("192.0.2.%d", i), UserAccount(fmt.Sprint("u", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, a)
+	}
+	if n := len(g.addresses.slots) + len(g.accounts.slots); n != 100 {
+		t.Fatalf("%d keys held for 50 attempts in flight, want 100", n)
+	}
+	waiting, cancel := context.WithCancel(ctx)
+	cancel()
+	for range InFlight - 1 {
+		a, err := g.Begin(ctx, "192.0.2.0", UserAccount("u0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, a)
+	}
+	if _, err := g.Begin(waiting, "192.0.2.0", UserAccount("u0")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Begin past InFlight with a cancelled context = %v, want context.Canceled", err)
+	}
+	for _, a := range held {
+		a.Done()
+	}
+	if n := len(g.addresses.slots) + len(g.accounts.slots); n != 0 {
+		t.Errorf("%d keys still held after every attempt ended, want 0", n)
+	}
+}
+
+// TestBeginWithEndedContext: a request whose context has ended (its client
+// hung up) but that need not wait is admitted as before, so that what it
+// was doing fails, or not, as it would have without the gates; only
+// waiting ends with the context.
+func TestBeginWithEndedContext(t *testing.T) {
+	g := NewGuard(Limits{Address: Rate{Burst: 5, PerMinute: 1}, Account: Rate{Burst: 5, PerMinute: 1}, MaxKeys: 10}, time.Now, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 100 {
+		a, err := g.Begin(ctx, "192.0.2.1", UserAccount("alice"))
+		if err != nil {
+			t.Fatalf("Begin with an ended context and a free place = %v, want it admitted", err)
+		}
+		a.Done()
+	}
+}
+
+// countingObserver counts what a Guard reports.
+type countingObserver struct {
+	mu      sync.Mutex
+	limited map[string]int
+}
+
+func (o *countingObserver) AuthFailure(string) {}
+
+func (o *countingObserver) RateLimited(limit string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.limited[limit]++
+}
+
+// TestBeginBusy: an attempt that cannot begin within the queue timeout,
+// because the attempts in flight before it are stuck (a database that does
+// not answer), gives up with ErrBusy instead of waiting on, so that its
+// answer, a 503, comes in bounded time; the wait counts once for both
+// dimensions, and the refusal is reported as limit "in_flight".
+func TestBeginBusy(t *testing.T) {
+	obs := &countingObserver{limited: map[string]int{}}
+	g := NewGuard(Limits{Address: Rate{Burst: 5, PerMinute: 1}, Account: Rate{Burst: 5, PerMinute: 1}, MaxKeys: 10}, time.Now, obs)
+	g.queueTimeout = 100 * time.Millisecond
+	ctx := context.Background()
+	var held []*Attempt
+	for i := range InFlight {
+		a, err := g.Begin(ctx, fmt.Sprintf("192.0.2.%d", i), UserAccount("alice"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, a)
+	}
+	start := time.Now()
+	if _, err := g.Begin(ctx, "192.0.2.99", UserAccount("alice")); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Begin behind %d stuck attempts = %v, want ErrBusy", InFlight, err)
+	}
+	if waited := time.Since(start); waited < g.queueTimeout || waited > 10*g.queueTimeout {
+		t.Errorf("gave up after %s, want about the queue timeout, %s", waited, g.queueTimeout)
+	}
+	if obs.limited["in_flight"] != 1 {
+		t.Errorf("reported %v, want one in_flight", obs.limited)
+	}
+	for _, a := range held {
+		a.Done()
+	}
+	if a, err := g.Begin(ctx, "192.0.2.99", UserAccount("alice")); err != nil {
+		t.Errorf("Begin once the stuck attempts ended = %v, want it admitted", err)
+	} else {
+		a.Done()
+	}
+	if n := len(g.addresses.slots) + len(g.accounts.slots); n != 0 {
+		t.Errorf("%d keys still held after every attempt ended, want 0", n)
 	}
 }

@@ -46,7 +46,7 @@ func New() *Metrics {
 			Name: "beerlocker_auth_failures_total", Help: "Failed authentications, by kind (basic, bearer, client, password_grant, login, device_code).",
 		}, []string{"kind"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "beerlocker_rate_limited_total", Help: "Credential checks refused with 429, by the limit that refused them (address, account).",
+			Name: "beerlocker_rate_limited_total", Help: "Credential checks and registrations refused with 429, by the limit that refused them (address, account, register).",
 		}, []string{"limit"}),
 		cacheLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "beerlocker_cache_lookups_total", Help: "Cache lookups by cache and result (hit, miss); hit ratio = hit / (hit + miss).",
@@ -110,7 +110,7 @@ func (m *Metrics) AuthFailure(kind string) {
 	}
 }
 
-// RateLimited counts a refusal by the address or the account limit.
+// RateLimited counts a refusal by the address, account or register limit.
 func (m *Metrics) RateLimited(limit string) {
 	if m != nil {
 		m.rateLimited.WithLabelValues(limit).Inc()

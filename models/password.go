@@ -52,7 +52,7 @@ func (p *Passwords) Hash(password string) (string, error) {
 		return "", err
 	}
 	p.hashes.Add(1)
-	key := argon2IDKey([]byte(password), salt, p.Params.Time, p.Params.MemoryKiB, p.Params.Threads, argon2KeyLen)
+	key := argon2IDKey(hashSlots, []byte(password), salt, p.Params.Time, p.Params.MemoryKiB, p.Params.Threads, argon2KeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
 		p.Params.MemoryKiB, p.Params.Time, p.Params.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -66,7 +66,7 @@ func (p *Passwords) Check(hash, password string) bool {
 		return false
 	}
 	p.hashes.Add(1)
-	got := argon2IDKey([]byte(password), salt, params.Time, params.MemoryKiB, params.Threads, uint32(len(key)))
+	got := argon2IDKey(checkSlots, []byte(password), salt, params.Time, params.MemoryKiB, params.Threads, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 

@@ -58,32 +58,31 @@ func readClientCredentials(authorization string, form url.Values) (clientCredent
 // client: confidential clients must present their secret (compared in
 // constant time against its hash), public clients must present none.
 // Failures count against addr and the client_id (API.md §8); too many, and
-// nothing is checked: 429. When the Guard's store is down nothing is
+// nothing is checked: 429. Concurrent attempts are admitted in turn (see
+// limits.Guard.Begin), so sending them together gains nothing. When the Guard's store is down nothing is
 // checked either: its error (models.ErrUnavailable) is returned.
 func (s *Server) authenticateClient(ctx context.Context, addr string, cred clientCredentials) (*models.Client, error) {
-	le, err := s.Limits.Check(ctx, addr, limits.ClientAccount(cred.id))
+	attempt, err := s.Limits.Begin(ctx, addr, limits.ClientAccount(cred.id))
 	if err != nil {
 		return nil, err
 	}
-	if le != nil {
-		return nil, le
-	}
+	defer attempt.Done()
 	client, err := s.Store.Clients.Get(ctx, cred.id)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, s.clientAuthFailed(ctx, addr, cred.id, "unknown_client", errInvalidClient("Client authentication failed.", cred.basic))
+		return nil, s.clientAuthFailed(ctx, attempt, addr, cred.id, "unknown_client", errInvalidClient("Client authentication failed.", cred.basic))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if client.Public {
 		if cred.hasSecret {
-			return nil, s.clientAuthFailed(ctx, addr, cred.id, "secret_for_public_client",
+			return nil, s.clientAuthFailed(ctx, attempt, addr, cred.id, "secret_for_public_client",
 				errInvalidClient("This is a public client; it has no secret to send.", cred.basic))
 		}
 		return client, nil
 	}
 	if !cred.hasSecret || !secretMatches(cred.secret, client.SecretHash) {
-		return nil, s.clientAuthFailed(ctx, addr, cred.id, "wrong_secret", errInvalidClient("Client authentication failed.", cred.basic))
+		return nil, s.clientAuthFailed(ctx, attempt, addr, cred.id, "wrong_secret", errInvalidClient("Client authentication failed.", cred.basic))
 	}
 	return client, nil
 }

@@ -87,22 +87,23 @@ func (s *Server) deviceEnter(c *gin.Context, user *models.User, form url.Values)
 		typed = typed[:4*models.UserCodeLen]
 	}
 	// API.md §8 and RFC 8628 §5.1: user codes are short, so wrong ones
-	// are limited per address and per account.
-	addr, account := c.ClientIP(), deviceAccount(user.ID)
-	le, err := s.Limits.Check(ctx, addr, account)
+	// are limited per address and per account, and codes sent together
+	// are checked in turn (limits.Guard.Begin).
+	addr := c.ClientIP()
+	attempt, err := s.Limits.Begin(ctx, addr, deviceAccount(user.ID))
 	if err != nil {
+		if a := httperr.Of(err); a.Kind == httperr.Limited {
+			a.SetRetryAfter(c.Writer.Header())
+			s.Pages.DeviceForm(c, a.Status, typed, a.Message)
+			return
+		}
 		s.Pages.Fail(c, err)
 		return
 	}
-	if le != nil {
-		a := httperr.Of(le)
-		a.SetRetryAfter(c.Writer.Header())
-		s.Pages.DeviceForm(c, a.Status, typed, a.Message)
-		return
-	}
+	defer attempt.Done()
 	dc, client, err := s.lookupUserCode(ctx, typed)
 	if errors.Is(err, models.ErrNotFound) {
-		lo, err := s.Limits.Fail(ctx, addr, account)
+		lo, err := attempt.Fail(ctx)
 		security.LogFailure(ctx, s.Log, security.EventUserCodeFailed, lo,
 			slog.String("user_id", user.ID), slog.String("address", addr))
 		if err != nil {

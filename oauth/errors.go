@@ -93,6 +93,9 @@ func errorOf(a httperr.Answer) *Error {
 	case httperr.Limited, httperr.TooLarge, httperr.Invalid:
 		// RFC 6749 has no code for a lockout; invalid_request is what the
 		// API promises (API.md §8).
+	case httperr.Canceled:
+		// The client went away: nobody reads the answer, whose status
+		// (499) is the table's, for the access log.
 	case httperr.Unavailable:
 		// RFC 6749 defines temporarily_unavailable only for the
 		// authorization endpoint's redirect (§4.1.2.1); §5.2 has no such

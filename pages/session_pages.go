@@ -26,7 +26,7 @@ type PasswordVerifier interface {
 
 // Registrar creates accounts; *accounts.Service is the one.
 type Registrar interface {
-	Register(ctx context.Context, username, password string) (*models.User, error)
+	Register(ctx context.Context, r accounts.Registration) (*models.User, error)
 }
 
 // Home is GET /.
@@ -144,8 +144,8 @@ func (r *Renderer) RegisterPage() gin.HandlerFunc {
 }
 
 // Register is POST /register: it creates the account, signs the new user
-// in and sends the browser on to return_to. Invalid fields and a taken
-// name are shown on the form.
+// in and sends the browser on to return_to. Invalid fields, a taken name
+// and a spent registration limit (with Retry-After) are shown on the form.
 func (r *Renderer) Register(users Registrar) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !r.ReadForm(c) || !r.CheckCSRF(c) {
@@ -153,7 +153,8 @@ func (r *Renderer) Register(users Registrar) gin.HandlerFunc {
 		}
 		form := c.Request.PostForm
 		data := templates.RegisterData{ReturnTo: SafeReturnTo(form.Get("return_to")), EnteredUsername: form.Get("username")}
-		u, err := users.Register(c.Request.Context(), data.EnteredUsername, form.Get("password"))
+		u, err := users.Register(c.Request.Context(), accounts.Registration{
+			Username: data.EnteredUsername, Password: form.Get("password"), Address: c.ClientIP()})
 		var ve *models.ValidationError
 		switch {
 		case errors.As(err, &ve):

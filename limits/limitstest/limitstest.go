@@ -7,6 +7,7 @@ package limitstest
 import (
 	"beerlocker/limits"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -43,7 +44,7 @@ func (c *Clock) Advance(d time.Duration) {
 
 // Tolerance is how far a store's token count may be from the exact one: a
 // store may keep time in milliseconds and compute in another order than
-// golang.org/x/time/rate does.
+// the in-memory Limiter does.
 const Tolerance = 1e-6
 
 // Near reports whether two token counts agree within Tolerance.
@@ -59,6 +60,8 @@ func Run(t *testing.T, open Open) {
 	t.Run("Buckets/ConcurrentTakes", func(t *testing.T) { testConcurrentTakes(t, open) })
 	t.Run("Guard/LockoutBound", func(t *testing.T) { testGuardLockoutBound(t, open) })
 	t.Run("Guard/Debt", func(t *testing.T) { testGuardDebt(t, open) })
+	t.Run("Guard/DebtBounded", func(t *testing.T) { testGuardDebtBounded(t, open) })
+	t.Run("Guard/InFlight", func(t *testing.T) { testGuardInFlight(t, open) })
 	t.Run("Guard/LockoutReported", func(t *testing.T) { testGuardLockoutReported(t, open) })
 }
 
@@ -133,17 +136,24 @@ func testRefill(t *testing.T, open Open) {
 	wantTokens(t, b, "k", 0.2, "after two reads")
 }
 
+// testDebt: debt goes below zero, but never by more than one burst: what
+// would go deeper is forgiven, so a bucket is full again at most two
+// bursts' refill after its last take (API.md §8: lockouts are bounded).
 func testDebt(t *testing.T, open Open) {
 	clock := NewClock()
 	b := open(t, limits.Rate{Burst: 3, PerMinute: 6}, clock.Now)
 	wantTake(t, b, "k", 3, true, 3, 0)
 	wantTake(t, b, "k", 2, true, 0, -2)
-	wantTake(t, b, "k", 5, true, -2, -5) // at most the burst, even in debt
+	wantTake(t, b, "k", 5, true, -2, -3) // at most one burst of debt
+	wantTake(t, b, "k", 1, true, -3, -3)
 	clock.Advance(10 * time.Second)
-	wantTokens(t, b, "k", -4, "after one refill period")
-	wantTake(t, b, "k", 1, false, -4, -4) // without debt, nothing is taken
-	clock.Advance(70 * time.Second)
-	wantTokens(t, b, "k", 3, "after the debt is paid off and the bucket refilled")
+	wantTokens(t, b, "k", -2, "after one refill period")
+	wantTake(t, b, "k", 1, false, -2, -2) // without debt, nothing is taken
+	wantTake(t, b, "k", 1, true, -2, -3)
+	clock.Advance(59 * time.Second)
+	wantTokens(t, b, "k", 2.9, "a second before two bursts' refill")
+	clock.Advance(time.Second)
+	wantTokens(t, b, "k", 3, "after the deepest debt is paid off and the bucket refilled")
 }
 
 func testKeysApart(t *testing.T, open Open) {
@@ -157,15 +167,16 @@ func testKeysApart(t *testing.T, open Open) {
 
 // testConcurrentTakes: concurrent takes are atomic. Of 200 takes on a
 // bucket of 50 that does not refill meanwhile, exactly 50 find a token, and
-// debt charges every one.
+// 90 takes with debt charge every one (going 40 into debt, short of the
+// floor of one burst, which would hide a lost take).
 func testConcurrentTakes(t *testing.T, open Open) {
-	const burst, takers = 50, 200
+	const burst, takers, debtors = 50, 200, 90
 	b := open(t, limits.Rate{Burst: burst, PerMinute: 1}, NewClock().Now)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	won := 0
 	errs := make(chan error, 2*takers)
-	for range takers {
+	for i := range takers {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
@@ -180,12 +191,15 @@ func testConcurrentTakes(t *testing.T, open Open) {
 				mu.Unlock()
 			}
 		}()
-		go func() {
+		go func(i int) {
 			defer wg.Done()
+			if i >= debtors {
+				return
+			}
 			if _, _, err := b.Take(context.Background(), "d", 1, true); err != nil {
 				errs <- err
 			}
-		}()
+		}(i)
 	}
 	wg.Wait()
 	close(errs)
@@ -196,7 +210,7 @@ func testConcurrentTakes(t *testing.T, open Open) {
 		t.Errorf("%d of %d concurrent takes found a token in a bucket of %d", won, takers, burst)
 	}
 	wantTokens(t, b, "k", 0, "after the race")
-	wantTokens(t, b, "d", burst-takers, "after the race with debt")
+	wantTokens(t, b, "d", burst-debtors, "after the race with debt")
 }
 
 func guard(t *testing.T, open Open, l limits.Limits, now func() time.Time) *limits.Guard {
@@ -212,13 +226,35 @@ func check(t *testing.T, g *limits.Guard, addr, account string) *limits.LimitedE
 	return le
 }
 
-func fail(t *testing.T, g *limits.Guard, addr, account string) limits.Lockout {
+// begin begins an attempt for account from addr; a refusal is returned as
+// the *LimitedError, with a nil Attempt.
+func begin(t *testing.T, g *limits.Guard, addr, account string) (*limits.Attempt, *limits.LimitedError) {
 	t.Helper()
-	lo, err := g.Fail(context.Background(), addr, account)
+	a, err := g.Begin(context.Background(), addr, account)
+	var le *limits.LimitedError
+	if errors.As(err, &le) {
+		return nil, le
+	}
+	if err != nil {
+		t.Fatalf("Begin(%s, %s): %v", addr, account, err)
+	}
+	return a, nil
+}
+
+// fail begins an attempt for account from addr and fails it; it returns
+// the Lockout, or the refusal when the attempt was not admitted.
+func fail(t *testing.T, g *limits.Guard, addr, account string) (limits.Lockout, *limits.LimitedError) {
+	t.Helper()
+	a, le := begin(t, g, addr, account)
+	if le != nil {
+		return limits.Lockout{}, le
+	}
+	defer a.Done()
+	lo, err := a.Fail(context.Background())
 	if err != nil {
 		t.Fatalf("Fail(%s, %s): %v", addr, account, err)
 	}
-	return lo
+	return lo, nil
 }
 
 // testGuardLockoutBound is the guarantee of Guard without HTTP: attackers
@@ -233,10 +269,7 @@ func testGuardLockoutBound(t *testing.T, open Open) {
 	attack := func() {
 		for range 10 { // fresh addresses: each gets its checks
 			attackers++
-			addr := fmt.Sprintf("10.0.%d.%d", attackers/250, attackers%250)
-			if check(t, g, addr, acct) == nil {
-				fail(t, g, addr, acct)
-			}
+			fail(t, g, fmt.Sprintf("10.0.%d.%d", attackers/250, attackers%250), acct)
 		}
 	}
 	attack()
@@ -246,7 +279,9 @@ func testGuardLockoutBound(t *testing.T, open Open) {
 	if le := check(t, g, "203.0.113.9", acct); le != nil {
 		t.Fatalf("the owner on a clean address is refused: %v", le)
 	}
-	fail(t, g, "203.0.113.9", acct) // a typo
+	if _, le := fail(t, g, "203.0.113.9", acct); le != nil { // a typo
+		t.Fatalf("the owner's typo on a clean address was not checked: %v", le)
+	}
 	le := check(t, g, "203.0.113.9", acct)
 	if le == nil || le.Wait > l.LockoutBound() {
 		t.Fatalf("after a typo on a locked account: %v, want a refusal of at most %s", le, l.LockoutBound())
@@ -261,17 +296,136 @@ func testGuardLockoutBound(t *testing.T, open Open) {
 }
 
 // testGuardDebt: failures that were in flight together are all charged,
-// so concurrency does not buy an address extra guesses.
+// so concurrency does not buy an address extra guesses: two attempts that
+// both passed the check, on a bucket of one token, both cost their token.
 func testGuardDebt(t *testing.T, open Open) {
 	clock := NewClock()
 	l := limits.Limits{Address: limits.Rate{Burst: 5, PerMinute: 60}, Account: limits.Rate{Burst: 100, PerMinute: 60}, MaxKeys: 1000}
 	g := guard(t, open, l, clock.Now)
-	for i := range 25 { // 25 checks passed at once, then all failed
-		fail(t, g, "192.0.2.1", limits.UserAccount(fmt.Sprint("u", i)))
+	for i := range 4 {
+		if _, le := fail(t, g, "192.0.2.1", limits.UserAccount(fmt.Sprint("u", i))); le != nil {
+			t.Fatalf("failure %d of a burst of 5 refused: %v", i+1, le)
+		}
+	}
+	a1, le1 := begin(t, g, "192.0.2.1", limits.UserAccount("x"))
+	a2, le2 := begin(t, g, "192.0.2.1", limits.UserAccount("y"))
+	if le1 != nil || le2 != nil {
+		t.Fatalf("two attempts in flight on the last token: %v, %v; want both admitted (InFlight = %d)", le1, le2, limits.InFlight)
+	}
+	for _, a := range []*limits.Attempt{a1, a2} {
+		if _, err := a.Fail(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		a.Done()
 	}
 	le := check(t, g, "192.0.2.1", "")
-	if le == nil || (le.Wait-21*time.Second).Abs() > time.Millisecond {
-		t.Fatalf("after 25 failures on a burst of 5 at 1/s: %v, want a wait of 21s", le)
+	if le == nil || (le.Wait-2*time.Second).Abs() > time.Millisecond {
+		t.Fatalf("after 6 failures on a burst of 5 at 1/s: %v, want a wait of 2s", le)
+	}
+}
+
+// testGuardDebtBounded: the worst case of debt, guesses at a locked account
+// from a clean address that were in flight together at two instances
+// (two Guards on the same buckets), each costing the whole burst, leaves
+// the address one burst in debt and no more: the wait is Limits.MaxWait,
+// however many there were.
+func testGuardDebtBounded(t *testing.T, open Open) {
+	clock := NewClock()
+	l := limits.Limits{Address: limits.Rate{Burst: 5, PerMinute: 60}, Account: limits.Rate{Burst: 1, PerMinute: 1}, MaxKeys: 1000}
+	address, account := open(t, l.Address, clock.Now), open(t, l.Account, clock.Now)
+	instances := []*limits.Guard{limits.NewGuardWith(l, address, account, nil), limits.NewGuardWith(l, address, account, nil)}
+	acct := limits.UserAccount("alice")
+	fail(t, instances[0], "198.51.100.1", acct) // locks the account
+	for range 3 {
+		var attempts []*limits.Attempt
+		for _, g := range instances {
+			for range limits.InFlight {
+				a, le := begin(t, g, "192.0.2.1", acct)
+				if le != nil {
+					t.Fatalf("a clean address refused on a locked account: %v", le)
+				}
+				attempts = append(attempts, a)
+			}
+		}
+		for _, a := range attempts {
+			if _, err := a.Fail(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			a.Done()
+		}
+		le := check(t, instances[0], "192.0.2.1", acct)
+		if le == nil || le.Wait > l.MaxWait() {
+			t.Fatalf("after %d guesses at a locked account in flight together: %v, want a refusal of at most MaxWait, %s", len(attempts), le, l.MaxWait())
+		}
+		clock.Advance(le.Wait)
+	}
+}
+
+// testGuardInFlight: attempts are admitted in turn. With InFlight attempts
+// for one account under way, the next waits, whatever its address, until
+// one ends; once the failures before it are recorded, it is refused.
+func testGuardInFlight(t *testing.T, open Open) {
+	l := limits.Limits{Address: limits.Rate{Burst: 100, PerMinute: 1}, Account: limits.Rate{Burst: limits.InFlight, PerMinute: 1}, MaxKeys: 1000}
+	g := guard(t, open, l, NewClock().Now)
+	acct := limits.UserAccount("alice")
+	var held []*limits.Attempt
+	for i := range limits.InFlight {
+		a, le := begin(t, g, fmt.Sprintf("192.0.2.%d", i+1), acct)
+		if le != nil {
+			t.Fatalf("attempt %d refused: %v", i+1, le)
+		}
+		held = append(held, a)
+	}
+	// Another address, the same account: it waits.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := g.Begin(ctx, "192.0.2.99", acct); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Begin with %d attempts in flight = %v, want it to wait until its context ends", limits.InFlight, err)
+	}
+	// Another account from a held address: it waits as well.
+	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if a, err := g.Begin(ctx, "192.0.2.1", limits.UserAccount("bob")); err != nil {
+		t.Fatalf("Begin from an address with one attempt in flight = %v, want it admitted", err)
+	} else {
+		a.Done()
+	}
+
+	// From a held address, whose failures are about to lock the account.
+	type result struct {
+		a   *limits.Attempt
+		err error
+	}
+	next := make(chan result, 1)
+	go func() {
+		a, err := g.Begin(context.Background(), "192.0.2.1", acct)
+		next <- result{a, err}
+	}()
+	select {
+	case r := <-next:
+		t.Fatalf("Begin returned %v, %v while %d attempts were in flight", r.a, r.err, limits.InFlight)
+	case <-time.After(50 * time.Millisecond):
+	}
+	for _, a := range held { // all fail, then all end
+		if _, err := a.Fail(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range held {
+		a.Done()
+	}
+	r := <-next
+	var le *limits.LimitedError
+	if r.a != nil {
+		r.a.Done()
+	}
+	if !errors.As(r.err, &le) {
+		t.Fatalf("the waiting attempt, after the failures before it locked the account: %v, %v; want a *LimitedError", r.a, r.err)
+	}
+	if a, err := g.Begin(context.Background(), "203.0.113.1", acct); err != nil {
+		t.Errorf("a clean address after the attempts ended: %v, want it admitted (nothing left in flight)", err)
+	} else {
+		a.Done()
 	}
 }
 
@@ -280,10 +434,24 @@ func testGuardDebt(t *testing.T, open Open) {
 func testGuardLockoutReported(t *testing.T, open Open) {
 	l := limits.Limits{Address: limits.Rate{Burst: 4, PerMinute: 1}, Account: limits.Rate{Burst: 2, PerMinute: 1}, MaxKeys: 1000}
 	g := guard(t, open, l, NewClock().Now)
-	acct := limits.ClientAccount("app")
-	for i, want := range []limits.Lockout{{}, {Account: true}, {Address: true}, {}} {
-		if got := fail(t, g, "192.0.2.7", acct); got != want {
-			t.Errorf("failure %d: Lockout = %+v, want %+v", i+1, got, want)
+	for i, tc := range []struct {
+		account string
+		want    limits.Lockout
+	}{
+		{limits.ClientAccount("app"), limits.Lockout{}},
+		{limits.ClientAccount("app"), limits.Lockout{Account: true}},
+		{limits.ClientAccount("other"), limits.Lockout{}},
+		{limits.ClientAccount("other"), limits.Lockout{Address: true, Account: true}},
+	} {
+		got, le := fail(t, g, "192.0.2.7", tc.account)
+		if le != nil {
+			t.Fatalf("failure %d refused: %v", i+1, le)
 		}
+		if got != tc.want {
+			t.Errorf("failure %d: Lockout = %+v, want %+v", i+1, got, tc.want)
+		}
+	}
+	if _, le := fail(t, g, "192.0.2.7", limits.ClientAccount("third")); le == nil {
+		t.Error("a fifth failure from an emptied address was checked")
 	}
 }

@@ -22,10 +22,10 @@ import (
 // the tokens before and after, as strings: Redis would cut Lua numbers to
 // integers.
 //
-// As rate.Limiter: tokens = min(burst, t + (now−l)·rate), with a clock that
-// goes back refilling nothing; debt takes n as ReserveN does, going below
-// zero; without debt n is taken if held, else the whole tokens held, else
-// nothing. A bucket that changes lives until it would be full again, so
+// As limits.Limiter: tokens = min(burst, t + (now−l)·rate), with a clock
+// that goes back refilling nothing; debt takes n as rate.Limiter.ReserveN
+// does, going below zero, but never below −burst; without debt n is taken
+// if held, else the whole tokens held, else nothing. A bucket that changes lives until it would be full again, so
 // Redis forgets it when forgetting loses nothing and memory follows the
 // failures of the last few minutes.
 const bucketScript = `
@@ -41,7 +41,9 @@ if state[1] then
 end
 local before = tokens
 if n > 0 then
-  if debt or tokens >= n then
+  if debt then
+    tokens = math.max(tokens - n, -burst)
+  elseif tokens >= n then
     tokens = tokens - n
   elseif tokens >= 1 then
     tokens = tokens - math.floor(tokens)

@@ -153,9 +153,14 @@ func TestBucketsKeys(t *testing.T) {
 	if keys := s.Client().Keys(ctx, prefix+"*").Val(); len(keys) != 0 {
 		t.Fatalf("a check created keys %q", keys)
 	}
-	if _, err := g.Fail(ctx, "192.0.2.77", limits.UserAccount("Alice.Example")); err != nil {
+	a, err := g.Begin(ctx, "192.0.2.77", limits.UserAccount("Alice.Example"))
+	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := a.Fail(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Done()
 	keys := s.Client().Keys(ctx, prefix+"*").Val()
 	if len(keys) != 2 {
 		t.Fatalf("keys after one failure = %q, want one per dimension", keys)
@@ -219,13 +224,21 @@ func TestGuardRedisDown(t *testing.T) {
 	router := gin.New()
 	router.GET("/api/users/me", auth.Require("beers:read"), func(c *gin.Context) { c.Status(http.StatusOK) })
 
+	inFlight, err := g.Begin(ctx, "192.0.2.2", limits.UserAccount("bob")) // begun before the outage
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv.Stop()
 	if le, err := g.Check(ctx, "192.0.2.1", limits.UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) || le != nil {
 		t.Errorf("Check with Redis down = %v, %v; want no verdict and ErrUnavailable", le, err)
 	}
-	if _, err := g.Fail(ctx, "192.0.2.1", limits.UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) {
+	if a, err := g.Begin(ctx, "192.0.2.1", limits.UserAccount("alice")); !errors.Is(err, models.ErrUnavailable) || a != nil {
+		t.Errorf("Begin with Redis down = %v, %v; want no attempt and ErrUnavailable", a, err)
+	}
+	if _, err := inFlight.Fail(ctx); !errors.Is(err, models.ErrUnavailable) {
 		t.Errorf("Fail with Redis down: %v, want ErrUnavailable", err)
 	}
+	inFlight.Done()
 	req := httptest.NewRequest("GET", "/api/users/me", nil)
 	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("alice:secret")))
 	rec := httptest.NewRecorder()
