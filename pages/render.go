@@ -92,7 +92,7 @@ func (r *Renderer) SessionUser(c *gin.Context) (*models.User, error) {
 
 func hasSession(c *gin.Context) bool { return middleware.HasSession(c) }
 
-// page renders one page with its Base filled in. set is called with the
+// page renders one page with its Base filled in. data is called with the
 // Base and returns the page's data.
 func (r *Renderer) page(c *gin.Context, status int, name, title string, data func(templates.Base) any) {
 	b, err := r.base(c, title)
