@@ -23,6 +23,7 @@ func WrapStore(s *models.Store, m *Metrics) *models.Store {
 	w.Codes = timedCodes{s.Codes, m}
 	w.Tokens = timedTokens{s.Tokens, m}
 	w.DeviceCodes = timedDeviceCodes{s.DeviceCodes, m}
+	w.SigningKeys = timedSigningKeys{s.SigningKeys, m}
 	return &w
 }
 
@@ -34,6 +35,7 @@ var (
 	_ models.CodeRepository       = timedCodes{}
 	_ models.TokenRepository      = timedTokens{}
 	_ models.DeviceCodeRepository = timedDeviceCodes{}
+	_ models.SigningKeyRepository = timedSigningKeys{}
 )
 
 type timedUsers struct {
@@ -264,4 +266,24 @@ func (r timedDeviceCodes) DeleteUser(ctx context.Context, userID string) error {
 func (r timedDeviceCodes) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	defer r.m.ObserveDB("deviceCodes.deleteExpired", time.Now())
 	return r.next.DeleteExpired(ctx, now)
+}
+
+type timedSigningKeys struct {
+	next models.SigningKeyRepository
+	m    *Metrics
+}
+
+func (r timedSigningKeys) Create(ctx context.Context, k *models.SigningKey) error {
+	defer r.m.ObserveDB("signingKeys.create", time.Now())
+	return r.next.Create(ctx, k)
+}
+
+func (r timedSigningKeys) List(ctx context.Context) ([]*models.SigningKey, error) {
+	defer r.m.ObserveDB("signingKeys.list", time.Now())
+	return r.next.List(ctx)
+}
+
+func (r timedSigningKeys) Delete(ctx context.Context, id string) error {
+	defer r.m.ObserveDB("signingKeys.delete", time.Now())
+	return r.next.Delete(ctx, id)
 }

@@ -21,6 +21,8 @@ type Store struct {
 	Tokens   TokenRepository
 	// DeviceCodes holds device authorizations (RFC 8628).
 	DeviceCodes DeviceCodeRepository
+	// SigningKeys holds the OpenID Connect signing keys (package keys).
+	SigningKeys SigningKeyRepository
 	DB          Database
 }
 

@@ -13,6 +13,8 @@
 //   - the bound on clients per user is a unique (owner_id, slot) index;
 //   - a consent's scopes are documents of their own, so that granting more
 //     scopes is a set of inserts (see consentRepo.Grant);
+//   - a signing key's _id is its slot, algorithm and generation, so that
+//     one insert decides which instance's key a generation gets;
 //   - cascading deletes are ordered sequences of single-collection deletes
 //     that are safe to interrupt and retry (see Users.Delete).
 //
@@ -85,6 +87,7 @@ type db struct {
 
 	devices     *mongo.Collection // see devices.go
 	devicePolls *mongo.Collection
+	signingKeys *mongo.Collection // see signingkeys.go
 }
 
 var _ models.Database = (*db)(nil)
@@ -136,6 +139,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 	d.tokens = mdb.Collection(colTokens)
 	d.claims = mdb.Collection(colClaims)
 	d.devices, d.devicePolls = mdb.Collection(colDevices), mdb.Collection(colDevicePolls)
+	d.signingKeys = mdb.Collection(colSigningKeys)
 
 	if err := d.Ping(ctx); err != nil {
 		_ = d.Close()
@@ -155,6 +159,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 		DB:       d,
 
 		DeviceCodes: &deviceRepo{d},
+		SigningKeys: &signingKeyRepo{d},
 	}, nil
 }
 
@@ -211,6 +216,7 @@ func (d *db) createIndexes(ctx context.Context) error {
 		{d.tokens, "family_id", bson.D{{Key: "family_id", Value: 1}}, false},
 	}
 	indexes = append(indexes, d.deviceIndexes()...)
+	indexes = append(indexes, d.signingKeyIndexes()...)
 	for _, ix := range indexes {
 		opts := options.Index().SetName(ix.name)
 		if ix.unique {

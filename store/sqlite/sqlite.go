@@ -101,6 +101,7 @@ func Open(ctx context.Context, dir string) (*models.Store, error) {
 		DB:       d,
 
 		DeviceCodes: &devices{d},
+		SigningKeys: &signingKeys{d},
 	}, nil
 }
 

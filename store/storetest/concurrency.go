@@ -18,6 +18,7 @@ var concurrencyTests = []test{
 	{"ConsumeRace", testConsumeRace},
 	{"RotateRace", testRotateRace},
 	{"GrantRace", testGrantRace},
+	{"SigningKeyCreateRace", testSigningKeyCreateRace},
 }
 
 // Each race is bulkTrials trials on fresh objects, bulkRacers goroutines
