@@ -12,6 +12,7 @@ import (
 	"beerlocker/accounts"
 	"beerlocker/controllers"
 	"beerlocker/grants"
+	"beerlocker/keys"
 	"beerlocker/limits"
 	"beerlocker/metrics"
 	"beerlocker/middleware"
@@ -24,7 +25,7 @@ import (
 // Options are what the assembled service needs to know of its deployment.
 type Options struct {
 	PublicURL string              // the issuer and base of absolute links
-	Secret    []byte              // root of the session and cache keys
+	Secret    []byte              // root of the session, cache and signing-key encryption keys
 	Argon2    models.Argon2Params // password hashing cost
 	// TokenCacheTTL bounds how long a bearer token is served from memory,
 	// and so how long another instance's revocation can go unseen here;
@@ -39,8 +40,14 @@ type Options struct {
 	// ("address" or "account", shaped r), such as Redis shared by every
 	// instance; nil keeps them in this process's memory.
 	LimitBuckets func(name string, r limits.Rate) limits.Buckets
-	Log          *slog.Logger
-	Now          func() time.Time
+	// SigningKeyActivationDelay is how long a rotated-in signing key is
+	// published before it signs; 0 signs at once (tests).
+	SigningKeyActivationDelay time.Duration
+	// SigningKeyRotation is how often the signing keys rotate by
+	// themselves (Run's upkeep); 0 never.
+	SigningKeyRotation time.Duration
+	Log                *slog.Logger
+	Now                func() time.Time
 }
 
 // App is the service assembled: the router, and the parts Run and the
@@ -88,6 +95,11 @@ func New(o Options, store *models.Store) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	signingKeys, err := keys.New(store.SigningKeys, keys.Config{Secret: o.Secret,
+		ActivationDelay: o.SigningKeyActivationDelay, Rotation: o.SigningKeyRotation, Log: o.Log, Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
 	server := &oauth.Server{
 		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
 		AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
@@ -102,6 +114,7 @@ func New(o Options, store *models.Store) (*App, error) {
 		Grants:   ender,
 		OAuth:    server,
 		Pages:    renderer,
+		Keys:     signingKeys,
 	}
 	return &App{Services: services, Router: controllers.NewRouter(services), TokenCache: tc, Passwords: hasher, Guard: guard}, nil
 }
