@@ -136,9 +136,6 @@ func New(repo models.SigningKeyRepository, cfg Config) (*Manager, error) {
 // discovery's id_token_signing_alg_values_supported.
 func (m *Manager) Algorithms() []string { return append([]string(nil), algorithms...) }
 
-// retention is how long a key stays published after it stopped signing.
-func (m *Manager) retention() time.Duration { return m.maxTTL + RetentionMargin }
-
 // Sign returns claims, marshalled to JSON, as a compact JWS (RFC 7515
 // §7.1) with typ "JWT", signed with the current key of alg ("" means
 // DefaultAlg), whose kid is in the header. claims must have an exp (a
@@ -252,7 +249,7 @@ func (m *Manager) keys(ctx context.Context) (*keySet, error) {
 	// while: a request should not fail because a re-read did.
 	now := m.now()
 	m.log.WarnContext(ctx, "keys: reading the signing keys failed; using the ones read before", slog.String("err", err.Error()))
-	s = buildSet(old.entries, now, m.retention(), RefreshEvery)
+	s = buildSet(old.entries, now, m.Retention(), RefreshEvery)
 	if retry := now.Add(retryEvery); retry.Before(s.validUntil) {
 		s.validUntil = retry
 	}
@@ -314,7 +311,7 @@ func (m *Manager) loadLocked(ctx context.Context) (*keySet, error) {
 		}
 	}
 	sortEntries(entries)
-	s := buildSet(entries, m.now(), m.retention(), RefreshEvery)
+	s := buildSet(entries, m.now(), m.Retention(), RefreshEvery)
 	m.set.Store(s)
 	return s, nil
 }
@@ -382,31 +379,24 @@ func (m *Manager) createLocked(ctx context.Context, alg string, gen int64, creat
 }
 
 // Rotate publishes the next key of every algorithm at once; each starts
-// signing ActivationDelay from now. It returns the new keys, without
+// signing ActivationDelay from now. It reads (and so decrypts) the stored
+// keys first, creating the first ones if there are none, so that under a
+// wrong SECRET_KEY it writes nothing. It returns the new keys, without
 // their private halves. A rotation made by another instance at the same
 // moment takes the place of this one for its algorithm: its key is
 // returned instead.
 func (m *Manager) Rotate(ctx context.Context) ([]*models.SigningKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	rows, err := m.repo.List(ctx)
+	s, err := m.loadLocked(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("keys: list signing keys: %w", err)
+		return nil, err
 	}
 	var out []*models.SigningKey
 	for _, alg := range algorithms {
-		gen := int64(1)
-		for _, r := range rows {
-			if r.Alg == alg && r.Generation >= gen {
-				gen = r.Generation + 1
-			}
-		}
+		gen := s.latest[alg].row.Generation + 1
 		now := m.now()
-		activeAt := now.Add(m.delay)
-		if gen == 1 {
-			activeAt = now // a first key has nothing to wait for
-		}
-		row, err := m.createLocked(ctx, alg, gen, now, activeAt)
+		row, err := m.createLocked(ctx, alg, gen, now, now.Add(m.delay))
 		if errors.Is(err, models.ErrConflict) {
 			row, err = m.findLocked(ctx, alg, gen)
 		}
@@ -422,6 +412,10 @@ func (m *Manager) Rotate(ctx context.Context) ([]*models.SigningKey, error) {
 	}
 	return out, nil
 }
+
+// Retention is how long a key stays published after it stopped signing:
+// MaxTokenTTL and RetentionMargin.
+func (m *Manager) Retention() time.Duration { return m.maxTTL + RetentionMargin }
 
 // findLocked returns the stored key of that generation of alg.
 func (m *Manager) findLocked(ctx context.Context, alg string, gen int64) (*models.SigningKey, error) {
