@@ -392,6 +392,10 @@ func (m *Manager) Rotate(ctx context.Context) ([]*models.SigningKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(s.entries)+len(algorithms) > models.MaxSigningKeys {
+		return nil, fmt.Errorf("keys: rotate: %d signing keys are stored already; retired keys are deleted %s after they stop signing",
+			len(s.entries), m.Retention())
+	}
 	var out []*models.SigningKey
 	for _, alg := range algorithms {
 		gen := s.latest[alg].row.Generation + 1

@@ -23,6 +23,12 @@ type SigningKey struct {
 	ActiveAt   time.Time
 }
 
+// MaxSigningKeys bounds the stored signing keys, and so List. A store
+// normally holds a handful: per algorithm the current key, the next one
+// and those retired within the last token lifetime; package keys refuses
+// a rotation that would pass the bound.
+const MaxSigningKeys = 1000
+
 // SigningKeyRepository stores the signing keys. There are a handful of
 // them, so List returns them all.
 type SigningKeyRepository interface {

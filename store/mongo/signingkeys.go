@@ -19,10 +19,6 @@ import (
 // its own.
 const colSigningKeys = "signing_keys"
 
-// maxSigningKeys bounds List: each algorithm keeps its current key, the
-// next one and those retired within the last token lifetime.
-const maxSigningKeys = 100
-
 type signingKeyDoc struct {
 	Slot       string    `bson:"_id"`
 	ID         string    `bson:"kid"` // unique
@@ -59,7 +55,7 @@ func (r *signingKeyRepo) List(ctx context.Context) ([]*models.SigningKey, error)
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	docs, err := findAll[signingKeyDoc](ctx, r.d.signingKeys, bson.D{},
-		options.Find().SetSort(bson.D{{Key: "alg", Value: 1}, {Key: "generation", Value: 1}}).SetLimit(maxSigningKeys))
+		options.Find().SetSort(bson.D{{Key: "alg", Value: 1}, {Key: "generation", Value: 1}}).SetLimit(models.MaxSigningKeys))
 	if err != nil {
 		return nil, wrap("list signing keys", err)
 	}

@@ -11,10 +11,6 @@ type signingKeys struct{ db *db }
 
 var _ models.SigningKeyRepository = (*signingKeys)(nil)
 
-// maxSigningKeys bounds List. Each algorithm keeps its current key, the
-// next one and those retired within the last token lifetime: a few.
-const maxSigningKeys = 100
-
 // Create relies on the primary key and UNIQUE (alg, generation) to refuse
 // a second key for one generation.
 func (r *signingKeys) Create(ctx context.Context, k *models.SigningKey) error {
@@ -27,7 +23,7 @@ func (r *signingKeys) Create(ctx context.Context, k *models.SigningKey) error {
 func (r *signingKeys) List(ctx context.Context) ([]*models.SigningKey, error) {
 	const q = `SELECT id, alg, generation, private_key, created_at, active_at FROM signing_keys
 		ORDER BY alg, generation LIMIT ?`
-	rows, err := r.db.query(ctx, q, maxSigningKeys)
+	rows, err := r.db.query(ctx, q, models.MaxSigningKeys)
 	if err != nil {
 		return nil, translate("list signing keys", err)
 	}
