@@ -75,3 +75,16 @@ func TestJWKSFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestJWKSSameOnTwoInstances: two services on one database publish the
+// same JWK Set, byte for byte.
+func TestJWKSSameOnTwoInstances(t *testing.T) {
+	store := openTestStore(t)
+	a, b := newTestEnvWith(t, store), newTestEnvWith(t, store)
+	ra, rb := a.request("GET", "/.well-known/jwks.json", nil), b.request("GET", "/.well-known/jwks.json", nil)
+	wantStatus(t, ra, http.StatusOK)
+	wantStatus(t, rb, http.StatusOK)
+	if string(ra.body) != string(rb.body) {
+		t.Errorf("two instances publish different JWK Sets:\n%s\n%s", ra.body, rb.body)
+	}
+}

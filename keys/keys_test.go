@@ -474,3 +474,51 @@ func forge(t testing.TB, kid, payload string) string {
 	}
 	return tok
 }
+
+// TestConcurrentUse signs and verifies from several goroutines while
+// another rotates and the clock moves: every token verifies, and the race
+// detector sees the key set swapped under readers.
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	m := newManager(t, openSQLite(t, t.TempDir()).SigningKeys, c, testSecret, 0)
+	mustJWKS(t, m)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	errs := make(chan error, 100)
+	for i := range 4 {
+		wg.Go(func() {
+			alg := []string{"RS256", "ES256"}[i%2]
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tok, err := m.Sign(ctx, alg, claimsAt(c.Now()))
+				if err == nil {
+					err = m.Verify(ctx, tok, nil)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for range 3 {
+		if _, err := m.Rotate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(keys.RefreshEvery)
+		if err := m.Maintain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Sign or Verify during rotations: %v", err)
+	}
+}
