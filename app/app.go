@@ -34,20 +34,24 @@ const sweepEvery = time.Minute
 
 // Run is the whole program; main only supplies the process's environment,
 // and tests drive it in process. It serves until ctx is cancelled, then
-// shuts down gracefully; with the subcommand "seed" it creates the demo
-// user and app and exits.
+// shuts down gracefully. With the subcommand "seed" it creates the demo
+// user and app and exits; with "rotate-keys" it rotates the signing keys
+// and exits.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	args = args[1:]
-	seedOnly := len(args) > 0 && args[0] == "seed"
-	if seedOnly {
-		args = args[1:]
+	var command string
+	if len(args) > 0 && (args[0] == "seed" || args[0] == "rotate-keys") {
+		command, args = args[0], args[1:]
 	}
 	cfg, err := ParseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	if seedOnly {
+	switch command {
+	case "seed":
 		return seed(ctx, cfg, stdout)
+	case "rotate-keys":
+		return rotateKeys(ctx, cfg, stdout)
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, nil))
 	// Gin's mode is process-wide; the program sets it once, here.
@@ -84,10 +88,18 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TrustedProxies: proxies,
 		TokenCacheTTL:  cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
 		LimitBuckets: limitBuckets(tokenStore), RevocationChannel: tokenStore != nil,
+		SigningKeyActivationDelay: cfg.SigningKeyActivationDelay, SigningKeyRotation: cfg.SigningKeyRotation,
 	}, store)
 	if err != nil {
 		return err
 	}
+	// The signing keys are read (and, on a first start, created) before
+	// the service listens, so that keys it cannot decrypt stop it here,
+	// with the reason, rather than fail every token request.
+	if err := a.Keys.Maintain(ctx); err != nil {
+		return err
+	}
+	go a.Keys.Run(ctx)
 	if tokenStore != nil {
 		// Even without a bearer cache: the credential cache relies on it.
 		go tokenStore.Listen(ctx, a.Caches)

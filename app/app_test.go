@@ -108,6 +108,13 @@ func TestConfigErrors(t *testing.T) {
 		{"short secret", map[string]string{"SECRET_KEY": "short"}, nil, "SECRET_KEY"},
 		{"bad cache ttl", map[string]string{"TOKEN_CACHE_TTL": "soon"}, nil, "TOKEN_CACHE_TTL"},
 		{"long cache ttl", map[string]string{"TOKEN_CACHE_TTL": "2h"}, nil, "TOKEN_CACHE_TTL"},
+		{"bad rotation", map[string]string{"SIGNING_KEY_ROTATION": "30 days"}, nil, "SIGNING_KEY_ROTATION"},
+		{"short rotation", map[string]string{"SIGNING_KEY_ROTATION": "10m"}, nil, "SIGNING_KEY_ROTATION"},
+		{"long rotation", map[string]string{"SIGNING_KEY_ROTATION": "9000h"}, nil, "SIGNING_KEY_ROTATION"},
+		{"rotation within the delay", map[string]string{"SIGNING_KEY_ROTATION": "2h", "SIGNING_KEY_ACTIVATION_DELAY": "3h"}, nil, "SIGNING_KEY_ROTATION"},
+		{"bad activation delay", map[string]string{"SIGNING_KEY_ACTIVATION_DELAY": "soon"}, nil, "SIGNING_KEY_ACTIVATION_DELAY"},
+		{"negative activation delay", nil, []string{"-signing-key-activation-delay", "-1s"}, "SIGNING_KEY_ACTIVATION_DELAY"},
+		{"long activation delay", map[string]string{"SIGNING_KEY_ACTIVATION_DELAY": "25h"}, nil, "SIGNING_KEY_ACTIVATION_DELAY"},
 		{"flag beats env", map[string]string{"ADDR": ":3000"}, []string{"-addr", "nope"}, "ADDR"},
 		{"unknown argument", nil, []string{"serve-please"}, "unexpected argument"},
 		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, caddy"}, nil, "TRUSTED_PROXIES"},
@@ -133,7 +140,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := app.Config{Addr: ":3000", PublicURL: "http://localhost:3000", MongoDatabase: "beerlocker", DataDir: "./data", TokenCacheTTL: 5 * time.Second, MetricsAddr: "127.0.0.1:9090",
-		Limits: limits.DefaultLimits}
+		Limits: limits.DefaultLimits, SigningKeyRotation: 720 * time.Hour, SigningKeyActivationDelay: 10 * time.Minute}
 	if cfg != want {
 		t.Errorf("defaults = %+v, want %+v", cfg, want)
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"beerlocker/keys"
 	"beerlocker/limits"
 	"crypto/rand"
 	"encoding/hex"
@@ -35,6 +36,12 @@ type Config struct {
 	// the reverse proxies whose X-Forwarded-For is believed. Proxies
 	// returns it parsed.
 	TrustedProxies string
+	// SigningKeyRotation is how often the OpenID Connect signing keys
+	// rotate by themselves; 0 only by `beerlocker rotate-keys`.
+	SigningKeyRotation time.Duration
+	// SigningKeyActivationDelay is how long a new signing key is
+	// published before it signs.
+	SigningKeyActivationDelay time.Duration
 }
 
 // ParseConfig reads the environment, then flags, and validates the result.
@@ -67,6 +74,8 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&cfg.Limits.Register.Burst, "rate-limit-register-burst", envInt(getenv, "RATE_LIMIT_REGISTER_BURST", def.Register.Burst), "registrations one client address may attempt at once, whether they succeed or not (RATE_LIMIT_REGISTER_BURST)")
 	fs.Float64Var(&cfg.Limits.Register.PerMinute, "rate-limit-register-per-minute", envFloat(getenv, "RATE_LIMIT_REGISTER_PER_MINUTE", def.Register.PerMinute), "registrations per minute one client address regains (RATE_LIMIT_REGISTER_PER_MINUTE)")
 	fs.IntVar(&cfg.Limits.MaxKeys, "rate-limit-max-keys", envInt(getenv, "RATE_LIMIT_MAX_KEYS", def.MaxKeys), "addresses, and accounts, remembered at most by the limits (RATE_LIMIT_MAX_KEYS)")
+	fs.DurationVar(&cfg.SigningKeyRotation, "signing-key-rotation", envDuration(getenv, "SIGNING_KEY_ROTATION", keys.DefaultRotation), "how often the signing keys rotate by themselves; 0 only by rotate-keys (SIGNING_KEY_ROTATION)")
+	fs.DurationVar(&cfg.SigningKeyActivationDelay, "signing-key-activation-delay", envDuration(getenv, "SIGNING_KEY_ACTIVATION_DELAY", keys.DefaultActivationDelay), "how long a new signing key is published before it signs (SIGNING_KEY_ACTIVATION_DELAY)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -134,6 +143,15 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxKeys < 1000 || c.Limits.MaxKeys > 10_000_000 {
 		return errors.New("RATE_LIMIT_MAX_KEYS must be a whole number from 1000 to 10000000")
+	}
+	if c.SigningKeyActivationDelay < 0 || c.SigningKeyActivationDelay > 24*time.Hour {
+		return errors.New("SIGNING_KEY_ACTIVATION_DELAY must be a duration from 0s to 24h, like 10m")
+	}
+	if c.SigningKeyRotation != 0 && (c.SigningKeyRotation < time.Hour || c.SigningKeyRotation > 8760*time.Hour) {
+		return errors.New("SIGNING_KEY_ROTATION must be 0 (rotate only by rotate-keys) or a duration from 1h to 8760h, like 720h")
+	}
+	if c.SigningKeyRotation != 0 && c.SigningKeyRotation <= c.SigningKeyActivationDelay {
+		return errors.New("SIGNING_KEY_ROTATION must be longer than SIGNING_KEY_ACTIVATION_DELAY, or every key would be replaced before it signs")
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		return errors.New("SECRET_KEY must be at least 32 characters (try: openssl rand -hex 32)")

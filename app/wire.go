@@ -13,6 +13,7 @@ import (
 	"beerlocker/accounts"
 	"beerlocker/controllers"
 	"beerlocker/grants"
+	"beerlocker/keys"
 	"beerlocker/limits"
 	"beerlocker/metrics"
 	"beerlocker/middleware"
@@ -25,7 +26,7 @@ import (
 // Options are what the assembled service needs to know of its deployment.
 type Options struct {
 	PublicURL string              // the issuer and base of absolute links
-	Secret    []byte              // root of the session and cache keys
+	Secret    []byte              // root of the session, cache and signing-key encryption keys
 	Argon2    models.Argon2Params // password hashing cost
 	// TokenCacheTTL bounds how long a bearer token is served from memory,
 	// and so how long another instance's revocation can go unseen here;
@@ -51,8 +52,14 @@ type Options struct {
 	// Unset, every hit of the cache reads the user's stored password hash
 	// instead, so a change anywhere counts at once.
 	RevocationChannel bool
-	Log               *slog.Logger
-	Now               func() time.Time
+	// SigningKeyActivationDelay is how long a rotated-in signing key is
+	// published before it signs; 0 signs at once (tests).
+	SigningKeyActivationDelay time.Duration
+	// SigningKeyRotation is how often the signing keys rotate by
+	// themselves (Run's upkeep); 0 never.
+	SigningKeyRotation time.Duration
+	Log                *slog.Logger
+	Now                func() time.Time
 }
 
 // App is the service assembled: the router, and the parts Run and the
@@ -112,6 +119,11 @@ func New(o Options, store *models.Store) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	signingKeys, err := keys.New(store.SigningKeys, keys.Config{Secret: o.Secret,
+		ActivationDelay: o.SigningKeyActivationDelay, Rotation: o.SigningKeyRotation, Log: o.Log, Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
 	server := &oauth.Server{
 		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
 		AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
@@ -126,6 +138,7 @@ func New(o Options, store *models.Store) (*App, error) {
 		Grants:   ender,
 		OAuth:    server,
 		Pages:    renderer,
+		Keys:     signingKeys,
 	}
 	return &App{Services: services, Router: controllers.NewRouter(services), TokenCache: tc, Passwords: hasher, Guard: guard,
 		Caches: Caches{tokens: tc, credentials: creds}}, nil

@@ -12,6 +12,7 @@ import (
 
 	"beerlocker/accounts"
 	"beerlocker/grants"
+	"beerlocker/keys"
 	"beerlocker/metrics"
 	"beerlocker/middleware"
 	"beerlocker/models"
@@ -39,6 +40,7 @@ type Services struct {
 	Grants   *grants.Ender
 	OAuth    *oauth.Server
 	Pages    *pages.Renderer
+	Keys     *keys.Manager // the OpenID Connect signing keys
 }
 
 // clock is the time source of handlers.
@@ -92,7 +94,8 @@ func trustProxies(r *gin.Engine, proxies []netip.Prefix) {
 }
 
 // addRoutes lists the whole HTTP surface: the API (API.md §1–§5), the
-// authorization server (§6) and the browser pages (§7).
+// authorization server (§6), the browser pages (§7) and the OpenID
+// Connect provider's keys (§9).
 func addRoutes(r *gin.Engine, s Services) {
 	auth, store, log, now := s.Auth, s.Store, s.Log, clock(s.Now)
 
@@ -125,6 +128,7 @@ func addRoutes(r *gin.Engine, s Services) {
 
 	o := s.OAuth
 	r.GET(oauth.MetadataPath, o.Metadata())
+	r.GET(keys.JWKSPath, jwks(s.Keys, log))
 	r.GET(oauth.AuthorizePath, s.Sessions, o.Authorize())
 	r.POST(oauth.AuthorizePath, s.Sessions, o.Decide())
 	r.POST(oauth.TokenPath, o.Token())

@@ -100,6 +100,7 @@ var knownRoutes = []soakRoute{
 	{"/api/clients/{client_id}", []string{"GET", "PATCH", "DELETE"}, "json-client"},
 	{"/api/clients/{client_id}/secret", []string{"POST"}, ""},
 	{"/.well-known/oauth-authorization-server", []string{"GET"}, ""},
+	{"/.well-known/jwks.json", []string{"GET"}, ""},
 	{"/api/oauth2/authorize", []string{"GET", "POST"}, "form-decide"},
 	{"/api/oauth2/token", []string{"POST"}, "form-token"},
 	{"/api/oauth2/revoke", []string{"POST"}, "form-revoke"},

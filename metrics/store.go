@@ -24,6 +24,7 @@ func WrapStore(s *models.Store, m *Metrics) *models.Store {
 	w.Tokens = timedTokens{s.Tokens, m}
 	w.DeviceCodes = timedDeviceCodes{s.DeviceCodes, m}
 	w.Sessions = timedSessions{s.Sessions, m}
+	w.SigningKeys = timedSigningKeys{s.SigningKeys, m}
 	return &w
 }
 
@@ -36,6 +37,7 @@ var (
 	_ models.TokenRepository      = timedTokens{}
 	_ models.DeviceCodeRepository = timedDeviceCodes{}
 	_ models.SessionRepository    = timedSessions{}
+	_ models.SigningKeyRepository = timedSigningKeys{}
 )
 
 type timedUsers struct {
@@ -306,4 +308,24 @@ func (r timedSessions) Take(ctx context.Context, sessionHash, txHash, kind strin
 func (r timedSessions) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	defer r.m.ObserveDB("sessions.deleteExpired", time.Now())
 	return r.next.DeleteExpired(ctx, now)
+}
+
+type timedSigningKeys struct {
+	next models.SigningKeyRepository
+	m    *Metrics
+}
+
+func (r timedSigningKeys) Create(ctx context.Context, k *models.SigningKey) error {
+	defer r.m.ObserveDB("signingKeys.create", time.Now())
+	return r.next.Create(ctx, k)
+}
+
+func (r timedSigningKeys) List(ctx context.Context) ([]*models.SigningKey, error) {
+	defer r.m.ObserveDB("signingKeys.list", time.Now())
+	return r.next.List(ctx)
+}
+
+func (r timedSigningKeys) Delete(ctx context.Context, id string) error {
+	defer r.m.ObserveDB("signingKeys.delete", time.Now())
+	return r.next.Delete(ctx, id)
 }

@@ -23,6 +23,8 @@ type Store struct {
 	DeviceCodes DeviceCodeRepository
 	// Sessions holds browser sessions and their open consent pages.
 	Sessions SessionRepository
+	// SigningKeys holds the OpenID Connect signing keys (package keys).
+	SigningKeys SigningKeyRepository
 
 	DB Database
 }

@@ -13,6 +13,8 @@
 //   - the bound on clients per user is a unique (owner_id, slot) index;
 //   - a consent's scopes are documents of their own, so that granting more
 //     scopes is a set of inserts (see consentRepo.Grant);
+//   - a signing key's _id is its slot, algorithm and generation, so that
+//     one insert decides which instance's key a generation gets;
 //   - cascading deletes are ordered sequences of single-collection deletes
 //     that are safe to interrupt and retry (see Users.Delete).
 //
@@ -88,6 +90,7 @@ type db struct {
 	devicePolls *mongo.Collection
 	sessions    *mongo.Collection // see sessions.go
 	pending     *mongo.Collection
+	signingKeys *mongo.Collection // see signingkeys.go
 }
 
 var _ models.Database = (*db)(nil)
@@ -140,6 +143,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 	d.claims = mdb.Collection(colClaims)
 	d.devices, d.devicePolls = mdb.Collection(colDevices), mdb.Collection(colDevicePolls)
 	d.sessions, d.pending = mdb.Collection(colSessions), mdb.Collection(colPending)
+	d.signingKeys = mdb.Collection(colSigningKeys)
 
 	if err := d.Ping(ctx); err != nil {
 		_ = d.Close()
@@ -160,6 +164,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 
 		DeviceCodes: &deviceRepo{d},
 		Sessions:    &sessionRepo{d},
+		SigningKeys: &signingKeyRepo{d},
 	}, nil
 }
 
@@ -217,6 +222,7 @@ func (d *db) createIndexes(ctx context.Context) error {
 	}
 	indexes = append(indexes, d.deviceIndexes()...)
 	indexes = append(indexes, d.sessionIndexes()...)
+	indexes = append(indexes, d.signingKeyIndexes()...)
 	for _, ix := range indexes {
 		opts := options.Index().SetName(ix.name)
 		if ix.unique {

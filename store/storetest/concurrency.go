@@ -19,6 +19,7 @@ var concurrencyTests = []test{
 	{"RotateRace", testRotateRace},
 	{"GrantRace", testGrantRace},
 	{"TakeRace", testTakeRace},
+	{"SigningKeyCreateRace", testSigningKeyCreateRace},
 }
 
 // Each race is bulkTrials trials on fresh objects, bulkRacers goroutines

@@ -24,9 +24,9 @@ import (
 
 // Run runs the conformance suite as named subtests (Users/..., Beers/...,
 // Clients/..., Consents/..., Codes/..., Tokens/..., DeviceCodes/...,
-// Sessions/..., Concurrency/...). open is called once per subtest and must return a
-// fresh, empty store; the backend's test registers its cleanup with
-// t.Cleanup.
+// Sessions/..., SigningKeys/..., Concurrency/...). open is called once per
+// subtest and must return a fresh, empty store; the backend's test
+// registers its cleanup with t.Cleanup.
 func Run(t *testing.T, open func(t *testing.T) *models.Store) {
 	groups := []struct {
 		name  string
@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) *models.Store) {
 		{"Tokens", tokenTests},
 		{"DeviceCodes", deviceTests},
 		{"Sessions", sessionTests},
+		{"SigningKeys", signingKeyTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
