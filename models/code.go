@@ -23,6 +23,12 @@ type Code struct {
 	CodeChallenge      string // BASE64URL(SHA256(verifier)), "" without PKCE
 	CreatedAt          time.Time
 	ExpiresAt          time.Time
+	// Nonce is the OpenID Connect request's nonce, echoed in the ID token;
+	// "" when none was sent.
+	Nonce string
+	// AuthTime is when the user last entered a password in the session
+	// that approved the request (the ID token's auth_time).
+	AuthTime time.Time
 }
 
 // CodeRepository stores authorization codes.

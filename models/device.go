@@ -49,6 +49,9 @@ type DeviceCode struct {
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	Used       bool // tokens were issued for it
+	// AuthTime is when the approving user last entered a password in
+	// that browser session (the ID token's auth_time); zero while pending.
+	AuthTime time.Time
 }
 
 // Expired reports whether the code has expired at now.

@@ -31,6 +31,10 @@ type Token struct {
 	// so a family's life can be capped. Zero for tokens stored before it
 	// was recorded; see GrantStart.
 	GrantedAt time.Time
+	// AuthTime is when the user last entered a password before the grant
+	// (the ID token's auth_time), kept through refresh rotation so a
+	// refreshed ID token carries the same one. Zero when unknown.
+	AuthTime time.Time
 	// Rotated is true for a refresh token that was already exchanged; it
 	// is kept until it expires so that its reuse can be detected.
 	Rotated bool
