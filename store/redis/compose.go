@@ -10,8 +10,8 @@ import (
 
 // Compose returns primary with its codes, tokens and device codes kept in
 // s instead. Everything else stays in the primary, the signing keys too:
-// they are user-level data, long-lived, and nothing in Redis refers to
-// them, so SigningKeys is passed through as it is. The deletions that cascade to them in the primary store
+// they are long-lived and nothing in Redis refers to them. The deletions
+// that cascade to codes and tokens in the primary store
 // (revoking an app, deleting a client, deleting an account) cascade into
 // Redis too: Redis first, so that a failure leaves the consent, client or
 // user in place for a retry rather than live tokens without one; then the
