@@ -175,10 +175,13 @@ type codeDoc struct {
 	CreatedAt          time.Time  `bson:"created_at"`
 	ExpiresAt          time.Time  `bson:"expires_at"`
 	UsedAt             *time.Time `bson:"used_at"` // null until Consume
+	// OpenID Connect; absent in older documents and when not given.
+	Nonce    string     `bson:"nonce,omitempty"`
+	AuthTime *time.Time `bson:"auth_time,omitempty"`
 }
 
 func toCodeDoc(c *models.Code) codeDoc {
-	return codeDoc{
+	d := codeDoc{
 		Hash:               c.Hash,
 		ClientID:           c.ClientID,
 		UserID:             c.UserID,
@@ -188,7 +191,26 @@ func toCodeDoc(c *models.Code) codeDoc {
 		CodeChallenge:      c.CodeChallenge,
 		CreatedAt:          c.CreatedAt,
 		ExpiresAt:          c.ExpiresAt,
+		Nonce:              c.Nonce,
+		AuthTime:           optionalTime(c.AuthTime),
 	}
+	return d
+}
+
+// optionalTime is nil for the zero time, so the field is left out.
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// timeOrZero reads an optional time in UTC.
+func timeOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 func (d *codeDoc) model() *models.Code {
@@ -202,6 +224,8 @@ func (d *codeDoc) model() *models.Code {
 		CodeChallenge:      d.CodeChallenge,
 		CreatedAt:          d.CreatedAt.UTC(),
 		ExpiresAt:          d.ExpiresAt.UTC(),
+		Nonce:              d.Nonce,
+		AuthTime:           timeOrZero(d.AuthTime),
 	}
 }
 
@@ -216,6 +240,7 @@ type tokenDoc struct {
 	ExpiresAt time.Time  `bson:"expires_at"`
 	GrantedAt *time.Time `bson:"granted_at,omitempty"` // absent before it was recorded
 	RotatedAt *time.Time `bson:"rotated_at"`           // null until Rotate
+	AuthTime  *time.Time `bson:"auth_time,omitempty"`  // OpenID Connect; absent when unknown
 }
 
 func toTokenDoc(t *models.Token) tokenDoc {
@@ -228,6 +253,7 @@ func toTokenDoc(t *models.Token) tokenDoc {
 		FamilyID:  t.FamilyID,
 		CreatedAt: t.CreatedAt,
 		ExpiresAt: t.ExpiresAt,
+		AuthTime:  optionalTime(t.AuthTime),
 	}
 	if !t.GrantedAt.IsZero() {
 		at := t.GrantedAt
@@ -251,6 +277,7 @@ func (d *tokenDoc) model() *models.Token {
 		CreatedAt: d.CreatedAt.UTC(),
 		ExpiresAt: d.ExpiresAt.UTC(),
 		Rotated:   d.RotatedAt != nil,
+		AuthTime:  timeOrZero(d.AuthTime),
 	}
 	if d.GrantedAt != nil {
 		t.GrantedAt = d.GrantedAt.UTC()

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"beerlocker/models"
@@ -18,12 +19,13 @@ var (
 )
 
 // codeFields are the fields a code is read from, in order.
-var codeFields = []string{"c", "u", "ru", "s", "cc", "ca", "ea", "used", "ro"}
+var codeFields = []string{"c", "u", "ru", "s", "cc", "ca", "ea", "used", "ro", "n", "at"}
 
 func (r *codes) Create(ctx context.Context, c *models.Code) error {
 	return status("create code", r.s.run(ctx, codeCreate, []string{r.s.key("c:", c.Hash)},
 		c.Hash, c.ClientID, c.UserID, c.RedirectURI, joinScopes(c.Scopes), c.CodeChallenge,
-		ms(c.CreatedAt), ms(c.ExpiresAt), r.s.grace.Milliseconds(), bit(c.RedirectURIOmitted)))
+		ms(c.CreatedAt), ms(c.ExpiresAt), r.s.grace.Milliseconds(), bit(c.RedirectURIOmitted),
+		c.Nonce, optionalMS(c.AuthTime)))
 }
 
 func (r *codes) Get(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
@@ -68,7 +70,8 @@ func decodeCode(hash string, v []any) (c *models.Code, used bool, err error) {
 	// ro is "" in codes written before it existed: false, the strict value.
 	c = &models.Code{Hash: hash, ClientID: f[0], UserID: f[1], RedirectURI: f[2], RedirectURIOmitted: f[8] == "1",
 		Scopes: splitScopes(f[3]), CodeChallenge: f[4],
-		CreatedAt: fromMS(atoi(f[5])), ExpiresAt: fromMS(atoi(f[6]))}
+		CreatedAt: fromMS(atoi(f[5])), ExpiresAt: fromMS(atoi(f[6])),
+		Nonce: f[9], AuthTime: fromOptionalMS(f[10])} // "" in codes written before they existed
 	return c, f[7] == "1", nil
 }
 
@@ -78,4 +81,20 @@ func bit(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// optionalMS is a time as the scripts store it, "" for the zero time.
+func optionalMS(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(ms(t), 10)
+}
+
+// fromOptionalMS reads what optionalMS wrote.
+func fromOptionalMS(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	return fromMS(atoi(s))
 }

@@ -27,20 +27,20 @@ var (
 )
 
 // tokenFields are the fields Get reads, in order.
-var tokenFields = []string{"k", "c", "u", "s", "f", "ca", "ea", "r", "ga"}
+var tokenFields = []string{"k", "c", "u", "s", "f", "ca", "ea", "r", "ga", "at"}
 
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 	if len(list) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 9*len(list))
+	args := make([]any, 0, 10*len(list))
 	for _, t := range list {
 		granted := "" // the zero time
 		if !t.GrantedAt.IsZero() {
 			granted = strconv.FormatInt(ms(t.GrantedAt), 10)
 		}
 		args = append(args, t.Hash, string(t.Kind), t.ClientID, t.UserID, joinScopes(t.Scopes),
-			t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt), granted)
+			t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt), granted, optionalMS(t.AuthTime))
 	}
 	return status("create tokens", r.s.run(ctx, tokenCreate, nil, args...))
 }
@@ -61,6 +61,7 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	if f[8] != "" { // "" for the zero time, and in tokens written before ga existed
 		t.GrantedAt = fromMS(atoi(f[8]))
 	}
+	t.AuthTime = fromOptionalMS(f[9])
 	if !t.ExpiresAt.After(now) {
 		return nil, models.ErrNotFound
 	}

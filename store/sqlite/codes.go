@@ -14,48 +14,48 @@ type codes struct{ db *db }
 
 var _ models.CodeRepository = (*codes)(nil)
 
-const codeColumns = `hash, client_id, user_id, redirect_uri, redirect_uri_omitted, scopes, code_challenge, created_at, expires_at`
+const codeColumns = `hash, client_id, user_id, redirect_uri, redirect_uri_omitted, scopes, code_challenge, created_at, expires_at, nonce, auth_time`
 
 func scanCode(s scanner) (*models.Code, error) {
 	var c models.Code
 	var scopes string
 	var created, expires int64
-	err := s.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.RedirectURIOmitted, &scopes, &c.CodeChallenge, &created, &expires)
+	var nonce sql.NullString
+	var authTime sql.NullInt64
+	err := s.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.RedirectURIOmitted, &scopes, &c.CodeChallenge, &created, &expires, &nonce, &authTime)
 	if err != nil {
 		return nil, err
 	}
 	c.Scopes = splitScopes(scopes)
 	c.CreatedAt, c.ExpiresAt = fromMillis(created), fromMillis(expires)
+	c.Nonce = nonce.String
+	if authTime.Valid {
+		c.AuthTime = fromMillis(authTime.Int64)
+	}
 	return &c, nil
 }
 
 func (r *codes) Create(ctx context.Context, c *models.Code) error {
-	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	_, err := r.db.exec(ctx, q, c.Hash, c.ClientID, c.UserID, c.RedirectURI, c.RedirectURIOmitted,
-		joinScopes(c.Scopes), c.CodeChallenge, millis(c.CreatedAt), millis(c.ExpiresAt))
+		joinScopes(c.Scopes), c.CodeChallenge, millis(c.CreatedAt), millis(c.ExpiresAt), nullable(c.Nonce), nullableMillis(c.AuthTime))
 	return translate("create code", err)
 }
 
 func (r *codes) Get(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
 	const q = `SELECT ` + codeColumns + `, used_at IS NOT NULL FROM codes WHERE hash = ?`
-	var c models.Code
-	var scopes string
-	var created, expires int64
 	var used bool
-	err := r.db.queryRow(ctx, q, hash).Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.RedirectURIOmitted,
-		&scopes, &c.CodeChallenge, &created, &expires, &used)
+	c, err := scanCode(usedScanner{r.db.queryRow(ctx, q, hash), &used})
 	if err != nil {
 		return nil, translate("get code", err)
 	}
-	c.Scopes = splitScopes(scopes)
-	c.CreatedAt, c.ExpiresAt = fromMillis(created), fromMillis(expires)
 	switch {
 	case used: // detected even once expired, as Consume does
 		return nil, models.ErrConflict
 	case !c.ExpiresAt.After(now):
 		return nil, models.ErrNotFound
 	}
-	return &c, nil
+	return c, nil
 }
 
 func (r *codes) DeleteUser(ctx context.Context, userID string) error {
@@ -104,3 +104,11 @@ func (r *codes) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	n, err := res.RowsAffected()
 	return n, translate("delete expired codes", err)
 }
+
+// usedScanner scans a code's columns followed by one more, the used flag.
+type usedScanner struct {
+	s    scanner
+	used *bool
+}
+
+func (u usedScanner) Scan(dest ...any) error { return u.s.Scan(append(dest, u.used)...) }

@@ -13,14 +13,14 @@ type tokens struct{ db *db }
 
 var _ models.TokenRepository = (*tokens)(nil)
 
-const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at, granted_at`
+const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at, granted_at, auth_time`
 
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 	if len(list) == 0 {
 		return nil
 	}
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		const q = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		const q = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		stmt, err := tx.PrepareContext(ctx, q)
 		if err != nil {
 			return err
@@ -28,7 +28,7 @@ func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 		defer stmt.Close()
 		for _, t := range list {
 			_, err := stmt.ExecContext(ctx, t.Hash, string(t.Kind), t.ClientID, nullable(t.UserID),
-				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt), nullableMillis(t.GrantedAt))
+				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt), nullableMillis(t.GrantedAt), nullableMillis(t.AuthTime))
 			if err != nil {
 				return err
 			}
@@ -45,9 +45,9 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	var kind, scopes string
 	var user sql.NullString
 	var created, expires int64
-	var granted sql.NullInt64
+	var granted, authTime sql.NullInt64
 	err := r.db.queryRow(ctx, q, hash, millis(now)).Scan(&t.Hash, &kind, &t.ClientID, &user,
-		&scopes, &t.FamilyID, &created, &expires, &granted, &t.Rotated)
+		&scopes, &t.FamilyID, &created, &expires, &granted, &authTime, &t.Rotated)
 	if err != nil {
 		return nil, translate("get token", err)
 	}
@@ -55,6 +55,9 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	t.CreatedAt, t.ExpiresAt = fromMillis(created), fromMillis(expires)
 	if granted.Valid {
 		t.GrantedAt = fromMillis(granted.Int64)
+	}
+	if authTime.Valid {
+		t.AuthTime = fromMillis(authTime.Int64)
 	}
 	return &t, nil
 }

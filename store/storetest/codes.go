@@ -68,8 +68,11 @@ func testCodeConsumeReturnsCode(t *testing.T, s *models.Store) {
 			CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 			CreatedAt:     created,
 			ExpiresAt:     created.Add(codeLife),
+			// OpenID Connect: the request's nonce and the sign-in's time.
+			Nonce:    "n-0S6_WzA2Mj",
+			AuthTime: created.Add(-90*time.Minute + 321*time.Millisecond),
 		},
-		// Without PKCE, with a single scope, and for a request that named
+		// Without PKCE, nonce or auth time, with a single scope, and for a request that named
 		// no redirect_uri.
 		{
 			Hash:               newHash(),

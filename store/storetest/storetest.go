@@ -175,6 +175,9 @@ func normCode(cd *models.Code) *models.Code {
 	c := *cd
 	c.Scopes = orNil(c.Scopes)
 	c.CreatedAt, c.ExpiresAt = ms(c.CreatedAt), ms(c.ExpiresAt)
+	if !c.AuthTime.IsZero() {
+		c.AuthTime = ms(c.AuthTime)
+	}
 	return &c
 }
 
@@ -187,6 +190,9 @@ func normToken(tk *models.Token) *models.Token {
 	c.CreatedAt, c.ExpiresAt = ms(c.CreatedAt), ms(c.ExpiresAt)
 	if !c.GrantedAt.IsZero() {
 		c.GrantedAt = ms(c.GrantedAt)
+	}
+	if !c.AuthTime.IsZero() {
+		c.AuthTime = ms(c.AuthTime)
 	}
 	return &c
 }

@@ -29,15 +29,16 @@ func testTokenCreateAndGet(t *testing.T, s *models.Store) {
 	created := base.Add(1234 * time.Millisecond)
 	family := newHash() // a code's hash, as for the authorization code grant
 	granted := base.Add(-40*24*time.Hour + 567*time.Millisecond)
+	authTime := granted.Add(-5*time.Minute + 89*time.Millisecond) // OpenID Connect's auth_time
 	tokens := []*models.Token{
 		// A rotation's tokens: the grant began before they were created.
 		{Hash: newHash(), Kind: models.AccessToken, ClientID: app.ID, UserID: alice.ID,
 			Scopes: []string{"profile", "beers:write", "beers:read"}, FamilyID: family,
-			CreatedAt: created, ExpiresAt: created.Add(tokenLife), GrantedAt: granted},
+			CreatedAt: created, ExpiresAt: created.Add(tokenLife), GrantedAt: granted, AuthTime: authTime},
 		{Hash: newHash(), Kind: models.RefreshToken, ClientID: app.ID, UserID: alice.ID,
 			Scopes: []string{"profile", "beers:write", "beers:read"}, FamilyID: family,
-			CreatedAt: created, ExpiresAt: created.Add(30 * 24 * time.Hour), GrantedAt: granted},
-		// client_credentials: no user, and no GrantedAt (zero round-trips).
+			CreatedAt: created, ExpiresAt: created.Add(30 * 24 * time.Hour), GrantedAt: granted, AuthTime: authTime},
+		// client_credentials: no user, and no GrantedAt or AuthTime (zero round-trips).
 		{Hash: newHash(), Kind: models.AccessToken, ClientID: app.ID, UserID: "",
 			Scopes: []string{"clients"}, FamilyID: models.NewID(created),
 			CreatedAt: created, ExpiresAt: created.Add(tokenLife)},
