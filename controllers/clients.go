@@ -15,25 +15,31 @@ import (
 )
 
 type clientResponse struct {
-	ClientID     string    `json:"client_id"`
-	ClientSecret string    `json:"client_secret,omitempty"`
-	Name         string    `json:"name"`
-	RedirectURIs []string  `json:"redirect_uris"`
-	GrantTypes   []string  `json:"grant_types"`
-	Public       bool      `json:"public"`
-	CreatedAt    time.Time `json:"created_at"`
+	ClientID               string    `json:"client_id"`
+	ClientSecret           string    `json:"client_secret,omitempty"`
+	Name                   string    `json:"name"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	GrantTypes             []string  `json:"grant_types"`
+	Public                 bool      `json:"public"`
+	CreatedAt              time.Time `json:"created_at"`
 }
 
 func toClientResponse(cl *models.Client) clientResponse {
-	return clientResponse{ClientID: cl.ID, Name: cl.Name, RedirectURIs: cl.RedirectURIs,
+	logout := cl.PostLogoutRedirectURIs
+	if logout == nil {
+		logout = []string{}
+	}
+	return clientResponse{ClientID: cl.ID, Name: cl.Name, RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: logout,
 		GrantTypes: cl.GrantTypes, Public: cl.Public, CreatedAt: cl.CreatedAt}
 }
 
 type createClientRequest struct {
-	Name         string   `json:"name"`
-	RedirectURIs []string `json:"redirect_uris"`
-	Public       bool     `json:"public"`
-	GrantTypes   []string `json:"grant_types"`
+	Name                   string   `json:"name"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	Public                 bool     `json:"public"`
+	GrantTypes             []string `json:"grant_types"`
 }
 
 // client builds the client to register; Validate checks it.
@@ -42,14 +48,16 @@ func (r *createClientRequest) client() *models.Client {
 	if grants == nil {
 		grants = models.DefaultGrantTypes()
 	}
-	return &models.Client{Name: r.Name, RedirectURIs: r.RedirectURIs, Public: r.Public, GrantTypes: grants}
+	return &models.Client{Name: r.Name, RedirectURIs: r.RedirectURIs,
+		PostLogoutRedirectURIs: r.PostLogoutRedirectURIs, Public: r.Public, GrantTypes: grants}
 }
 
 func (r *createClientRequest) Validate() error { return models.ValidateClient(r.client()) }
 
 type updateClientRequest struct {
-	Name         *string  `json:"name"`
-	RedirectURIs []string `json:"redirect_uris"`
+	Name                   *string  `json:"name"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 }
 
 func createClient(clients models.ClientRepository, log *slog.Logger, now clock) gin.HandlerFunc {
@@ -117,7 +125,7 @@ func updateClient(clients models.ClientRepository, log *slog.Logger, now clock) 
 			writeProblem(c, log, err)
 			return
 		}
-		u := models.ClientUpdate{Name: in.Name, RedirectURIs: in.RedirectURIs}
+		u := models.ClientUpdate{Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs}
 		if err := models.ValidateClientUpdate(u, cl.Public); err != nil {
 			writeProblem(c, log, err)
 			return

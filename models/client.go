@@ -51,10 +51,13 @@ type Client struct {
 	Name         string
 	SecretHash   string
 	RedirectURIs []string
-	GrantTypes   []string
-	Public       bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PostLogoutRedirectURIs are where RP-Initiated Logout may send the
+	// browser afterwards (API.md §9); optional.
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	Public                 bool
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
 }
 
 // AllowsGrant reports whether the client registered grant type g.
@@ -67,18 +70,28 @@ func (c *Client) AllowsGrant(g string) bool { return slices.Contains(c.GrantType
 // whatever port is free when it asks. Scheme, host, path and query still
 // match exactly, and localhost, a name that could resolve elsewhere, gets
 // no such exception (RFC 8252 §8.3).
-func (c *Client) AcceptsRedirectURI(uri string) bool {
-	if slices.Contains(c.RedirectURIs, uri) {
+func (c *Client) AcceptsRedirectURI(uri string) bool { return acceptsURI(c.RedirectURIs, uri) }
+
+// acceptsURI is the matching rule of AcceptsRedirectURI over a list.
+func acceptsURI(registeredURIs []string, uri string) bool {
+	if slices.Contains(registeredURIs, uri) {
 		return true
 	}
 	want, ok := loopbackWithoutPort(uri)
 	if !ok {
 		return false
 	}
-	return slices.ContainsFunc(c.RedirectURIs, func(registered string) bool {
+	return slices.ContainsFunc(registeredURIs, func(registered string) bool {
 		got, ok := loopbackWithoutPort(registered)
 		return ok && got == want
 	})
+}
+
+// AcceptsPostLogoutRedirectURI reports whether uri is one of the client's
+// registered post-logout redirect URIs, matched as AcceptsRedirectURI
+// matches redirect URIs.
+func (c *Client) AcceptsPostLogoutRedirectURI(uri string) bool {
+	return acceptsURI(c.PostLogoutRedirectURIs, uri)
 }
 
 // loopbackWithoutPort returns an http URI on 127.0.0.1 or [::1] with its
@@ -114,7 +127,9 @@ func loopbackWithoutPort(uri string) (string, bool) {
 type ClientUpdate struct {
 	Name         *string
 	RedirectURIs []string // nil: unchanged
-	SecretHash   *string
+	// PostLogoutRedirectURIs nil: unchanged; empty: none registered.
+	PostLogoutRedirectURIs []string
+	SecretHash             *string
 }
 
 // ValidateClient checks a client's registration: name 1–100 characters of
@@ -124,6 +139,7 @@ func ValidateClient(c *Client) error {
 	var v validator
 	checkClientName(&v, c.Name)
 	checkRedirectURIs(&v, c.RedirectURIs, c.Public)
+	checkURIList(&v, "post_logout_redirect_uris", c.PostLogoutRedirectURIs, 0, c.Public)
 	for _, g := range c.GrantTypes {
 		if !slices.Contains(grantTypes[:], g) {
 			v.check(false, "grant_types", "unknown grant type "+quote(g))
@@ -148,6 +164,9 @@ func ValidateClientUpdate(u ClientUpdate, public bool) error {
 	}
 	if u.RedirectURIs != nil {
 		checkRedirectURIs(&v, u.RedirectURIs, public)
+	}
+	if u.PostLogoutRedirectURIs != nil {
+		checkURIList(&v, "post_logout_redirect_uris", u.PostLogoutRedirectURIs, 0, public)
 	}
 	return v.err()
 }
@@ -181,13 +200,20 @@ func visibleName(name string) bool {
 }
 
 func checkRedirectURIs(v *validator, uris []string, public bool) {
-	if len(uris) < 1 || len(uris) > 10 {
-		v.check(false, "redirect_uris", "must hold 1–10 URIs")
+	checkURIList(v, "redirect_uris", uris, 1, public)
+}
+
+// checkURIList checks a list of redirect URIs registered under field:
+// min–10 of them, each acceptable to RedirectURIProblem. Redirect URIs and
+// post-logout redirect URIs follow the same rules (API.md §9).
+func checkURIList(v *validator, field string, uris []string, min int, public bool) {
+	if len(uris) < min || len(uris) > 10 {
+		v.check(false, field, "must hold "+strconv.Itoa(min)+"–10 URIs")
 		return
 	}
 	for _, u := range uris {
 		if msg := RedirectURIProblem(u, public); msg != "" {
-			v.check(false, "redirect_uris", quote(u)+": "+msg)
+			v.check(false, field, quote(u)+": "+msg)
 			return
 		}
 	}

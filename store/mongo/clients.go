@@ -133,6 +133,9 @@ func (r *clientRepo) Update(ctx context.Context, ownerID, id string, u models.Cl
 	if u.RedirectURIs != nil {
 		set = append(set, bson.E{Key: "redirect_uris", Value: u.RedirectURIs})
 	}
+	if u.PostLogoutRedirectURIs != nil {
+		set = append(set, bson.E{Key: "post_logout_redirect_uris", Value: u.PostLogoutRedirectURIs})
+	}
 	if u.SecretHash != nil {
 		set = append(set, bson.E{Key: "secret_hash", Value: *u.SecretHash})
 	}

@@ -77,15 +77,17 @@ func (d *beerDoc) model() *models.Beer {
 }
 
 type clientDoc struct {
-	ID           string    `bson:"_id"`
-	OwnerID      string    `bson:"owner_id"`
-	Name         string    `bson:"name"`
-	SecretHash   string    `bson:"secret_hash"`
-	RedirectURIs []string  `bson:"redirect_uris"`
-	GrantTypes   []string  `bson:"grant_types"`
-	Public       bool      `bson:"public"`
-	CreatedAt    time.Time `bson:"created_at"`
-	UpdatedAt    time.Time `bson:"updated_at"`
+	ID           string   `bson:"_id"`
+	OwnerID      string   `bson:"owner_id"`
+	Name         string   `bson:"name"`
+	SecretHash   string   `bson:"secret_hash"`
+	RedirectURIs []string `bson:"redirect_uris"`
+	// PostLogoutRedirectURIs is absent on documents written before it.
+	PostLogoutRedirectURIs []string  `bson:"post_logout_redirect_uris,omitempty"`
+	GrantTypes             []string  `bson:"grant_types"`
+	Public                 bool      `bson:"public"`
+	CreatedAt              time.Time `bson:"created_at"`
+	UpdatedAt              time.Time `bson:"updated_at"`
 	// Slot is a number in [0, models.MaxClientsPerUser), unique per owner:
 	// the unique index on (owner_id, slot) is what bounds how many clients
 	// one user has, atomically and without a transaction.
@@ -99,29 +101,31 @@ type clientDoc struct {
 
 func toClientDoc(c *models.Client) clientDoc {
 	return clientDoc{
-		ID:           c.ID,
-		OwnerID:      c.OwnerID,
-		Name:         c.Name,
-		SecretHash:   c.SecretHash,
-		RedirectURIs: nonNil(c.RedirectURIs),
-		GrantTypes:   nonNil(c.GrantTypes),
-		Public:       c.Public,
-		CreatedAt:    c.CreatedAt,
-		UpdatedAt:    c.UpdatedAt,
+		ID:                     c.ID,
+		OwnerID:                c.OwnerID,
+		Name:                   c.Name,
+		SecretHash:             c.SecretHash,
+		RedirectURIs:           nonNil(c.RedirectURIs),
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+		GrantTypes:             nonNil(c.GrantTypes),
+		Public:                 c.Public,
+		CreatedAt:              c.CreatedAt,
+		UpdatedAt:              c.UpdatedAt,
 	}
 }
 
 func (d *clientDoc) model() *models.Client {
 	return &models.Client{
-		ID:           d.ID,
-		OwnerID:      d.OwnerID,
-		Name:         d.Name,
-		SecretHash:   d.SecretHash,
-		RedirectURIs: d.RedirectURIs,
-		GrantTypes:   d.GrantTypes,
-		Public:       d.Public,
-		CreatedAt:    d.CreatedAt.UTC(),
-		UpdatedAt:    d.UpdatedAt.UTC(),
+		ID:                     d.ID,
+		OwnerID:                d.OwnerID,
+		Name:                   d.Name,
+		SecretHash:             d.SecretHash,
+		RedirectURIs:           d.RedirectURIs,
+		PostLogoutRedirectURIs: d.PostLogoutRedirectURIs,
+		GrantTypes:             d.GrantTypes,
+		Public:                 d.Public,
+		CreatedAt:              d.CreatedAt.UTC(),
+		UpdatedAt:              d.UpdatedAt.UTC(),
 	}
 }
 

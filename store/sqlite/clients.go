@@ -15,13 +15,13 @@ type clients struct{ db *db }
 
 var _ models.ClientRepository = (*clients)(nil)
 
-const clientColumns = `id, owner_id, name, secret_hash, redirect_uris, grant_types, public, created_at, updated_at`
+const clientColumns = `id, owner_id, name, secret_hash, redirect_uris, grant_types, public, created_at, updated_at, post_logout_redirect_uris`
 
 func scanClient(s scanner) (*models.Client, error) {
 	var c models.Client
-	var uris, grants string
+	var uris, grants, logoutURIs string
 	var created, updated int64
-	err := s.Scan(&c.ID, &c.OwnerID, &c.Name, &c.SecretHash, &uris, &grants, &c.Public, &created, &updated)
+	err := s.Scan(&c.ID, &c.OwnerID, &c.Name, &c.SecretHash, &uris, &grants, &c.Public, &created, &updated, &logoutURIs)
 	if err != nil {
 		return nil, err
 	}
@@ -29,6 +29,9 @@ func scanClient(s scanner) (*models.Client, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(grants), &c.GrantTypes); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(logoutURIs), &c.PostLogoutRedirectURIs); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
@@ -56,10 +59,10 @@ func (r *clients) Create(ctx context.Context, c *models.Client) error {
 		if n >= models.MaxClientsPerUser {
 			return models.ErrConflict
 		}
-		const q = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		const q = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		_, err := tx.ExecContext(ctx, q, c.ID, c.OwnerID, c.Name, c.SecretHash,
 			jsonList(c.RedirectURIs), jsonList(c.GrantTypes), c.Public,
-			millis(c.CreatedAt), millis(c.UpdatedAt))
+			millis(c.CreatedAt), millis(c.UpdatedAt), jsonList(c.PostLogoutRedirectURIs))
 		return err
 	})
 	return translate("create client", err)
@@ -103,16 +106,20 @@ func (r *clients) Update(ctx context.Context, ownerID, id string, u models.Clien
 	const q = `UPDATE clients SET
 			name = COALESCE(?, name),
 			redirect_uris = COALESCE(?, redirect_uris),
+			post_logout_redirect_uris = COALESCE(?, post_logout_redirect_uris),
 			secret_hash = COALESCE(?, secret_hash),
 			updated_at = ?
 		WHERE id = ? AND owner_id = ?
 		RETURNING ` + clientColumns
-	var name, uris, secret any
+	var name, uris, logoutURIs, secret any
 	if u.Name != nil {
 		name = *u.Name
 	}
 	if u.RedirectURIs != nil {
 		uris = jsonList(u.RedirectURIs)
+	}
+	if u.PostLogoutRedirectURIs != nil {
+		logoutURIs = jsonList(u.PostLogoutRedirectURIs)
 	}
 	if u.SecretHash != nil {
 		secret = *u.SecretHash
@@ -120,7 +127,7 @@ func (r *clients) Update(ctx context.Context, ownerID, id string, u models.Clien
 	var c *models.Client
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		c, err = scanClient(tx.QueryRowContext(ctx, q, name, uris, secret, millis(now), id, ownerID))
+		c, err = scanClient(tx.QueryRowContext(ctx, q, name, uris, logoutURIs, secret, millis(now), id, ownerID))
 		return err
 	})
 	return c, translate("update client", err)

@@ -164,6 +164,10 @@ func testClientUpdate(t *testing.T, s *models.Store) {
 		{"redirect URIs", models.ClientUpdate{RedirectURIs: []string{"https://b.example/2", "https://a.example/1"}},
 			func(c *models.Client) { c.RedirectURIs = []string{"https://b.example/2", "https://a.example/1"} }},
 		{"secret", models.ClientUpdate{SecretHash: ptr(secret)}, func(c *models.Client) { c.SecretHash = secret }},
+		{"post-logout redirect URIs", models.ClientUpdate{PostLogoutRedirectURIs: []string{"https://b.example/bye", "https://a.example/bye"}},
+			func(c *models.Client) {
+				c.PostLogoutRedirectURIs = []string{"https://b.example/bye", "https://a.example/bye"}
+			}},
 		{"all", models.ClientUpdate{Name: ptr("All"), RedirectURIs: []string{"http://localhost/cb"}, SecretHash: ptr(secret)},
 			func(c *models.Client) {
 				c.Name, c.RedirectURIs, c.SecretHash = "All", []string{"http://localhost/cb"}, secret

@@ -153,6 +153,7 @@ func normClient(cl *models.Client) *models.Client {
 	}
 	c := *cl
 	c.RedirectURIs, c.GrantTypes = orNil(c.RedirectURIs), orNil(c.GrantTypes)
+	c.PostLogoutRedirectURIs = orNil(c.PostLogoutRedirectURIs)
 	c.CreatedAt, c.UpdatedAt = ms(c.CreatedAt), ms(c.UpdatedAt)
 	return &c
 }
