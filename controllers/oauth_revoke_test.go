@@ -214,7 +214,7 @@ func TestMetadata(t *testing.T) {
 		return out
 	}
 	for k, want := range map[string][]string{
-		"scopes_supported":                      {"profile", "beers:read", "beers:write", "clients"},
+		"scopes_supported":                      {"profile", "beers:read", "beers:write", "clients", "openid", "offline_access"},
 		"response_types_supported":              {"code"},
 		"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "none"},
 		"code_challenge_methods_supported":      {"S256"},

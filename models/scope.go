@@ -11,10 +11,14 @@ const (
 	ScopeBeersRead  = "beers:read"
 	ScopeBeersWrite = "beers:write"
 	ScopeClients    = "clients"
+	// OpenID Connect (API.md §9): openid asks for an ID token and
+	// UserInfo; offline_access for a refresh token in OIDC terms.
+	ScopeOpenID        = "openid"
+	ScopeOfflineAccess = "offline_access"
 )
 
 // allScopes lists every scope, in the order pages and metadata show them.
-var allScopes = [...]string{ScopeProfile, ScopeBeersRead, ScopeBeersWrite, ScopeClients}
+var allScopes = [...]string{ScopeProfile, ScopeBeersRead, ScopeBeersWrite, ScopeClients, ScopeOpenID, ScopeOfflineAccess}
 
 // scopeDescriptions say what each scope allows, in the words the consent
 // and account pages show.
@@ -23,6 +27,9 @@ var scopeDescriptions = map[string]string{
 	ScopeBeersRead:  "See the beers in your locker",
 	ScopeBeersWrite: "Add, change and remove beers in your locker",
 	ScopeClients:    "Register and manage OAuth apps on your behalf",
+	// OpenID Connect.
+	ScopeOpenID:        "Know who you are",
+	ScopeOfflineAccess: "Keep access while you are away",
 }
 
 // AllScopes returns every scope, in the order pages and metadata show
