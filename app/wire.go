@@ -126,7 +126,7 @@ func New(o Options, store *models.Store) (*App, error) {
 	}
 	server := &oauth.Server{
 		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
-		AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
+		Keys: signingKeys, AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
 	}
 	services := controllers.Services{
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, Store: store, Metrics: m, Log: o.Log, Now: o.Now,

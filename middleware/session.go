@@ -114,6 +114,16 @@ func SessionUserID(c *gin.Context, now time.Time) string {
 	return s.rec.UserID
 }
 
+// SessionAuthTime returns when the signed-in user entered their password:
+// a session begins at the login (the ID token's auth_time). The zero
+// time when nobody is signed in.
+func SessionAuthTime(c *gin.Context) time.Time {
+	if s := sessionOf(c); s != nil && s.rec != nil {
+		return s.rec.CreatedAt
+	}
+	return time.Time{}
+}
+
 // SessionHash returns the signed-in session's hash, what the consent pages
 // opened in it are bound to, or "" when nobody is signed in.
 func SessionHash(c *gin.Context) string {

@@ -25,6 +25,7 @@ type authRequest struct {
 	Scopes      []string `json:"s"`
 	State       string   `json:"st,omitempty"`
 	Challenge   string   `json:"pc,omitempty"`
+	Nonce       string   `json:"n,omitempty"` // OpenID Connect: echoed in the ID token
 	// prompt is needed only while the request is answered, not parked.
 	prompt prompt
 }
@@ -185,6 +186,10 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	if len(state) > maxStateLen {
 		return nil, errInvalidRequest("state must be at most 512 characters.")
 	}
+	nonce := q.Get("nonce")
+	if len(nonce) > maxStateLen {
+		return nil, errInvalidRequest("nonce must be at most 512 characters.")
+	}
 	scopes, oerr := resolveScope(q.Get("scope"), models.AllScopes())
 	if oerr != nil {
 		return nil, oerr
@@ -207,7 +212,7 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	}
 	return &authRequest{
 		ClientID: client.ID, RedirectURI: q.Get("redirect_uri"), Redirect: redirect,
-		Scopes: scopes, State: state, Challenge: challenge, prompt: pr,
+		Scopes: scopes, State: state, Challenge: challenge, Nonce: nonce, prompt: pr,
 	}, nil
 }
 
@@ -303,6 +308,7 @@ func (s *Server) approve(c *gin.Context, status int, userID string, req *authReq
 		Hash: hash, ClientID: req.ClientID, UserID: userID,
 		RedirectURI: req.Redirect, RedirectURIOmitted: req.RedirectURI == "",
 		Scopes: req.Scopes, CodeChallenge: req.Challenge, CreatedAt: now, ExpiresAt: now.Add(CodeTTL),
+		Nonce: req.Nonce, AuthTime: middleware.SessionAuthTime(c),
 	}
 	if err := s.Store.Codes.Create(c.Request.Context(), code); err != nil {
 		s.Pages.Fail(c, err)

@@ -49,8 +49,12 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 	// The tokens are stored before the code is used up, in the code's
 	// family: if a concurrent redemption wins, or wins and then sees this
 	// one as a replay, revoking the family always finds these tokens.
-	resp, err := s.issue(ctx, client, code.UserID, code.Scopes, code.Scopes, family{id: hash}, client.AllowsGrant(models.GrantRefreshToken))
+	resp, err := s.issue(ctx, client, code.UserID, code.Scopes, code.Scopes, family{id: hash, authTime: code.AuthTime}, client.AllowsGrant(models.GrantRefreshToken))
 	if err != nil {
+		return nil, err
+	}
+	if err := s.addIDToken(ctx, resp, client, code.UserID, code.Scopes, code.AuthTime, code.Nonce); err != nil {
+		s.discard(ctx, resp)
 		return nil, err
 	}
 	if _, err := s.Store.Codes.Consume(ctx, hash, s.Now()); err != nil {

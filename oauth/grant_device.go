@@ -49,8 +49,12 @@ func (s *Server) grantDevice(ctx context.Context, client *models.Client, form ur
 	// one keep its tokens, and if the user revoked the app meanwhile (which
 	// deletes the code and the tokens) Redeem fails too, so no tokens
 	// outlive a lost race or a revocation.
-	resp, err := s.issue(ctx, client, dc.UserID, dc.Scopes, dc.Scopes, family{id: models.NewID(now)}, client.AllowsGrant(models.GrantRefreshToken))
+	resp, err := s.issue(ctx, client, dc.UserID, dc.Scopes, dc.Scopes, family{id: models.NewID(now), authTime: dc.AuthTime}, client.AllowsGrant(models.GrantRefreshToken))
 	if err != nil {
+		return nil, err
+	}
+	if err := s.addIDToken(ctx, resp, client, dc.UserID, dc.Scopes, dc.AuthTime, ""); err != nil {
+		s.discard(ctx, resp)
 		return nil, err
 	}
 	if _, err := s.Store.DeviceCodes.Redeem(ctx, hash, client.ID, now); err != nil {

@@ -43,8 +43,14 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 	// the access token is narrowed. The new tokens are stored before the
 	// old one is rotated: a concurrent use that loses the rotation then
 	// revokes the family after they exist, so they cannot escape it.
-	resp, err := s.issue(ctx, client, old.UserID, scopes, old.Scopes, family{id: old.FamilyID, since: old.GrantStart()}, true)
+	resp, err := s.issue(ctx, client, old.UserID, scopes, old.Scopes, family{id: old.FamilyID, since: old.GrantStart(), authTime: old.AuthTime}, true)
 	if err != nil {
+		return nil, err
+	}
+	// OpenID Connect Core §12.2: a refreshed ID token keeps sub and
+	// auth_time, and carries no nonce.
+	if err := s.addIDToken(ctx, resp, client, old.UserID, scopes, old.AuthTime, ""); err != nil {
+		s.discard(ctx, resp)
 		return nil, err
 	}
 	switch err := s.Store.Tokens.Rotate(ctx, hash, s.Now()); {

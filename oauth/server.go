@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"beerlocker/accounts"
+	"beerlocker/keys"
 	"beerlocker/limits"
 	"beerlocker/metrics"
 	"beerlocker/models"
@@ -37,6 +38,7 @@ type Server struct {
 	Pages       *pages.Renderer    // draws the consent, device and error pages
 	Issuer      string             // PUBLIC_URL: the base of every endpoint URL
 	Metrics     *metrics.Metrics   // nil records nothing
+	Keys        *keys.Manager      // signs ID tokens (OpenID Connect); nil issues none
 	Log         *slog.Logger
 	Now         func() time.Time
 
@@ -81,6 +83,7 @@ type tokenResponse struct {
 	ExpiresIn    int    `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope"`
+	IDToken      string `json:"id_token,omitempty"` // OpenID Connect, with the openid scope
 }
 
 // family is the token family a grant issues into: its id, and when the
@@ -88,6 +91,9 @@ type tokenResponse struct {
 type family struct {
 	id    string
 	since time.Time
+	// authTime is when the user last entered a password before the grant
+	// (the ID token's auth_time), kept on every token of the family.
+	authTime time.Time
 }
 
 // issue creates an access token, and a refresh token when withRefresh,
@@ -107,14 +113,14 @@ func (s *Server) issue(ctx context.Context, client *models.Client, userID string
 	access, accessHash := newSecret(prefixAccessToken)
 	tokens := []*models.Token{{
 		Hash: accessHash, Kind: models.AccessToken, ClientID: client.ID, UserID: userID,
-		Scopes: scopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: accessEnd, GrantedAt: f.since,
+		Scopes: scopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: accessEnd, GrantedAt: f.since, AuthTime: f.authTime,
 	}}
 	resp := &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(accessEnd.Sub(now) / time.Second), Scope: models.ScopeString(scopes)}
 	if withRefresh {
 		refresh, refreshHash := newSecret(prefixRefreshToken)
 		tokens = append(tokens, &models.Token{
 			Hash: refreshHash, Kind: models.RefreshToken, ClientID: client.ID, UserID: userID,
-			Scopes: refreshScopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: earlier(now.Add(s.RefreshTTL), end), GrantedAt: f.since,
+			Scopes: refreshScopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: earlier(now.Add(s.RefreshTTL), end), GrantedAt: f.since, AuthTime: f.authTime,
 		})
 		resp.RefreshToken = refresh
 	}
