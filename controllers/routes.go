@@ -128,6 +128,7 @@ func addRoutes(r *gin.Engine, s Services) {
 
 	o := s.OAuth
 	r.GET(oauth.MetadataPath, o.Metadata())
+	r.GET(oauth.OpenIDConfigurationPath, o.OpenIDConfiguration())
 	r.GET(keys.JWKSPath, jwks(s.Keys, log))
 	r.GET(oauth.AuthorizePath, s.Sessions, o.Authorize())
 	r.POST(oauth.AuthorizePath, s.Sessions, o.Decide())

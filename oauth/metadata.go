@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/keys"
 	"beerlocker/models"
 )
 
@@ -26,10 +27,49 @@ type metadata struct {
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
 	ServiceDocumentation              string   `json:"service_documentation,omitempty"`
+	// OpenID Connect's endpoints, named in both documents (API.md §9).
+	UserInfoEndpoint   string `json:"userinfo_endpoint"`
+	JWKSURI            string `json:"jwks_uri"`
+	EndSessionEndpoint string `json:"end_session_endpoint"`
+}
+
+// openIDConfiguration is the OpenID Connect Discovery 1.0 §3 provider
+// metadata: the RFC 8414 document and what OpenID Connect adds to it.
+type openIDConfiguration struct {
+	metadata
+	SubjectTypesSupported            []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`
+	ClaimsSupported                  []string `json:"claims_supported"`
+	RequestParameterSupported        bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported     bool     `json:"request_uri_parameter_supported"`
 }
 
 // Metadata handles GET /.well-known/oauth-authorization-server.
 func (s *Server) Metadata() gin.HandlerFunc {
+	m := s.metadata()
+	return func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=3600")
+		c.JSON(http.StatusOK, m)
+	}
+}
+
+// OpenIDConfiguration handles GET /.well-known/openid-configuration.
+func (s *Server) OpenIDConfiguration() gin.HandlerFunc {
+	m := openIDConfiguration{
+		metadata:                         s.metadata(),
+		SubjectTypesSupported:            []string{"public"},
+		IDTokenSigningAlgValuesSupported: []string{keys.RS256, keys.ES256},
+		ClaimsSupported: []string{"iss", "sub", "aud", "azp", "exp", "iat", "auth_time",
+			"nonce", "at_hash", "preferred_username", "updated_at"},
+	}
+	return func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=3600")
+		c.JSON(http.StatusOK, m)
+	}
+}
+
+// metadata is the RFC 8414 document both handlers serve.
+func (s *Server) metadata() metadata {
 	authMethods := []string{"client_secret_basic", "client_secret_post", "none"}
 	m := metadata{
 		Issuer:                            s.Issuer,
@@ -47,9 +87,9 @@ func (s *Server) Metadata() gin.HandlerFunc {
 		IntrospectionEndpointAuthMethods:  []string{"client_secret_basic", "client_secret_post"},
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		AuthorizationResponseIssParameter: true,
+		UserInfoEndpoint:                  s.Issuer + UserInfoPath,
+		JWKSURI:                           s.Issuer + keys.JWKSPath,
+		EndSessionEndpoint:                s.Issuer + EndSessionPath,
 	}
-	return func(c *gin.Context) {
-		c.Header("Cache-Control", "public, max-age=3600")
-		c.JSON(http.StatusOK, m)
-	}
+	return m
 }

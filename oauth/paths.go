@@ -9,4 +9,8 @@ const (
 	IntrospectionPath       = "/api/oauth2/introspect"
 	DeviceAuthorizationPath = "/api/oauth2/device_authorization"
 	MetadataPath            = "/.well-known/oauth-authorization-server"
+	// OpenID Connect (API.md §9). The JWK Set's path is keys.JWKSPath.
+	UserInfoPath            = "/api/oauth2/userinfo"
+	EndSessionPath          = "/api/oauth2/logout"
+	OpenIDConfigurationPath = "/.well-known/openid-configuration"
 )
