@@ -130,6 +130,8 @@ func addRoutes(r *gin.Engine, s Services) {
 	r.GET(oauth.MetadataPath, o.Metadata())
 	r.GET(oauth.OpenIDConfigurationPath, o.OpenIDConfiguration())
 	r.GET(keys.JWKSPath, jwks(s.Keys, log))
+	r.GET(oauth.UserInfoPath, o.UserInfo())
+	r.POST(oauth.UserInfoPath, o.UserInfo())
 	r.GET(oauth.AuthorizePath, s.Sessions, o.Authorize())
 	r.POST(oauth.AuthorizePath, s.Sessions, o.Decide())
 	r.POST(oauth.TokenPath, o.Token())

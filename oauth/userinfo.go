@@ -1,0 +1,71 @@
+package oauth
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"beerlocker/httperr"
+	"beerlocker/models"
+)
+
+// userInfo is the UserInfo response (OpenID Connect Core §5.3.2, API.md §9).
+type userInfo struct {
+	Subject           string `json:"sub"`
+	PreferredUsername string `json:"preferred_username,omitempty"`
+	UpdatedAt         int64  `json:"updated_at,omitempty"`
+}
+
+// UserInfo handles GET and POST /api/oauth2/userinfo: the claims about the
+// user a Bearer token with openid was issued for. Only the Authorization
+// header carries the token (RFC 6750 §2.1); a token in a query string
+// ends up in logs.
+func (s *Server) UserInfo() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		noStore(c)
+		token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			s.userInfoRefused(c, "A Bearer access token is required.")
+			return
+		}
+		t, err := s.VerifyAccessToken(c.Request.Context(), token)
+		if errors.Is(err, models.ErrNotFound) || (err == nil && t.UserID == "") {
+			s.userInfoRefused(c, "The access token is invalid, expired or revoked, or has no user.")
+			return
+		}
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if !slices.Contains(t.Scopes, models.ScopeOpenID) {
+			httperr.ChallengeScope(c.Writer.Header(), models.ScopeOpenID)
+			c.JSON(http.StatusForbidden, errorBody{Error: "insufficient_scope", Description: "The access token was not issued with the openid scope."})
+			return
+		}
+		user, err := s.Store.Users.Get(c.Request.Context(), t.UserID)
+		if errors.Is(err, models.ErrNotFound) {
+			s.userInfoRefused(c, "The access token's user no longer exists.")
+			return
+		}
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		info := userInfo{Subject: user.ID}
+		if slices.Contains(t.Scopes, models.ScopeProfile) {
+			info.PreferredUsername = user.Username
+			info.UpdatedAt = user.UpdatedAt.Unix()
+		}
+		c.JSON(http.StatusOK, info)
+	}
+}
+
+// userInfoRefused answers a missing or bad token: 401 with the RFC 6750
+// §3.1 invalid_token challenge.
+func (s *Server) userInfoRefused(c *gin.Context, desc string) {
+	c.Header("WWW-Authenticate", `Bearer realm="`+httperr.Realm+`", error="invalid_token"`)
+	c.JSON(http.StatusUnauthorized, errorBody{Error: "invalid_token", Description: desc})
+}
