@@ -1,6 +1,8 @@
 package controllers_test
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -15,7 +17,6 @@ func TestOpenIDConfiguration(t *testing.T) {
 		"token_endpoint":         issuer + "/api/oauth2/token",
 		"userinfo_endpoint":      issuer + "/api/oauth2/userinfo",
 		"jwks_uri":               issuer + "/.well-known/jwks.json",
-		"end_session_endpoint":   issuer + "/api/oauth2/logout",
 	}
 	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
 		r := e.request("GET", path, nil)
@@ -57,6 +58,26 @@ func TestOpenIDConfiguration(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("scopes_supported = %v, lacks %q", scopes, want)
+		}
+	}
+}
+
+// Every endpoint the two documents name is served: none sends a relying
+// party to a 404.
+func TestDiscoveryEndpointsAreServed(t *testing.T) {
+	e := newTestEnv(t)
+	for _, doc := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
+		for k, v := range e.request("GET", doc, nil).json(t) {
+			u, ok := v.(string)
+			if !ok || !(strings.HasSuffix(k, "_endpoint") || k == "jwks_uri") {
+				continue
+			}
+			path := strings.TrimPrefix(u, "http://localhost:3000")
+			for _, method := range []string{"GET", "POST"} {
+				if r := e.request(method, path, nil); r.StatusCode == http.StatusNotFound {
+					t.Errorf("%s names %s = %s, but %s %s is 404", doc, k, u, method, path)
+				}
+			}
 		}
 	}
 }
