@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 )
 
 // idTokenClaims are the ID token claims the tests read (API.md §9).
@@ -149,5 +152,110 @@ func TestDeviceGrantIDToken(t *testing.T) {
 	}
 	if idt.Subject != e.aliceID || idt.Nonce != "" {
 		t.Errorf("sub, nonce = %q, %q; want alice's id and no nonce", idt.Subject, idt.Nonce)
+	}
+}
+
+// UserInfo (API.md §9) answers a token with openid, through go-oidc's
+// Provider.UserInfo and by hand for its errors.
+func TestUserInfo(t *testing.T) {
+	e := newOAuthEnv(t)
+	b := e.aliceBrowser()
+	token := func(scope string) string {
+		code := b.mustCode(authQuery(e.app, scope, "st", ""))
+		return e.mustToken(&e.app, codeForm(e.app, code, "")).AccessToken
+	}
+	withProfile := token("openid profile")
+	for _, method := range []string{"GET", "POST"} {
+		r := e.request(method, "/api/oauth2/userinfo", nil, bearer(withProfile))
+		wantStatus(t, r, http.StatusOK)
+		if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s: Cache-Control = %q, want no-store", method, cc)
+		}
+		m := r.json(t)
+		if m["sub"] != e.aliceID || m["preferred_username"] != "alice" || m["updated_at"] == nil {
+			t.Errorf("%s userinfo = %v, want alice's sub, preferred_username and updated_at", method, m)
+		}
+	}
+	m := e.request("GET", "/api/oauth2/userinfo", nil, bearer(token("openid"))).json(t)
+	if m["sub"] != e.aliceID || m["preferred_username"] != nil {
+		t.Errorf("userinfo without profile = %v, want only sub", m)
+	}
+
+	r := e.request("GET", "/api/oauth2/userinfo", nil, bearer(token("beers:read")))
+	wantStatus(t, r, http.StatusForbidden)
+	if ch := r.Header.Get("WWW-Authenticate"); !strings.Contains(ch, `error="insufficient_scope"`) {
+		t.Errorf("WWW-Authenticate = %q, want insufficient_scope", ch)
+	}
+	for name, auth := range map[string][]string{"a bad token": {bearer("blat_nope")}, "no token": nil, "Basic": {e.alice}} {
+		r := e.request("GET", "/api/oauth2/userinfo", nil, auth...)
+		wantStatus(t, r, http.StatusUnauthorized)
+		if ch := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(ch, "Bearer") || !strings.Contains(ch, `error="invalid_token"`) {
+			t.Errorf("%s: WWW-Authenticate = %q, want Bearer error=\"invalid_token\"", name, ch)
+		}
+	}
+}
+
+// issuerTransport sends requests for the issuer, http://localhost:3000,
+// to the test server, so a relying party can discover and use the
+// endpoints the documents name.
+type issuerTransport struct{ server string }
+
+func (t issuerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	if req.URL.Host == "localhost:3000" {
+		u, err := url.Parse(t.server)
+		if err != nil {
+			return nil, err
+		}
+		req.URL.Scheme, req.URL.Host = u.Scheme, u.Host
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// The README's "Sign in with Beer Locker" flow, with go-oidc's Provider
+// from discovery: the code grant with PKCE and a nonce, Verify,
+// VerifyAccessToken and UserInfo.
+func TestGoOIDCProviderFromDiscovery(t *testing.T) {
+	e := newOAuthEnv(t)
+	ctx := oidc.ClientContext(context.Background(), &http.Client{Transport: issuerTransport{e.server.URL}})
+	provider, err := oidc.NewProvider(ctx, "http://localhost:3000")
+	if err != nil {
+		t.Fatalf("oidc.NewProvider: %v", err)
+	}
+	conf := oauth2.Config{ClientID: e.app.ID, ClientSecret: e.app.Secret, Endpoint: provider.Endpoint(),
+		RedirectURL: e.app.RedirectURI, Scopes: []string{oidc.ScopeOpenID, "profile"}}
+	verifier := oauth2.GenerateVerifier()
+	authURL, err := url.Parse(conf.AuthCodeURL("st", oidc.Nonce("n-42"), oauth2.S256ChallengeOption(verifier)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := e.aliceBrowser().mustCode(authURL.Query())
+	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	idToken, err := provider.Verifier(&oidc.Config{ClientID: e.app.ID}).Verify(ctx, rawID)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if idToken.Nonce != "n-42" {
+		t.Errorf("nonce = %q, want n-42", idToken.Nonce)
+	}
+	if err := idToken.VerifyAccessToken(tok.AccessToken); err != nil {
+		t.Errorf("VerifyAccessToken: %v", err)
+	}
+	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatalf("UserInfo: %v", err)
+	}
+	var claims struct {
+		PreferredUsername string `json:"preferred_username"`
+	}
+	if err := info.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	if info.Subject != idToken.Subject || info.Subject != e.aliceID || claims.PreferredUsername != "alice" {
+		t.Errorf("userinfo sub, preferred_username = %q, %q; want the ID token's sub %q and alice", info.Subject, claims.PreferredUsername, idToken.Subject)
 	}
 }
