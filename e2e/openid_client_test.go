@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -70,10 +71,18 @@ func TestOpenIDClientRelyingParty(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The issuer is PUBLIC_URL, which openid-client requires to be the URL
+	// it discovers from: the service listens on a port picked beforehand.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	issuer := "http://" + addr
 	base, _ := e2etest.StartInProcess(t, map[string]string{
-		"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir(), "SIGNING_KEY_ACTIVATION_DELAY": "0s",
+		"ADDR": addr, "PUBLIC_URL": issuer, "DATA_DIR": t.TempDir(), "SIGNING_KEY_ACTIVATION_DELAY": "0s",
 	})
-	issuer := base
 
 	const user, pass = "rp-sam", "rp sams password"
 	if resp, body := e2etest.RequestJSON(t, "POST", base+"/api/users", `{"username":"`+user+`","password":"`+pass+`"}`, "", ""); resp.StatusCode != http.StatusCreated {
@@ -104,7 +113,7 @@ func TestOpenIDClientRelyingParty(t *testing.T) {
 		t.Fatalf("rp.mjs start printed no authorization_url: %q (%v)", out, err)
 	}
 
-	callback := browseToCallback(t, base, started.AuthorizationURL, redirectURI, user, pass)
+	callback := browseToCallback(t, started.AuthorizationURL, redirectURI, user, pass)
 
 	out = runRP(t, node, entry, script, "finish", issuer, cl.ClientID, cl.ClientSecret, callback, stateFile)
 	var summary struct {
@@ -144,12 +153,12 @@ func runRP(t *testing.T, node, entry, script string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-var formAction = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
+var postFormTag = regexp.MustCompile(`(?s)<form method="post" action="([^"]*)"[^>]*>(.*?)</form>`)
 
 // browseToCallback plays the user's browser: it follows authURL through
 // the login page and the consent page (allowing the app), and returns the
 // URL the browser is finally sent to at redirectURI, with the code.
-func browseToCallback(t *testing.T, base, authURL, redirectURI, user, pass string) string {
+func browseToCallback(t *testing.T, authURL, redirectURI, user, pass string) string {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -178,7 +187,7 @@ func browseToCallback(t *testing.T, base, authURL, redirectURI, user, pass strin
 			if m := regexp.MustCompile(`name="return_to" value="([^"]*)"`).FindStringSubmatch(page); m != nil {
 				form.Set("return_to", htmlUnescape(m[1]))
 			}
-			next = postForm(t, c, resolve(t, resp.Request.URL, actionOf(t, page)), form)
+			next = postForm(t, c, resolve(t, resp.Request.URL, actionOf(t, page, `name="password"`)), form)
 		case strings.Contains(page, `name="decision"`) && !allowed:
 			allowed = true
 			form := url.Values{"tx": {hiddenInput(t, page, "tx")}, "csrf_token": {hiddenInput(t, page, "csrf_token")}, "decision": {"allow"}}
@@ -186,7 +195,7 @@ func browseToCallback(t *testing.T, base, authURL, redirectURI, user, pass strin
 			for _, m := range regexp.MustCompile(`type="checkbox" name="([^"]+)" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
 				form.Add(m[1], htmlUnescape(m[2]))
 			}
-			next = postForm(t, c, resolve(t, resp.Request.URL, actionOf(t, page)), form)
+			next = postForm(t, c, resolve(t, resp.Request.URL, actionOf(t, page, `name="decision" value="allow"`)), form)
 		default:
 			t.Fatalf("GET %s: a page that is neither the login nor the consent page (or shown twice):\n%s", next, page)
 		}
@@ -195,13 +204,17 @@ func browseToCallback(t *testing.T, base, authURL, redirectURI, user, pass strin
 	return ""
 }
 
-func actionOf(t *testing.T, page string) string {
+// actionOf returns the action of the page's POST form that contains
+// marker (the layout has forms of its own, such as Log out).
+func actionOf(t *testing.T, page, marker string) string {
 	t.Helper()
-	m := formAction.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no POST form in:\n%s", page)
+	for _, m := range postFormTag.FindAllStringSubmatch(page, -1) {
+		if strings.Contains(m[2], marker) {
+			return htmlUnescape(m[1])
+		}
 	}
-	return htmlUnescape(m[1])
+	t.Fatalf("no POST form with %s in:\n%s", marker, page)
+	return ""
 }
 
 // postForm posts form and returns where the response redirects to.

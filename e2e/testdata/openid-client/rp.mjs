@@ -90,5 +90,5 @@ if (!phases[phase] || args.length !== 5) fail('usage: rp.mjs start|finish ISSUER
 try {
   await phases[phase](args);
 } catch (err) {
-  fail(`${phase}: ${err?.name ?? 'Error'}: ${err?.message ?? err}${err?.code ? ` (${err.code})` : ''}${err?.cause ? ` cause: ${JSON.stringify(err.cause)}` : ''}`);
+  fail(`${phase}: ${err?.name ?? 'Error'}: ${err?.message ?? err}${err?.code ? ` (${err.code})` : ''}${err?.cause instanceof Response ? ` (HTTP ${err.cause.status} from ${err.cause.url})` : err?.cause ? ` cause: ${JSON.stringify(err.cause)}` : ''}`);
 }
