@@ -3,6 +3,8 @@
 # is missing, so `make test` works on a fresh machine:
 #   - Go modules (go mod download)
 #   - newman (npm), for the Postman collection, into .tools/ (git-ignored)
+#   - openid-client (npm), the certified relying party of the OpenID
+#     Connect test (e2e/openid_client_test.go), into .tools/ too
 #   - chromium (Debian), for the headless browser test
 #   - redis-server (Debian), which the Redis store's tests start themselves
 #   - docker-compose (Debian), for the compose test, unless the docker
@@ -33,6 +35,16 @@ if [ ! -x .tools/node_modules/.bin/newman ] || [ "$(.tools/node_modules/.bin/new
   log "installing newman $NEWMAN_VERSION (npm)"
   mkdir -p .tools
   npm install --prefix .tools --no-audit --no-fund --loglevel=error "newman@$NEWMAN_VERSION" >/dev/null
+fi
+
+# openid-client, pinned, into the same .tools prefix, for the relying-party
+# test; node runs it from there (e2e/testdata/openid-client/rp.mjs).
+OPENID_CLIENT_VERSION=6.9.0
+if [ "$(node -p 'require("./.tools/node_modules/openid-client/package.json").version' 2>/dev/null)" != "$OPENID_CLIENT_VERSION" ]; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  log "installing openid-client $OPENID_CLIENT_VERSION (npm)"
+  mkdir -p .tools
+  npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error "openid-client@$OPENID_CLIENT_VERSION" >/dev/null
 fi
 
 # Chromium for the browser test (chromedp drives it headless).
