@@ -176,6 +176,9 @@ func TestUserInfo(t *testing.T) {
 			t.Errorf("%s userinfo = %v, want alice's sub, preferred_username and updated_at", method, m)
 		}
 	}
+	if r := e.request("GET", "/api/oauth2/userinfo", nil, "Authorization: bearer "+withProfile); r.StatusCode != http.StatusOK {
+		t.Errorf("with the scheme in lower case: %d %s, want 200 (RFC 7235 §2.1)", r.StatusCode, r.body)
+	}
 	m := e.request("GET", "/api/oauth2/userinfo", nil, bearer(token("openid"))).json(t)
 	if m["sub"] != e.aliceID || m["preferred_username"] != nil {
 		t.Errorf("userinfo without profile = %v, want only sub", m)

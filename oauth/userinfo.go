@@ -26,8 +26,10 @@ type userInfo struct {
 func (s *Server) UserInfo() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		noStore(c)
-		token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-		if !ok || token == "" {
+		// RFC 7235 §2.1: the scheme is case-insensitive, as on the API.
+		scheme, token, _ := strings.Cut(c.GetHeader("Authorization"), " ")
+		token = strings.TrimSpace(token)
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			s.userInfoRefused(c, "A Bearer access token is required.")
 			return
 		}
