@@ -12,12 +12,22 @@ const Realm = "beerlocker"
 // §1): Bearer first, with error="invalid_token" when a bearer token was
 // sent and rejected (RFC 6750 §3.1), then Basic.
 func ChallengeAPI(h http.Header, invalidToken bool) {
+	h.Add("WWW-Authenticate", bearerChallenge(invalidToken))
+	h.Add("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+}
+
+// ChallengeInvalidToken sets the Bearer-only challenge of a 401 at an
+// endpoint that takes no Basic credentials, such as UserInfo.
+func ChallengeInvalidToken(h http.Header) { h.Set("WWW-Authenticate", bearerChallenge(true)) }
+
+// bearerChallenge is the Bearer challenge (RFC 6750 §3), with
+// error="invalid_token" when a token was sent and refused.
+func bearerChallenge(invalidToken bool) string {
 	bearer := `Bearer realm="` + Realm + `"`
 	if invalidToken {
 		bearer += `, error="invalid_token"`
 	}
-	h.Add("WWW-Authenticate", bearer)
-	h.Add("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+	return bearer
 }
 
 // ChallengeScope sets the challenge of a 403 for a token that lacks scope

@@ -68,6 +68,6 @@ func (s *Server) UserInfo() gin.HandlerFunc {
 // userInfoRefused answers a missing or bad token: 401 with the RFC 6750
 // §3.1 invalid_token challenge.
 func (s *Server) userInfoRefused(c *gin.Context, desc string) {
-	c.Header("WWW-Authenticate", `Bearer realm="`+httperr.Realm+`", error="invalid_token"`)
+	httperr.ChallengeInvalidToken(c.Writer.Header())
 	c.JSON(http.StatusUnauthorized, errorBody{Error: "invalid_token", Description: desc})
 }
