@@ -66,12 +66,14 @@ func TestOpenIDConfiguration(t *testing.T) {
 // party to a 404.
 func TestDiscoveryEndpointsAreServed(t *testing.T) {
 	e := newTestEnv(t)
+	checked := 0
 	for _, doc := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
 		for k, v := range e.request("GET", doc, nil).json(t) {
 			u, ok := v.(string)
 			if !ok || !(strings.HasSuffix(k, "_endpoint") || k == "jwks_uri") {
 				continue
 			}
+			checked++
 			path := strings.TrimPrefix(u, "http://localhost:3000")
 			for _, method := range []string{"GET", "POST"} {
 				if r := e.request(method, path, nil); r.StatusCode == http.StatusNotFound {
@@ -79,5 +81,10 @@ func TestDiscoveryEndpointsAreServed(t *testing.T) {
 				}
 			}
 		}
+	}
+	// authorization, token, revocation, introspection, device
+	// authorization, userinfo and jwks_uri, in each document.
+	if checked < 2*7 {
+		t.Errorf("checked %d endpoints in the two documents, want at least 14", checked)
 	}
 }
