@@ -18,7 +18,7 @@ func TestOversizedFormIs413Everywhere(t *testing.T) {
 	b := e.aliceBrowser()
 	big := url.Values{"csrf_token": {b.csrfToken("/account")}, "pad": {strings.Repeat("a", pages.MaxFormBytes)}}
 	for _, path := range []string{"/login", "/register", "/logout", "/account/apps/blci_x/revoke",
-		"/api/oauth2/authorize", "/device", "/api/oauth2/token", "/api/oauth2/revoke"} {
+		"/api/oauth2/authorize", "/api/oauth2/authorize/decision", "/device", "/api/oauth2/token", "/api/oauth2/revoke"} {
 		t.Run(path, func(t *testing.T) {
 			r := b.post(path, big)
 			if r.StatusCode != http.StatusRequestEntityTooLarge {

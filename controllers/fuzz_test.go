@@ -144,7 +144,7 @@ func (e *fuzzEnv) mustConsent(f *testing.F, q url.Values) {
 	form := url.Values{"tx": {string(tx[1])}, "csrf_token": {string(csrf[1])}, "decision": {"allow"}}
 	// The pending request is kept on the server: the session's cookie is
 	// the same before and after the page.
-	w = e.serve("POST", "/api/oauth2/authorize", "application/x-www-form-urlencoded", form.Encode(), "Cookie: "+e.session.String())
+	w = e.serve("POST", "/api/oauth2/authorize/decision", "application/x-www-form-urlencoded", form.Encode(), "Cookie: "+e.session.String())
 	if w.Code != http.StatusSeeOther {
 		f.Fatalf("allow: %d %s", w.Code, w.Body)
 	}

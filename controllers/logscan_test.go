@@ -77,7 +77,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	s.add("CSRF token", form.Get("csrf_token"))
 	s.add("transaction id", form.Get("tx"))
 	form.Set("decision", "allow")
-	r = b.post("/api/oauth2/authorize", form)
+	r = b.post("/api/oauth2/authorize/decision", form)
 	wantStatus(t, r, http.StatusSeeOther)
 	code := location(t, r).Query().Get("code")
 	s.add("code", code)

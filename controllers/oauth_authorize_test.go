@@ -189,7 +189,7 @@ func TestAuthorizeConsent(t *testing.T) {
 	wantNotFramed(t, r)
 	for _, want := range []string{"Beer Buddy", "<strong>dev</strong>",
 		models.ScopeDescription("profile"), models.ScopeDescription("beers:write"),
-		`action="/api/oauth2/authorize"`, `value="allow"`, `value="deny"`} {
+		`action="/api/oauth2/authorize/decision"`, `value="allow"`, `value="deny"`} {
 		wantBodyContains(t, r, want)
 	}
 	if strings.Contains(string(r.body), models.ScopeDescription("beers:read")) {
@@ -197,7 +197,7 @@ func TestAuthorizeConsent(t *testing.T) {
 	}
 	form := consentForm(t, r)
 	form.Set("decision", "allow")
-	r = b.post("/api/oauth2/authorize", form)
+	r = b.post("/api/oauth2/authorize/decision", form)
 	wantStatus(t, r, http.StatusSeeOther)
 	wantNotFramed(t, r)
 	u := location(t, r)
@@ -248,7 +248,7 @@ func TestAuthorizeConsent(t *testing.T) {
 		wantStatus(t, r, http.StatusOK)
 		form := consentForm(t, r)
 		form.Set("decision", "deny")
-		wantAuthError(t, b.post("/api/oauth2/authorize", form), http.StatusSeeOther, e.app.RedirectURI, "access_denied", "s7")
+		wantAuthError(t, b.post("/api/oauth2/authorize/decision", form), http.StatusSeeOther, e.app.RedirectURI, "access_denied", "s7")
 		// Denying remembers nothing.
 		q := authQuery(e.app, "clients", "s8", "")
 		q.Set("prompt", "none")
@@ -302,7 +302,7 @@ func TestAuthorizeDecisionIsVerified(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := tc.b.post("/api/oauth2/authorize", tc.form)
+			r := tc.b.post("/api/oauth2/authorize/decision", tc.form)
 			wantStatus(t, r, tc.status)
 			wantNoLocation(t, r)
 			wantNotFramed(t, r)
@@ -315,27 +315,27 @@ func TestAuthorizeDecisionIsVerified(t *testing.T) {
 	t.Run("unknown decision", func(t *testing.T) {
 		form := consent(a)
 		form.Set("decision", "maybe")
-		r := a.post("/api/oauth2/authorize", form)
+		r := a.post("/api/oauth2/authorize/decision", form)
 		wantStatus(t, r, http.StatusBadRequest)
 		wantNoLocation(t, r)
 	})
 	t.Run("tx reused after a decision", func(t *testing.T) {
 		// The refusals above did not use up alice's transaction.
 		formA.Set("decision", "allow")
-		r := a.post("/api/oauth2/authorize", formA)
+		r := a.post("/api/oauth2/authorize/decision", formA)
 		wantStatus(t, r, http.StatusSeeOther)
 		for _, decision := range []string{"allow", "deny"} {
 			formA.Set("decision", decision)
-			r = a.post("/api/oauth2/authorize", formA)
+			r = a.post("/api/oauth2/authorize/decision", formA)
 			wantStatus(t, r, http.StatusForbidden)
 			wantNoLocation(t, r)
 		}
 	})
 	t.Run("tx reused after deny", func(t *testing.T) {
 		formBob.Set("decision", "deny")
-		wantStatus(t, bob.post("/api/oauth2/authorize", formBob), http.StatusSeeOther)
+		wantStatus(t, bob.post("/api/oauth2/authorize/decision", formBob), http.StatusSeeOther)
 		formBob.Set("decision", "allow")
-		r := bob.post("/api/oauth2/authorize", formBob)
+		r := bob.post("/api/oauth2/authorize/decision", formBob)
 		wantStatus(t, r, http.StatusForbidden)
 		wantNoLocation(t, r)
 	})
@@ -372,7 +372,7 @@ func TestAuthorizeLoopbackAnyPort(t *testing.T) {
 			if r.StatusCode == http.StatusOK {
 				form := consentForm(t, r)
 				form.Set("decision", "allow")
-				r = b.post("/api/oauth2/authorize", form)
+				r = b.post("/api/oauth2/authorize/decision", form)
 			}
 			u := location(t, r)
 			code := u.Query().Get("code")
@@ -448,7 +448,7 @@ func TestRedirectURIRemovedMeanwhile(t *testing.T) {
 			form := consentForm(t, r)
 			form.Set("decision", decision)
 			register(t, two, kept)
-			wantErrorPage(t, b.post("/api/oauth2/authorize", form), http.StatusBadRequest)
+			wantErrorPage(t, b.post("/api/oauth2/authorize/decision", form), http.StatusBadRequest)
 			if _, err := e.deps.Store.Consents.Get(t.Context(), e.aliceID, two.ID); err == nil {
 				t.Error("the consent was remembered though nothing was sent")
 			}
@@ -579,7 +579,7 @@ func TestAuthorizeNativeAppAlwaysAsks(t *testing.T) {
 		form := consentForm(t, r)
 		if i == 1 {
 			form.Set("decision", "allow")
-			r = b.post("/api/oauth2/authorize", form)
+			r = b.post("/api/oauth2/authorize/decision", form)
 			wantStatus(t, r, http.StatusSeeOther)
 			if u := location(t, r); u.Scheme != "com.example.beer" || u.Query().Get("code") == "" {
 				t.Errorf("redirected to %s, want com.example.beer:/cb with a code", u)
@@ -610,7 +610,8 @@ func TestAuthorizeNativeAppAlwaysAsks(t *testing.T) {
 
 // TestAuthorizePromptList: prompt is a space-separated list (OpenID
 // Connect Core §3.1.2.1, API.md §9), so consent asks for the page in any
-// company, and none with any other value is invalid_request.
+// company, and none with any other value is invalid_request. (login, which
+// asks for the password, is TestPromptLogin's.)
 func TestAuthorizePromptList(t *testing.T) {
 	e := newOAuthEnv(t)
 	b := e.aliceBrowser()
@@ -621,7 +622,7 @@ func TestAuthorizePromptList(t *testing.T) {
 		q.Set("prompt", prompt)
 		return b.authorize(q)
 	}
-	for _, prompt := range []string{"consent", "login consent", "consent login", "consent  select_account"} {
+	for _, prompt := range []string{"consent", "consent  select_account", "select_account consent"} {
 		t.Run(prompt, func(t *testing.T) {
 			r := ask(prompt)
 			wantStatus(t, r, http.StatusOK)

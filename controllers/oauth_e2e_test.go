@@ -57,7 +57,7 @@ func TestOAuthWithRealClient(t *testing.T) {
 	// She presses Allow.
 	form := consentForm(t, r)
 	form.Set("decision", "allow")
-	r = b.post("/api/oauth2/authorize", form)
+	r = b.post("/api/oauth2/authorize/decision", form)
 	wantStatus(t, r, http.StatusSeeOther)
 	cb := location(t, r)
 	if got := cb.Scheme + "://" + cb.Host + cb.Path; got != app.RedirectURI {

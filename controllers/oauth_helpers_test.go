@@ -175,7 +175,7 @@ func (b *browser) mustCode(q url.Values) string {
 	if r.StatusCode == http.StatusOK {
 		form := consentForm(b.t, r)
 		form.Set("decision", "allow")
-		r = b.post("/api/oauth2/authorize", form)
+		r = b.post("/api/oauth2/authorize/decision", form)
 		wantStatus(b.t, r, http.StatusSeeOther)
 	} else {
 		wantStatus(b.t, r, http.StatusFound)

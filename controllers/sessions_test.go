@@ -111,10 +111,10 @@ func TestConsentDecidedOnce(t *testing.T) {
 	saved := b.copyOf()
 
 	form.Set("decision", "deny")
-	wantAuthError(t, b.post("/api/oauth2/authorize", form), http.StatusSeeOther, e.app.RedirectURI, "access_denied", "st")
+	wantAuthError(t, b.post("/api/oauth2/authorize/decision", form), http.StatusSeeOther, e.app.RedirectURI, "access_denied", "st")
 
 	form.Set("decision", "allow")
-	r = saved.post("/api/oauth2/authorize", form)
+	r = saved.post("/api/oauth2/authorize/decision", form)
 	wantStatus(t, r, http.StatusForbidden)
 	wantNoLocation(t, r)
 	if _, err := e.deps.Store.Consents.Get(t.Context(), e.aliceID, e.app.ID); !errors.Is(err, models.ErrNotFound) {
@@ -163,7 +163,7 @@ func TestConsentPageForLongRequests(t *testing.T) {
 	}
 	for i, form := range forms {
 		form.Set("decision", "allow")
-		r := b.post("/api/oauth2/authorize", form)
+		r := b.post("/api/oauth2/authorize/decision", form)
 		wantStatus(t, r, http.StatusSeeOther)
 		u := location(t, r)
 		if got := u.Scheme + "://" + u.Host + u.Path; got != long {

@@ -65,7 +65,7 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 		// /account); prompt=consent asks again, so the decision is made at B.
 		"prompt": {"consent"}}.Encode()
 	consent := getBody(t, cookieClient, authURL)
-	resp, err = cookieClient.PostForm(b+"/api/oauth2/authorize", url.Values{"tx": {hiddenInput(t, consent, "tx")}, "csrf_token": {hiddenInput(t, consent, "csrf_token")}, "decision": {"allow"}})
+	resp, err = cookieClient.PostForm(b+"/api/oauth2/authorize/decision", url.Values{"tx": {hiddenInput(t, consent, "tx")}, "csrf_token": {hiddenInput(t, consent, "csrf_token")}, "decision": {"allow"}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("allow at B: %v %v", resp.Status, err)
 	}

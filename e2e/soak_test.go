@@ -101,7 +101,8 @@ var knownRoutes = []soakRoute{
 	{"/api/clients/{client_id}/secret", []string{"POST"}, ""},
 	{"/.well-known/oauth-authorization-server", []string{"GET"}, ""},
 	{"/.well-known/jwks.json", []string{"GET"}, ""},
-	{"/api/oauth2/authorize", []string{"GET", "POST"}, "form-decide"},
+	{"/api/oauth2/authorize", []string{"GET", "POST"}, "form-authorize"},
+	{"/api/oauth2/authorize/decision", []string{"POST"}, "form-decide"},
 	{"/api/oauth2/token", []string{"POST"}, "form-token"},
 	{"/api/oauth2/revoke", []string{"POST"}, "form-revoke"},
 	{"/api/oauth2/introspect", []string{"POST"}, "form-revoke"},
@@ -1036,6 +1037,19 @@ func (g *soakGen) formBody(r *soakReq, route soakRoute) {
 			v.Set("client_id", pick(g, fx.scratchClient, g.weirdString()))
 			v.Set("client_secret", pick(g, fx.scratchSecret, g.weirdString()))
 		}
+	case "form-authorize":
+		set("response_type", "code", "token", "", g.weirdString())
+		set("client_id", fx.scratchClient, fx.knownClient, "nope", g.weirdString())
+		set("redirect_uri", "http://127.0.0.1:9/cb", "https://evil.example/cb", "", g.weirdString())
+		set("scope", "openid profile beers:read", "beers:read", "admin", "", g.weirdString())
+		set("state", g.weirdString())
+		set("nonce", g.weirdString())
+		set("prompt", "none", "login", "consent", "none login", g.weirdString())
+		set("max_age", "0", "60", "-1", "abc", g.weirdString())
+		set("login_hint", fx.knownUser, g.weirdString())
+		set("id_token_hint", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", g.weirdString())
+		set("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "short", g.hex(43))
+		set("code_challenge_method", "S256", "plain", "")
 	case "form-decide", "form-device":
 		set("tx", g.hex(32), "", g.weirdString())
 		set("csrf_token", fx.csrf, fx.anonCSRF, g.weirdString())

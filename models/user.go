@@ -26,7 +26,7 @@ func UsernameKey(username string) string { return strings.ToLower(username) }
 // passwords 8–128 characters.
 func ValidateCredentials(username, password string) error {
 	var v validator
-	v.check(validUsername(username), "username", "must be 3–64 characters of letters, digits, '.', '_' or '-'")
+	v.check(ValidUsername(username), "username", "must be 3–64 characters of letters, digits, '.', '_' or '-'")
 	validatePassword(&v, password)
 	return v.err()
 }
@@ -43,7 +43,9 @@ func validatePassword(v *validator, password string) {
 	v.check(utf8.ValidString(password) && n >= 8 && n <= 128, "password", "must be 8–128 characters")
 }
 
-func validUsername(s string) bool {
+// ValidUsername reports whether s may be a username: 3–64 letters, digits,
+// ".", "_" or "-".
+func ValidUsername(s string) bool {
 	if len(s) < 3 || len(s) > 64 {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -17,7 +18,12 @@ import (
 // request while the consent page is open.
 const maxStateLen = 512
 
-// authRequest is a validated authorization request (RFC 6749 §4.1.1).
+// maxIDTokenHintLen bounds id_token_hint: this server's ID tokens are a
+// few hundred bytes, and checking one costs a signature verification.
+const maxIDTokenHintLen = 8192
+
+// authRequest is a validated authorization request (RFC 6749 §4.1.1,
+// OpenID Connect Core §3.1.2.1).
 type authRequest struct {
 	ClientID    string   `json:"c"`
 	RedirectURI string   `json:"r"`  // as sent; "" when omitted
@@ -26,15 +32,18 @@ type authRequest struct {
 	State       string   `json:"st,omitempty"`
 	Challenge   string   `json:"pc,omitempty"`
 	Nonce       string   `json:"n,omitempty"` // OpenID Connect: echoed in the ID token
-	// prompt is needed only while the request is answered, not parked.
-	prompt prompt
+	// The rest is needed only while the request is answered, not parked.
+	prompt      prompt
+	maxAge      int64  // seconds; -1 when not sent
+	loginHint   string // pre-fills the login form
+	idTokenHint string // as sent; hintSubject once verified
+	hintSubject string
 }
 
 // prompt is the parsed prompt parameter (OpenID Connect Core §3.1.2.1): a
-// space-separated list. login asks for the password again (re-authentication
-// is not implemented yet, so it has no effect); unknown values, such as
-// select_account with its one account per session, are ignored.
-type prompt struct{ none, consent bool }
+// space-separated list. Unknown values, such as select_account with its
+// one account per session, are ignored.
+type prompt struct{ none, login, consent bool }
 
 // parsePrompt parses prompt. OpenID Connect Core §3.1.2.1: none with any
 // other value is an error.
@@ -45,6 +54,9 @@ func parsePrompt(v string) (prompt, *Error) {
 		switch f {
 		case "none":
 			p.none = true
+		case "login":
+			p.login = true
+			others = true
 		case "consent":
 			p.consent = true
 			others = true
@@ -58,16 +70,41 @@ func parsePrompt(v string) (prompt, *Error) {
 	return p, nil
 }
 
-// Authorize handles GET /api/oauth2/authorize (API.md §6 steps 1–5).
+// parseMaxAge parses max_age, the most seconds since the user last
+// entered a password that the app accepts; -1 when it is not sent.
+func parseMaxAge(v string) (int64, *Error) {
+	if v == "" {
+		return -1, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || v[0] == '+' {
+		return 0, errInvalidRequest("max_age must be a whole number of seconds, 0 or more.")
+	}
+	return n, nil
+}
+
+// Authorize handles GET and POST /api/oauth2/authorize (API.md §6 steps
+// 1–5, §9): a POST carries the same parameters as a form.
 func (s *Server) Authorize() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		q := c.Request.URL.Query()
+		q, ok := s.authorizeParams(c)
+		if !ok {
+			return
+		}
 		client, redirect, ok := s.registeredRedirect(c, q)
 		if !ok {
 			return
 		}
+		ctx := c.Request.Context()
 		userID := middleware.SessionUserID(c, s.Now())
 		req, oerr := parseAuthRequest(q, client, redirect)
+		if oerr == nil {
+			var err error
+			if req.hintSubject, oerr, err = s.hintedSubject(ctx, req.idTokenHint, client); err != nil {
+				s.Pages.Fail(c, err)
+				return
+			}
+		}
 		if oerr != nil {
 			s.refuseRequest(c, userID, client, redirect, q.Get("state"), oerr)
 			return
@@ -77,10 +114,17 @@ func (s *Server) Authorize() gin.HandlerFunc {
 				s.redirectError(c, http.StatusFound, redirect, req.State, &Error{Code: "login_required", Description: "The user is not signed in."})
 				return
 			}
-			pages.RedirectToLogin(c, c.Request.URL.RequestURI())
+			s.sendToLogin(c, q, req, "")
 			return
 		}
-		ctx := c.Request.Context()
+		if why := s.signInAgain(q, req, userID, middleware.SessionAuthTime(c)); why != "" {
+			if req.prompt.none {
+				s.redirectError(c, http.StatusFound, redirect, req.State, &Error{Code: "login_required", Description: "The user must enter their password again."})
+				return
+			}
+			s.sendToLogin(c, q, req, why)
+			return
+		}
 		if !req.prompt.consent && mayRemember(client, redirect) {
 			consent, err := s.Store.Consents.Get(ctx, userID, client.ID)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -96,8 +140,20 @@ func (s *Server) Authorize() gin.HandlerFunc {
 			s.redirectError(c, http.StatusFound, redirect, req.State, &Error{Code: "consent_required", Description: "The user has not approved this app for these scopes."})
 			return
 		}
-		s.showConsent(c, userID, client, req)
+		s.showConsent(c, q, userID, client, req)
 	}
+}
+
+// authorizeParams returns the request's parameters: the query of a GET,
+// the form of a POST (OpenID Connect Core §3.1.2.1).
+func (s *Server) authorizeParams(c *gin.Context) (url.Values, bool) {
+	if c.Request.Method != http.MethodPost {
+		return c.Request.URL.Query(), true
+	}
+	if !s.Pages.ReadForm(c) {
+		return nil, false
+	}
+	return c.Request.PostForm, true
 }
 
 // mayRemember reports whether a remembered consent may answer a request
@@ -176,6 +232,14 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 			return nil, errInvalidRequest("The parameter " + quoteParam(k) + " appears more than once.")
 		}
 	}
+	// OpenID Connect Core §6: request objects are optional; these errors
+	// say they are not supported.
+	if q.Has("request") {
+		return nil, &Error{Code: "request_not_supported", Description: "Request objects (the request parameter) are not supported."}
+	}
+	if q.Has("request_uri") {
+		return nil, &Error{Code: "request_uri_not_supported", Description: "The request_uri parameter is not supported."}
+	}
 	if rt := q.Get("response_type"); rt != "code" {
 		return nil, &Error{Code: "unsupported_response_type", Description: "Only response_type=code is supported."}
 	}
@@ -198,6 +262,16 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	if oerr != nil {
 		return nil, oerr
 	}
+	maxAge, oerr := parseMaxAge(q.Get("max_age"))
+	if oerr != nil {
+		return nil, oerr
+	}
+	if len(q.Get("login_hint")) > maxStateLen {
+		return nil, errInvalidRequest("login_hint must be at most 512 characters.")
+	}
+	if len(q.Get("id_token_hint")) > maxIDTokenHintLen {
+		return nil, errInvalidRequest("id_token_hint is too long to be an ID token of this server.")
+	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	switch {
 	case challenge == "" && method != "":
@@ -212,15 +286,16 @@ func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*au
 	}
 	return &authRequest{
 		ClientID: client.ID, RedirectURI: q.Get("redirect_uri"), Redirect: redirect,
-		Scopes: scopes, State: state, Challenge: challenge, Nonce: nonce, prompt: pr,
+		Scopes: scopes, State: state, Challenge: challenge, Nonce: nonce,
+		prompt: pr, maxAge: maxAge, loginHint: q.Get("login_hint"), idTokenHint: q.Get("id_token_hint"),
 	}, nil
 }
 
 // showConsent parks the request, pending in this session under a fresh
 // transaction id, and shows the consent page (step 5).
-func (s *Server) showConsent(c *gin.Context, userID string, client *models.Client, req *authRequest) {
+func (s *Server) showConsent(c *gin.Context, q url.Values, userID string, client *models.Client, req *authRequest) {
 	if _, err := s.Store.Users.Get(c.Request.Context(), userID); errors.Is(err, models.ErrNotFound) {
-		pages.RedirectToLogin(c, c.Request.URL.RequestURI()) // the account was deleted in another tab
+		s.sendToLogin(c, q, req, "") // the account was deleted in another tab
 		return
 	} else if err != nil {
 		s.Pages.Fail(c, err)
@@ -231,11 +306,12 @@ func (s *Server) showConsent(c *gin.Context, userID string, client *models.Clien
 		s.Pages.Fail(c, err)
 		return
 	}
-	s.Pages.ShowConsent(c, pages.Consent{Action: AuthorizePath, Client: client, Scopes: req.Scopes,
+	s.Pages.ShowConsent(c, pages.Consent{Action: AuthorizeDecisionPath, Client: client, Scopes: req.Scopes,
 		TxID: txID, RedirectURI: req.Redirect})
 }
 
-// Decide handles POST /api/oauth2/authorize: the user's Allow or Deny.
+// Decide handles POST /api/oauth2/authorize/decision: the user's Allow or
+// Deny.
 // The transaction id must be pending in this very session, and not yet
 // decided, and the CSRF token must match, or nothing is issued.
 func (s *Server) Decide() gin.HandlerFunc {
@@ -324,7 +400,12 @@ func (s *Server) redirectError(c *gin.Context, status int, redirect, state strin
 
 // redirectTo adds params to the redirect URI's query, keeping the query it
 // already has, plus iss (RFC 9207) so the app can tell which server answered.
+// A POSTed request is answered with 303 (RFC 9700 §4.12), so the browser
+// does not post the form again.
 func (s *Server) redirectTo(c *gin.Context, status int, redirect string, params url.Values) {
+	if c.Request.Method == http.MethodPost {
+		status = http.StatusSeeOther
+	}
 	u, err := url.Parse(redirect)
 	if err != nil { // registered URIs were validated; cannot happen
 		s.Pages.Fail(c, err)

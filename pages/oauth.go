@@ -64,11 +64,14 @@ func (r *Renderer) DeviceDone(c *gin.Context, approved bool, clientName string) 
 
 // RedirectToLogin sends the browser to log in and then come back to back:
 // 302 for a page asked for, 303 for a form posted.
-func RedirectToLogin(c *gin.Context, back string) {
+func RedirectToLogin(c *gin.Context, back string) { RedirectToLoginWith(c, Login{ReturnTo: back}) }
+
+// RedirectToLoginWith sends the browser to the login page l describes.
+func RedirectToLoginWith(c *gin.Context, l Login) {
 	status := http.StatusFound
 	if c.Request.Method == http.MethodPost {
 		status = http.StatusSeeOther
 	}
 	c.Abort()
-	c.Redirect(status, LoginURL(back))
+	c.Redirect(status, l.URL())
 }

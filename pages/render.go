@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -46,9 +45,8 @@ func NewRenderer(users models.UserRepository, log *slog.Logger, now func() time.
 	return &Renderer{set: set, users: users, log: log, now: now}, nil
 }
 
-// LoginURL is the login page that returns to path afterwards: the one
-// place a /login?return_to= link is made.
-func LoginURL(path string) string { return "/login?return_to=" + url.QueryEscape(path) }
+// LoginURL is the login page that returns to path afterwards.
+func LoginURL(path string) string { return Login{ReturnTo: path}.URL() }
 
 // base is the data every page needs: its title, the session's CSRF token
 // (created when the session has none; call it before writing the

@@ -36,10 +36,18 @@ func (r *Renderer) Home() gin.HandlerFunc {
 	}
 }
 
-// LoginPage is GET /login.
+// LoginPage is GET /login: the form, pre-filled with the link's username
+// and saying why it asks when the link gives a reason (Login).
 func (r *Renderer) LoginPage() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		r.loginForm(c, http.StatusOK, SafeReturnTo(c.Query("return_to")), "", "")
+		l := loginFromQuery(c.Request.URL.Query())
+		r.page(c, http.StatusOK, "login", "Log in", func(b templates.Base) any {
+			username := l.Username
+			if username == "" && l.Reason != "" {
+				username = b.Username // asked again: most often the same account
+			}
+			return templates.LoginData{Base: b, ReturnTo: l.ReturnTo, EnteredUsername: username, Notice: reasonWords[l.Reason]}
+		})
 	}
 }
 

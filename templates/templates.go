@@ -58,6 +58,7 @@ type LoginData struct {
 	ReturnTo        string // a local path, already checked
 	EnteredUsername string
 	Error           string
+	Notice          string // why the user is asked to sign in, when asked again
 }
 
 // RegisterData is the registration form, with a message per invalid field.

@@ -29,13 +29,13 @@ var (
 // TestEveryPageRenders.
 var samples = map[string]any{
 	"home":     templates.HomeData{Base: templates.Base{Title: "Welcome", CSRFToken: "csrf-token-123"}},
-	"login":    templates.LoginData{Base: templates.Base{Title: "Log in", CSRFToken: "csrf-token-123"}, ReturnTo: "/account", EnteredUsername: "alice", Error: "The username or password is wrong."},
+	"login":    templates.LoginData{Base: templates.Base{Title: "Log in", CSRFToken: "csrf-token-123"}, ReturnTo: "/account", EnteredUsername: "alice", Error: "The username or password is wrong.", Notice: "The app you came from asks you to enter your password again."},
 	"register": templates.RegisterData{Base: templates.Base{Title: "Create an account", CSRFToken: "csrf-token-123"}, ReturnTo: "/account", EnteredUsername: "al", Error: "Please correct the fields below.", UsernameError: "must be 3–64 characters", PasswordError: "must be 8–128 characters"},
 	"account": templates.AccountData{Base: signedIn, Apps: []templates.App{
 		{ClientID: "blci_abc", Name: "Beer <Tracker>", Scopes: scopes, Since: time.Date(2025, 3, 14, 23, 30, 0, 0, time.UTC)},
 		{ClientID: "blci_def", Name: "Cellar Sync", Scopes: scopes[1:], Since: time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC)},
 	}},
-	"consent": templates.ConsentData{Base: signedIn, Action: "/api/oauth2/authorize", ClientName: "Beer <Tracker>", OwnerName: "dev",
+	"consent": templates.ConsentData{Base: signedIn, Action: "/api/oauth2/authorize/decision", ClientName: "Beer <Tracker>", OwnerName: "dev",
 		RedirectURI: "https://tracker.example/cb?x=1&y=2", Scopes: scopes, TxID: "tx-456"},
 	"demo": templates.DemoData{Base: templates.Base{Title: "Demo app"}, Code: "blac_code<&>", State: "demo",
 		TokenURL: "http://localhost:3000/api/oauth2/token", RedirectURI: "http://localhost:3000/demo/callback", ClientID: "demo-client"},
@@ -125,6 +125,7 @@ func TestFormsAreAccessible(t *testing.T) {
 		{"login", `autocomplete="username"`},
 		{"login", `autocomplete="current-password"`},
 		{"login", `role="alert"`},
+		{"login", `role="status"`},
 		{"register", `autocomplete="new-password"`},
 		{"register", `<label for="password">`},
 		{"register", `role="alert"`},
