@@ -17,6 +17,7 @@ func TestOpenIDConfiguration(t *testing.T) {
 		"token_endpoint":         issuer + "/api/oauth2/token",
 		"userinfo_endpoint":      issuer + "/api/oauth2/userinfo",
 		"jwks_uri":               issuer + "/.well-known/jwks.json",
+		"end_session_endpoint":   issuer + "/api/oauth2/logout",
 	}
 	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
 		r := e.request("GET", path, nil)

@@ -28,11 +28,9 @@ type metadata struct {
 	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
 	ServiceDocumentation              string   `json:"service_documentation,omitempty"`
 	// OpenID Connect's endpoints, named in both documents (API.md §9).
-	UserInfoEndpoint string `json:"userinfo_endpoint"`
-	JWKSURI          string `json:"jwks_uri"`
-	// EndSessionEndpoint is left out until RP-Initiated Logout is
-	// served: a document must not send relying parties to a 404.
-	EndSessionEndpoint string `json:"end_session_endpoint,omitempty"`
+	UserInfoEndpoint   string `json:"userinfo_endpoint"`
+	JWKSURI            string `json:"jwks_uri"`
+	EndSessionEndpoint string `json:"end_session_endpoint"` // RP-Initiated Logout 1.0
 }
 
 // openIDConfiguration is the OpenID Connect Discovery 1.0 §3 provider
@@ -91,6 +89,7 @@ func (s *Server) metadata() metadata {
 		AuthorizationResponseIssParameter: true,
 		UserInfoEndpoint:                  s.Issuer + UserInfoPath,
 		JWKSURI:                           s.Issuer + keys.JWKSPath,
+		EndSessionEndpoint:                s.Issuer + EndSessionPath,
 	}
 	return m
 }

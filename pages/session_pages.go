@@ -201,3 +201,35 @@ func (r *Renderer) registerForm(c *gin.Context, status int, data templates.Regis
 		return data
 	})
 }
+
+// SignedOutPath is the page a logout ends on when the app named nowhere
+// to go (RP-Initiated Logout).
+const SignedOutPath = "/signed-out"
+
+// SignedOut is GET /signed-out.
+func (r *Renderer) SignedOut() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		r.page(c, http.StatusOK, "signed_out", "Signed out", func(b templates.Base) any { return templates.SignedOutData{Base: b} })
+	}
+}
+
+// LogoutRequest is an app's logout request, checked, for the page where
+// the user confirms it.
+type LogoutRequest struct {
+	Action                string // where the confirmation posts
+	Client                *models.Client
+	PostLogoutRedirectURI string
+	State                 string
+}
+
+// ConfirmLogout draws the page asking the signed-in user to confirm an
+// app's logout request.
+func (r *Renderer) ConfirmLogout(c *gin.Context, l LogoutRequest) {
+	r.page(c, http.StatusOK, "logout", "Log out?", func(b templates.Base) any {
+		d := templates.LogoutData{Base: b, Action: l.Action, PostLogoutRedirectURI: l.PostLogoutRedirectURI, State: l.State}
+		if l.Client != nil {
+			d.ClientName, d.ClientID = l.Client.Name, l.Client.ID
+		}
+		return d
+	})
+}

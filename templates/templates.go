@@ -85,6 +85,23 @@ type App struct {
 	Since    time.Time // when the user first allowed it
 }
 
+// LogoutData is the page where the signed-in user confirms that an app's
+// logout request (RP-Initiated Logout) should sign them out. Its form
+// posts back to Action the request's fields, checked again on the post.
+type LogoutData struct {
+	Base
+	Action                string
+	ClientName            string // "" when the request named no app
+	ClientID              string
+	PostLogoutRedirectURI string // where the browser goes next; "" for the signed-out page
+	State                 string
+}
+
+// SignedOutData is the page after a logout that named nowhere to go.
+type SignedOutData struct {
+	Base
+}
+
 // ErrorData is the error page.
 type ErrorData struct {
 	Base

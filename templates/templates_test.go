@@ -37,6 +37,9 @@ var samples = map[string]any{
 	}},
 	"consent": templates.ConsentData{Base: signedIn, Action: "/api/oauth2/authorize/decision", ClientName: "Beer <Tracker>", OwnerName: "dev",
 		RedirectURI: "https://tracker.example/cb?x=1&y=2", Scopes: scopes, TxID: "tx-456"},
+	"logout": templates.LogoutData{Base: signedIn, Action: "/api/oauth2/logout", ClientName: "Beer <Tracker>", ClientID: "blci_abc",
+		PostLogoutRedirectURI: "https://tracker.example/bye?x=1&y=2", State: "st<>"},
+	"signed_out": templates.SignedOutData{Base: templates.Base{Title: "Signed out"}},
 	"demo": templates.DemoData{Base: templates.Base{Title: "Demo app"}, Code: "blac_code<&>", State: "demo",
 		TokenURL: "http://localhost:3000/api/oauth2/token", RedirectURI: "http://localhost:3000/demo/callback", ClientID: "demo-client"},
 	"error": templates.ErrorData{Base: templates.Base{Title: "Oops"}, Heading: "Unknown app", Message: "No app has the client id <x>.",
@@ -67,7 +70,7 @@ func TestEveryPageRenders(t *testing.T) {
 	s := parse(t)
 	names := s.Names()
 	slices.Sort(names)
-	for _, want := range []string{"account", "consent", "error", "home", "login", "register"} {
+	for _, want := range []string{"account", "consent", "error", "home", "login", "logout", "register", "signed_out"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("Names() = %v, missing %s", names, want)
 		}
