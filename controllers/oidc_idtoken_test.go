@@ -136,6 +136,8 @@ func TestDeviceGrantIDToken(t *testing.T) {
 
 	da := e.mustDeviceAuth(e.tv, "openid beers:read")
 	b := e.aliceBrowser()
+	signedIn := e.clock.Now()
+	e.clock.Advance(3 * time.Minute) // the approval comes later than the sign-in
 	consent := b.enterCode(da.UserCode)
 	wantStatus(t, consent, http.StatusOK)
 	wantStatus(t, b.decide(consent, "allow"), http.StatusOK)
@@ -152,6 +154,13 @@ func TestDeviceGrantIDToken(t *testing.T) {
 	}
 	if idt.Subject != e.aliceID || idt.Nonce != "" {
 		t.Errorf("sub, nonce = %q, %q; want alice's id and no nonce", idt.Subject, idt.Nonce)
+	}
+	var c idTokenClaims
+	if err := idt.Claims(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.AuthTime != signedIn.Unix() {
+		t.Errorf("auth_time = %d, want %d: when alice signed in, in the browser that approved", c.AuthTime, signedIn.Unix())
 	}
 }
 

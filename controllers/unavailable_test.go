@@ -347,7 +347,7 @@ func (downDeviceCodes) Create(context.Context, *models.DeviceCode) error { retur
 func (downDeviceCodes) GetByUserCode(context.Context, string, time.Time) (*models.DeviceCode, error) {
 	return nil, errDown
 }
-func (downDeviceCodes) Decide(context.Context, string, string, models.DeviceStatus, time.Time) error {
+func (downDeviceCodes) Decide(context.Context, string, models.DeviceDecision, time.Time) error {
 	return errDown
 }
 func (downDeviceCodes) Poll(context.Context, string, string, time.Time) (*models.DeviceCode, bool, error) {

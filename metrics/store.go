@@ -245,9 +245,9 @@ func (r timedDeviceCodes) GetByUserCode(ctx context.Context, userCodeHash string
 	return r.next.GetByUserCode(ctx, userCodeHash, now)
 }
 
-func (r timedDeviceCodes) Decide(ctx context.Context, hash, userID string, status models.DeviceStatus, now time.Time) error {
+func (r timedDeviceCodes) Decide(ctx context.Context, hash string, d models.DeviceDecision, now time.Time) error {
 	defer r.m.ObserveDB("deviceCodes.decide", time.Now())
-	return r.next.Decide(ctx, hash, userID, status, now)
+	return r.next.Decide(ctx, hash, d, now)
 }
 
 func (r timedDeviceCodes) Poll(ctx context.Context, hash, clientID string, now time.Time) (*models.DeviceCode, bool, error) {

@@ -54,6 +54,13 @@ type DeviceCode struct {
 	AuthTime time.Time
 }
 
+// DeviceDecision is what the user decided on a device code's consent page.
+type DeviceDecision struct {
+	UserID   string
+	Status   DeviceStatus // DeviceApproved or DeviceDenied
+	AuthTime time.Time    // when the user last entered a password in that browser session
+}
+
 // Expired reports whether the code has expired at now.
 func (d *DeviceCode) Expired(now time.Time) bool { return !now.Before(d.ExpiresAt) }
 
@@ -119,11 +126,11 @@ type DeviceCodeRepository interface {
 	// GetByUserCode returns the unexpired code with that user code hash,
 	// decided or not. Returns ErrNotFound if there is none at now.
 	GetByUserCode(ctx context.Context, userCodeHash string, now time.Time) (*DeviceCode, error)
-	// Decide records the user's decision (DeviceApproved or DeviceDenied)
-	// on a pending, unexpired code. Returns ErrConflict if the code was
-	// already decided, and ErrNotFound if it is unknown or expired at now,
-	// decided or not: deciding an expired code would change nothing.
-	Decide(ctx context.Context, hash, userID string, status DeviceStatus, now time.Time) error
+	// Decide records the user's decision on a pending, unexpired code.
+	// Returns ErrConflict if the code was already decided, and ErrNotFound
+	// if it is unknown or expired at now, decided or not: deciding an
+	// expired code would change nothing.
+	Decide(ctx context.Context, hash string, d DeviceDecision, now time.Time) error
 	// Poll records that clientID polled the code at now, and returns the
 	// code as it stands afterwards. tooSoon reports a poll that came sooner
 	// than the interval after the previous one (DeviceCode.PollTooSoon);

@@ -202,7 +202,8 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 // finishDevice records the decision and tells the user to go back to the
 // device.
 func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.Client, hash string, status models.DeviceStatus) {
-	err := s.Store.DeviceCodes.Decide(c.Request.Context(), hash, user.ID, status, s.now())
+	d := models.DeviceDecision{UserID: user.ID, Status: status, AuthTime: middleware.SessionAuthTime(c)}
+	err := s.Store.DeviceCodes.Decide(c.Request.Context(), hash, d, s.now())
 	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
 		s.Pages.Error(c, http.StatusBadRequest, "This code can no longer be used",
 			"The code expired or was already answered. Start again on your device to get a new code.")

@@ -45,6 +45,8 @@ type deviceDoc struct {
 	CreatedAt    time.Time  `bson:"created_at"`
 	ExpiresAt    time.Time  `bson:"expires_at"`
 	UsedAt       *time.Time `bson:"used_at"` // null until Redeem
+	// AuthTime is set by Decide; absent on documents written before it.
+	AuthTime *time.Time `bson:"auth_time,omitempty"`
 }
 
 // devicePollDoc is the polling state of a device code, created by its
@@ -82,6 +84,9 @@ func (d *deviceDoc) model(poll *devicePollDoc) *models.DeviceCode {
 		CreatedAt:    d.CreatedAt.UTC(),
 		ExpiresAt:    d.ExpiresAt.UTC(),
 		Used:         d.UsedAt != nil,
+	}
+	if d.AuthTime != nil {
+		m.AuthTime = d.AuthTime.UTC()
 	}
 	if poll != nil {
 		m.LastPollAt = poll.LastPollAt.UTC()
@@ -134,8 +139,8 @@ func (r *deviceRepo) GetByUserCode(ctx context.Context, userCodeHash string, now
 
 // Decide wins the decision claim before it writes, so that of concurrent
 // decisions exactly one is recorded on every server.
-func (r *deviceRepo) Decide(ctx context.Context, hash, userID string, status models.DeviceStatus, now time.Time) error {
-	if status != models.DeviceApproved && status != models.DeviceDenied {
+func (r *deviceRepo) Decide(ctx context.Context, hash string, d models.DeviceDecision, now time.Time) error {
+	if d.Status != models.DeviceApproved && d.Status != models.DeviceDenied {
 		return errors.New("mongo: decide device code: status must be approved or denied")
 	}
 	doc, err := r.find(ctx, bson.D{{Key: "_id", Value: hash}, unexpired(now)})
@@ -148,10 +153,11 @@ func (r *deviceRepo) Decide(ctx context.Context, hash, userID string, status mod
 	if err := r.d.claim(ctx, "device/decide/"+hash, doc.ExpiresAt); err != nil {
 		return wrap("decide device code", err)
 	}
-	return wrap("decide device code", r.set(ctx, hash, bson.D{
-		{Key: "status", Value: string(status)},
-		{Key: "user_id", Value: userID},
-	}))
+	set := bson.D{{Key: "status", Value: string(d.Status)}, {Key: "user_id", Value: d.UserID}}
+	if !d.AuthTime.IsZero() {
+		set = append(set, bson.E{Key: "auth_time", Value: d.AuthTime})
+	}
+	return wrap("decide device code", r.set(ctx, hash, set))
 }
 
 // Poll records the poll by compare-and-swap on the polling state: the

@@ -46,11 +46,12 @@ func (r *devices) GetByUserCode(ctx context.Context, userCodeHash string, now ti
 	return d, nil
 }
 
-func (r *devices) Decide(ctx context.Context, hash, userID string, st models.DeviceStatus, now time.Time) error {
-	if st != models.DeviceApproved && st != models.DeviceDenied {
+func (r *devices) Decide(ctx context.Context, hash string, d models.DeviceDecision, now time.Time) error {
+	if d.Status != models.DeviceApproved && d.Status != models.DeviceDenied {
 		return errors.New("redis: decide device code: status must be approved or denied")
 	}
-	return status("decide device code", r.s.run(ctx, deviceDecide, r.key(hash), hash, userID, string(st), ms(now)))
+	return status("decide device code", r.s.run(ctx, deviceDecide, r.key(hash), hash, d.UserID, string(d.Status), ms(now),
+		optionalMS(d.AuthTime)))
 }
 
 func (r *devices) Poll(ctx context.Context, hash, clientID string, now time.Time) (*models.DeviceCode, bool, error) {
@@ -88,13 +89,14 @@ func (r *devices) DeleteExpired(ctx context.Context, now time.Time) (int64, erro
 // decodeDevice reads the fields n c s st u iv lp ca ea used.
 func decodeDevice(hash string, v []any) (*models.DeviceCode, error) {
 	f, ok := strs(v)
-	if !ok || len(f) != 10 {
+	if !ok || len(f) != 11 {
 		return nil, models.ErrNotFound
 	}
 	d := &models.DeviceCode{Hash: hash, UserCodeHash: f[0], ClientID: f[1], Scopes: splitScopes(f[2]),
 		Status: models.DeviceStatus(f[3]), UserID: f[4],
 		Interval:  time.Duration(atoi(f[5])) * time.Millisecond,
-		CreatedAt: fromMS(atoi(f[7])), ExpiresAt: fromMS(atoi(f[8])), Used: f[9] == "1"}
+		CreatedAt: fromMS(atoi(f[7])), ExpiresAt: fromMS(atoi(f[8])), Used: f[9] == "1",
+		AuthTime: fromOptionalMS(f[10])} // "" in codes decided before it was kept
 	if lp := atoi(f[6]); lp != 0 {
 		d.LastPollAt = fromMS(lp)
 	}

@@ -56,7 +56,7 @@ func TestKeysVanishAfterTheirTTL(t *testing.T) {
 	if err := s.DeviceCodes.Create(ctx, dev); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeviceCodes.Decide(ctx, dev.Hash, "u1", models.DeviceApproved, now); err != nil {
+	if err := s.DeviceCodes.Decide(ctx, dev.Hash, models.DeviceDecision{UserID: "u1", Status: models.DeviceApproved}, now); err != nil {
 		t.Fatal(err)
 	}
 	rc := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})

@@ -18,16 +18,16 @@ type devices struct{ db *db }
 var _ models.DeviceCodeRepository = (*devices)(nil)
 
 const deviceColumns = `hash, user_code_hash, client_id, scopes, status, user_id,
-	interval_ms, last_poll_at, created_at, expires_at, used_at IS NOT NULL`
+	interval_ms, last_poll_at, created_at, expires_at, used_at IS NOT NULL, auth_time`
 
 func scanDevice(s scanner) (*models.DeviceCode, error) {
 	var d models.DeviceCode
 	var scopes, status string
 	var user sql.NullString
 	var interval, created, expires int64
-	var lastPoll sql.NullInt64
+	var lastPoll, authTime sql.NullInt64
 	err := s.Scan(&d.Hash, &d.UserCodeHash, &d.ClientID, &scopes, &status, &user,
-		&interval, &lastPoll, &created, &expires, &d.Used)
+		&interval, &lastPoll, &created, &expires, &d.Used, &authTime)
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +35,9 @@ func scanDevice(s scanner) (*models.DeviceCode, error) {
 	d.Interval = time.Duration(interval) * time.Millisecond
 	if lastPoll.Valid {
 		d.LastPollAt = fromMillis(lastPoll.Int64)
+	}
+	if authTime.Valid {
+		d.AuthTime = fromMillis(authTime.Int64)
 	}
 	d.CreatedAt, d.ExpiresAt = fromMillis(created), fromMillis(expires)
 	return &d, nil
@@ -67,14 +70,14 @@ func (r *devices) GetByUserCode(ctx context.Context, userCodeHash string, now ti
 // Decide is one conditional UPDATE that only a pending, unexpired code
 // matches; when it matches nothing, a second look tells a decided code
 // (ErrConflict) from an unknown or expired one (ErrNotFound).
-func (r *devices) Decide(ctx context.Context, hash, userID string, status models.DeviceStatus, now time.Time) error {
-	if status != models.DeviceApproved && status != models.DeviceDenied {
+func (r *devices) Decide(ctx context.Context, hash string, d models.DeviceDecision, now time.Time) error {
+	if d.Status != models.DeviceApproved && d.Status != models.DeviceDenied {
 		return errors.New("sqlite: decide device code: status must be approved or denied")
 	}
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		const q = `UPDATE device_codes SET status = ?, user_id = ?
+		const q = `UPDATE device_codes SET status = ?, user_id = ?, auth_time = ?
 			WHERE hash = ? AND status = 'pending' AND expires_at > ?`
-		res, err := tx.ExecContext(ctx, q, string(status), userID, hash, millis(now))
+		res, err := tx.ExecContext(ctx, q, string(d.Status), d.UserID, nullableMillis(d.AuthTime), hash, millis(now))
 		if err != nil {
 			return err
 		}

@@ -229,7 +229,7 @@ func testConsentDeleteDeviceCodes(t *testing.T, s *models.Store) {
 	otherApp := mustCreateClient(t, s, bob.ID, "Other app", base)
 	decided := func(clientID, userID string, st models.DeviceStatus) *models.DeviceCode {
 		dc := mustCreateDevice(t, s, clientID)
-		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, userID, st, now))
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: userID, Status: st}, now))
 		return dc
 	}
 	mustGrant(t, s, alice.ID, app.ID, base, "profile")

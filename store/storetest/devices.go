@@ -161,8 +161,9 @@ func testDeviceDecide(t *testing.T, s *models.Store) {
 	yes, no := mustCreateDevice(t, s, app.ID), mustCreateDevice(t, s, app.ID)
 	wantDevice(t, s, "before Decide", yes, models.DevicePending, "")
 
-	mustOK(t, "DeviceCodes.Decide(approve)", s.DeviceCodes.Decide(ctx, yes.Hash, alice.ID, models.DeviceApproved, now))
-	mustOK(t, "DeviceCodes.Decide(deny)", s.DeviceCodes.Decide(ctx, no.Hash, bob.ID, models.DeviceDenied, now))
+	signedIn := now.Add(-42*time.Minute + 7*time.Millisecond) // when alice last entered her password
+	mustOK(t, "DeviceCodes.Decide(approve)", s.DeviceCodes.Decide(ctx, yes.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved, AuthTime: signedIn}, now))
+	mustOK(t, "DeviceCodes.Decide(deny)", s.DeviceCodes.Decide(ctx, no.Hash, models.DeviceDecision{UserID: bob.ID, Status: models.DeviceDenied}, now))
 	wantDevice(t, s, "approved", yes, models.DeviceApproved, alice.ID)
 	wantDevice(t, s, "denied", no, models.DeviceDenied, bob.ID)
 
@@ -171,13 +172,26 @@ func testDeviceDecide(t *testing.T, s *models.Store) {
 	if got.Status != models.DeviceApproved || got.UserID != alice.ID || got.Used {
 		t.Errorf("Poll(approved) = %s %q used=%v, want approved by alice, unused", got.Status, got.UserID, got.Used)
 	}
+	if !got.AuthTime.Equal(signedIn) {
+		t.Errorf("Poll(approved) AuthTime = %v, want %v", got.AuthTime, signedIn)
+	}
+	byUser, err := s.DeviceCodes.GetByUserCode(ctx, yes.UserCodeHash, now)
+	mustOK(t, "DeviceCodes.GetByUserCode(approved)", err)
+	if !byUser.AuthTime.Equal(signedIn) {
+		t.Errorf("GetByUserCode(approved) AuthTime = %v, want %v", byUser.AuthTime, signedIn)
+	}
+	redeemed, err := s.DeviceCodes.Redeem(ctx, yes.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Redeem(approved)", err)
+	if !redeemed.AuthTime.Equal(signedIn) {
+		t.Errorf("Redeem(approved) AuthTime = %v, want %v", redeemed.AuthTime, signedIn)
+	}
 	got, _, err = s.DeviceCodes.Poll(ctx, no.Hash, app.ID, now)
 	mustOK(t, "DeviceCodes.Poll(denied)", err)
-	if got.Status != models.DeviceDenied {
-		t.Errorf("Poll(denied) status = %s, want denied", got.Status)
+	if got.Status != models.DeviceDenied || !got.AuthTime.IsZero() {
+		t.Errorf("Poll(denied) status, AuthTime = %s, %v; want denied with none given", got.Status, got.AuthTime)
 	}
 
-	if err := s.DeviceCodes.Decide(ctx, mustCreateDevice(t, s, app.ID).Hash, alice.ID, models.DevicePending, now); err == nil {
+	if err := s.DeviceCodes.Decide(ctx, mustCreateDevice(t, s, app.ID).Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DevicePending}, now); err == nil {
 		t.Error("DeviceCodes.Decide(pending) error = nil, want an error")
 	}
 }
@@ -188,10 +202,10 @@ func testDeviceDecideTwice(t *testing.T, s *models.Store) {
 	app := mustCreateClient(t, s, alice.ID, "App", base)
 	for _, first := range []models.DeviceStatus{models.DeviceApproved, models.DeviceDenied} {
 		dc := mustCreateDevice(t, s, app.ID)
-		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, first, now))
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: alice.ID, Status: first}, now))
 		for _, second := range []models.DeviceStatus{models.DeviceApproved, models.DeviceDenied} {
 			what := fmt.Sprintf("DeviceCodes.Decide(%s after %s)", second, first)
-			wantErr(t, what, s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, second, now), models.ErrConflict)
+			wantErr(t, what, s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: alice.ID, Status: second}, now), models.ErrConflict)
 		}
 		wantDevice(t, s, "after deciding twice", dc, first, alice.ID)
 	}
@@ -202,8 +216,8 @@ func testDeviceDecideUnknown(t *testing.T, s *models.Store) {
 	alice := mustCreateUser(t, s, "alice")
 	app := mustCreateClient(t, s, alice.ID, "App", base)
 	dc := mustCreateDevice(t, s, app.ID)
-	wantErr(t, "DeviceCodes.Decide(unknown)", s.DeviceCodes.Decide(ctx, newHash(), alice.ID, models.DeviceApproved, now), models.ErrNotFound)
-	wantErr(t, "DeviceCodes.Decide(expired)", s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, models.DeviceApproved, dc.ExpiresAt), models.ErrNotFound)
+	wantErr(t, "DeviceCodes.Decide(unknown)", s.DeviceCodes.Decide(ctx, newHash(), models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now), models.ErrNotFound)
+	wantErr(t, "DeviceCodes.Decide(expired)", s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, dc.ExpiresAt), models.ErrNotFound)
 	wantDevice(t, s, "after refused decisions", dc, models.DevicePending, "")
 }
 
@@ -297,7 +311,7 @@ func testDevicePollExpired(t *testing.T, s *models.Store) {
 	}
 
 	used := mustCreateDevice(t, s, app.ID)
-	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, used.Hash, alice.ID, models.DeviceApproved, now))
+	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, used.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now))
 	_, err := s.DeviceCodes.Redeem(ctx, used.Hash, app.ID, now)
 	mustOK(t, "DeviceCodes.Redeem", err)
 	for i := range 2 {
@@ -315,7 +329,7 @@ func testDeviceRedeem(t *testing.T, s *models.Store) {
 	app := mustCreateClient(t, s, alice.ID, "App", base)
 	other := mustCreateClient(t, s, alice.ID, "Other", base)
 	dc := mustCreateDevice(t, s, app.ID)
-	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, models.DeviceApproved, now))
+	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now))
 
 	wantErr(t, "DeviceCodes.Redeem(another client's)", errOnly(s.DeviceCodes.Redeem(ctx, dc.Hash, other.ID, now)), models.ErrNotFound)
 	got, err := s.DeviceCodes.Redeem(ctx, dc.Hash, app.ID, now)
@@ -327,7 +341,7 @@ func testDeviceRedeem(t *testing.T, s *models.Store) {
 
 	wantErr(t, "DeviceCodes.Redeem(again)", errOnly(s.DeviceCodes.Redeem(ctx, dc.Hash, app.ID, now)), models.ErrConflict)
 	wantErr(t, "DeviceCodes.Redeem(again, expired)", errOnly(s.DeviceCodes.Redeem(ctx, dc.Hash, app.ID, dc.ExpiresAt)), models.ErrConflict)
-	wantErr(t, "DeviceCodes.Decide(redeemed)", s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, models.DeviceDenied, now), models.ErrConflict)
+	wantErr(t, "DeviceCodes.Decide(redeemed)", s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceDenied}, now), models.ErrConflict)
 }
 
 func testDeviceRedeemRefused(t *testing.T, s *models.Store) {
@@ -339,11 +353,11 @@ func testDeviceRedeemRefused(t *testing.T, s *models.Store) {
 	wantErr(t, "DeviceCodes.Redeem(pending)", errOnly(s.DeviceCodes.Redeem(ctx, pending.Hash, app.ID, now)), models.ErrNotFound)
 
 	denied := mustCreateDevice(t, s, app.ID)
-	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, denied.Hash, alice.ID, models.DeviceDenied, now))
+	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, denied.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceDenied}, now))
 	wantErr(t, "DeviceCodes.Redeem(denied)", errOnly(s.DeviceCodes.Redeem(ctx, denied.Hash, app.ID, now)), models.ErrNotFound)
 
 	expired := mustCreateDevice(t, s, app.ID)
-	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, expired.Hash, alice.ID, models.DeviceApproved, now))
+	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, expired.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now))
 	wantErr(t, "DeviceCodes.Redeem(expired)", errOnly(s.DeviceCodes.Redeem(ctx, expired.Hash, app.ID, expired.ExpiresAt)), models.ErrNotFound)
 
 	wantErr(t, "DeviceCodes.Redeem(unknown)", errOnly(s.DeviceCodes.Redeem(ctx, newHash(), app.ID, now)), models.ErrNotFound)
@@ -365,7 +379,7 @@ func testDeviceUsedThenExpired(t *testing.T, s *models.Store) {
 	app := mustCreateClient(t, s, alice.ID, "App", base)
 	used, unused := mustCreateDevice(t, s, app.ID), mustCreateDevice(t, s, app.ID)
 	for _, dc := range []*models.DeviceCode{used, unused} {
-		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, models.DeviceApproved, now))
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now))
 	}
 	_, err := s.DeviceCodes.Redeem(ctx, used.Hash, app.ID, now)
 	mustOK(t, "DeviceCodes.Redeem", err)
@@ -434,10 +448,10 @@ func testDeviceDeleteCascades(t *testing.T, s *models.Store) {
 
 	ofApp := mustCreateDevice(t, s, app.ID)
 	ofBob := mustCreateDevice(t, s, keep.ID)
-	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, ofBob.Hash, bob.ID, models.DeviceApproved, now))
+	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, ofBob.Hash, models.DeviceDecision{UserID: bob.ID, Status: models.DeviceApproved}, now))
 	kept := mustCreateDevice(t, s, keep.ID)
 	ofAlice := mustCreateDevice(t, s, keep.ID)
-	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, ofAlice.Hash, alice.ID, models.DeviceApproved, now))
+	mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, ofAlice.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now))
 	mustGrant(t, s, alice.ID, keep.ID, now, "profile")
 
 	mustOK(t, "Consents.Delete", s.Consents.Delete(ctx, alice.ID, keep.ID))
@@ -475,7 +489,7 @@ func testDeviceDeleteUser(t *testing.T, s *models.Store) {
 	other := mustCreateClient(t, s, bob.ID, "Other", base)
 	decided := func(clientID, userID string, st models.DeviceStatus) *models.DeviceCode {
 		dc := mustCreateDevice(t, s, clientID)
-		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, userID, st, now))
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: userID, Status: st}, now))
 		return dc
 	}
 	aliceApproved := decided(app.ID, alice.ID, models.DeviceApproved)
@@ -503,7 +517,7 @@ func testDeviceDeleteUser(t *testing.T, s *models.Store) {
 		t.Errorf("DeviceCodes.Redeem(bob's approved code) = %+v, want bob's used code", got)
 	}
 	wantDevice(t, s, "the pending code", pending, models.DevicePending, "")
-	mustOK(t, "DeviceCodes.Decide(the pending code)", s.DeviceCodes.Decide(ctx, pending.Hash, alice.ID, models.DeviceApproved, now))
+	mustOK(t, "DeviceCodes.Decide(the pending code)", s.DeviceCodes.Decide(ctx, pending.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now))
 
 	mustOK(t, "DeviceCodes.DeleteUser(bob, who has no codes left)", s.DeviceCodes.DeleteUser(ctx, bob.ID))
 	mustOK(t, "DeviceCodes.DeleteUser(unknown user)", s.DeviceCodes.DeleteUser(ctx, models.NewID(base)))
@@ -518,7 +532,7 @@ func testDeviceRedeemRace(t *testing.T, s *models.Store) {
 	app := mustCreateClient(t, s, alice.ID, "App", base)
 	for trial := range raceTrials {
 		dc := mustCreateDevice(t, s, app.ID)
-		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, models.DeviceApproved, now))
+		mustOK(t, "DeviceCodes.Decide", s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now))
 		got := make([]*models.DeviceCode, raceN)
 		errs := race(raceN, func(i int) error {
 			var err error
@@ -558,7 +572,7 @@ func testDeviceDecideRace(t *testing.T, s *models.Store) {
 				}
 				return errPolled
 			}
-			return s.DeviceCodes.Decide(ctx, dc.Hash, alice.ID, status(i), now)
+			return s.DeviceCodes.Decide(ctx, dc.Hash, models.DeviceDecision{UserID: alice.ID, Status: status(i)}, now)
 		})
 		what := fmt.Sprintf("trial %d: DeviceCodes.Decide", trial)
 		for i := deciders; i < raceN; i++ {

@@ -1,5 +1,5 @@
 -- device_decide: KEYS[1] = the device code; ARGV = P, hash, user, status,
--- now ms. Decides a pending, unexpired code, once.
+-- now ms, auth time ms ("" for none). Decides a pending, unexpired code, once.
 local f = redis.call('HMGET', KEYS[1], 'st', 'ea', 'ca')
 if not f[1] or tonumber(f[2]) <= tonumber(ARGV[5]) then
   return 'NOTFOUND'
@@ -7,7 +7,7 @@ end
 if f[1] ~= 'pending' then
   return 'CONFLICT'
 end
-redis.call('HSET', KEYS[1], 'st', ARGV[4], 'u', ARGV[3])
+redis.call('HSET', KEYS[1], 'st', ARGV[4], 'u', ARGV[3], 'at', ARGV[6])
 local ea = tonumber(f[2])
 index(P .. 'du:' .. ARGV[3], ARGV[2], ea, tonumber(ARGV[5]), math.max(redis.call('PTTL', KEYS[1]), 1))
 return 'OK'
