@@ -43,6 +43,9 @@ func newTestEnv(t testing.TB) *testEnv {
 // openTestStore opens a fresh embedded database, closed when the test ends.
 func openTestStore(t testing.TB) *models.Store {
 	t.Helper()
+	if onMongo(t) {
+		return openMongoStore(t)
+	}
 	store, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatalf("open store: %v", err)

@@ -276,7 +276,13 @@ type oauthEnv struct {
 
 func newOAuthEnv(t testing.TB) *oauthEnv {
 	t.Helper()
-	e := newTestEnv(t)
+	return newOAuthEnvOn(newTestEnv(t))
+}
+
+// newOAuthEnvOn registers the developer, the user and the two apps on e.
+func newOAuthEnvOn(e *testEnv) *oauthEnv {
+	t := e.t
+	t.Helper()
 	e.mustRegister("dev", "devs password")
 	aliceID := e.mustRegister("alice", "alices password")
 	dev := basic("dev", "devs password")

@@ -69,6 +69,13 @@ func TestOnRedis(t *testing.T) {
 		{"AccountRoutesCheckThePasswordItself", TestAccountRoutesCheckThePasswordItself},
 		{"ConcurrentWrongPasswords", TestConcurrentWrongPasswords},
 		{"RegistrationLimited", TestRegistrationLimited},
+		{"IDTokenVerifiedByGoOIDC", TestIDTokenVerifiedByGoOIDC},
+		{"DeviceGrantIDToken", TestDeviceGrantIDToken},
+		{"UserInfo", TestUserInfo},
+		{"PromptLogin", TestPromptLogin},
+		{"MaxAge", TestMaxAge},
+		{"RPInitiatedLogout", TestRPInitiatedLogout},
+		{"IDTokensAcrossKeyRotation", TestIDTokensAcrossKeyRotation},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
