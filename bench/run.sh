@@ -21,6 +21,7 @@
 # BENCH_PORT (3010), PEERS_DIR (<repo>/../shared/peers), SCALE_TOKENS (1000000),
 # SCALE_BEERS (100000), SCALE_USERS (10000), REDIS_WORKLOADS ("W1 W2"; those of
 # WORKLOADS that REDIS=1 runs again with Redis), REDIS_PORT (a free one),
+# IDTOKEN (1: also measure the cost of an ID token with the Go benchmarks),
 # OUTDIR (bench/results/<timestamp>). The server inherits the rest of the
 # environment, e.g. TOKEN_CACHE_TTL=0 for W2 to read every token from its store.
 #
@@ -48,6 +49,7 @@ REPO="$(cd "$HERE/.." && pwd)"
 PEERS="${PEERS:-0}"
 SCALE="${SCALE:-0}"
 REDIS="${REDIS:-0}"
+IDTOKEN="${IDTOKEN:-1}"
 REDIS_PORT="${REDIS_PORT:-}"
 REPS="${REPS:-3}"
 DURATION="${DURATION:-10s}"
@@ -695,6 +697,32 @@ print_table() {
     "max 'other load' during a run: $(cut -f8 "$WORK/runs.tsv" | sort -g | tail -1)% of the machine"
 }
 
+# idtoken_table measures what an ID token costs, in-process with the Go
+# benchmarks (no network): the code grant with a remembered consent, with
+# and without openid (BenchmarkCodeGrant), and one signature per algorithm
+# (keys.BenchmarkSign). Medians of REPS runs; the difference of the two
+# grants is the cost per ID token.
+idtoken_table() {
+  local out="$WORK/idtoken.txt"
+  (cd "$REPO" && go test -run '^$' -bench 'BenchmarkCodeGrant' -benchtime 2s -count "$REPS" ./controllers &&
+    go test -run '^$' -bench 'BenchmarkSign' -benchtime 1s -count "$REPS" ./keys) >"$out" 2>&1 ||
+    { cat "$out" >&2; die "the ID token benchmarks failed"; }
+  med() { awk -v n="$1" '$1 ~ "^Benchmark"n"(-[0-9]+)?$" {print $3}' "$out" | median; }
+  us() { awk -v a="$1" -v b="${2:-0}" 'BEGIN { printf "%.0f", (a - b) / 1000 }'; } # ns (minus ns) -> µs
+  local plain openid
+  plain=$(med 'CodeGrant/oauth'); openid=$(med 'CodeGrant/openid')
+  echo "ID tokens (Go benchmarks in process, medians of $REPS runs; see idtoken.txt):"
+  echo
+  echo "| measure | µs/op |"
+  echo "|---|---:|"
+  echo "| code grant (authorize + token), scope without openid | $(us "$plain") |"
+  echo "| code grant with openid (+ ID token) | $(us "$openid") |"
+  echo "| cost per ID token (difference) | $(us "$openid" "$plain") |"
+  echo "| one RS256 signature | $(us "$(med 'Sign/RS256')") |"
+  echo "| one ES256 signature | $(us "$(med 'Sign/ES256')") |"
+  cp "$out" "$OUTDIR/idtoken.txt"
+}
+
 # ---------------------------------------------------------------- main
 ensure_tools
 mkdir -p "$OUTDIR"
@@ -738,6 +766,10 @@ done
 echo
 print_table | tee "$OUTDIR/table.md"
 if on "$REDIS"; then redis_table >"$OUTDIR/redis.md"; fi
+if on "$IDTOKEN"; then
+  log "== ID token cost (Go benchmarks)"
+  { echo; idtoken_table; } | tee -a "$OUTDIR/table.md"
+fi
 ELAPSED=$(( $(date +%s) - START_TS ))
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUTDIR/versions.txt"

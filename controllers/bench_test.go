@@ -120,3 +120,46 @@ func BenchmarkListBeersBasicParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCodeGrant measures one authorization code grant with a
+// remembered consent: the authorization request of a signed-in browser
+// (one code) and its redemption at the token endpoint. With openid the
+// token response carries an ID token too, so the difference between the
+// two is the cost of one ID token (an RS256 signature and its claims).
+func BenchmarkCodeGrant(b *testing.B) {
+	for _, bc := range []struct{ name, scope string }{
+		{"oauth", "profile beers:read"},
+		{"openid", "openid profile beers:read"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newOAuthEnv(b)
+			br := e.aliceBrowser()
+			br.mustCode(authQuery(e.app, bc.scope, "st", "")) // approves, so later requests need no page
+			cookies := br.client.Jar.Cookies(mustParseURL(b, e.server.URL))
+			authURL := "/api/oauth2/authorize?" + authQuery(e.app, bc.scope, "st", "").Encode()
+			router := e.deps.Router
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", authURL, nil)
+				for _, c := range cookies {
+					req.AddCookie(c)
+				}
+				w := httptest.NewRecorder()
+				router.ServeHTTP(w, req)
+				loc, err := url.Parse(w.Header().Get("Location"))
+				if w.Code != http.StatusFound || err != nil || loc.Query().Get("code") == "" {
+					b.Fatalf("authorize: %d %s", w.Code, w.Header().Get("Location"))
+				}
+				form := codeForm(e.app, loc.Query().Get("code"), "")
+				req = httptest.NewRequest("POST", "/api/oauth2/token", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.SetBasicAuth(url.QueryEscape(e.app.ID), url.QueryEscape(e.app.Secret))
+				w = httptest.NewRecorder()
+				router.ServeHTTP(w, req)
+				if w.Code != http.StatusOK || (bc.name == "openid") != strings.Contains(w.Body.String(), `"id_token"`) {
+					b.Fatalf("token: %d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
