@@ -22,6 +22,7 @@ type clientResponse struct {
 	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
 	GrantTypes             []string  `json:"grant_types"`
 	Public                 bool      `json:"public"`
+	IDTokenAlg             string    `json:"id_token_signed_response_alg"`
 	CreatedAt              time.Time `json:"created_at"`
 }
 
@@ -31,7 +32,7 @@ func toClientResponse(cl *models.Client) clientResponse {
 		logout = []string{}
 	}
 	return clientResponse{ClientID: cl.ID, Name: cl.Name, RedirectURIs: cl.RedirectURIs, PostLogoutRedirectURIs: logout,
-		GrantTypes: cl.GrantTypes, Public: cl.Public, CreatedAt: cl.CreatedAt}
+		GrantTypes: cl.GrantTypes, Public: cl.Public, IDTokenAlg: cl.IDTokenAlg(), CreatedAt: cl.CreatedAt}
 }
 
 type createClientRequest struct {
@@ -40,6 +41,7 @@ type createClientRequest struct {
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	Public                 bool     `json:"public"`
 	GrantTypes             []string `json:"grant_types"`
+	IDTokenAlg             string   `json:"id_token_signed_response_alg"`
 }
 
 // client builds the client to register; Validate checks it.
@@ -49,7 +51,7 @@ func (r *createClientRequest) client() *models.Client {
 		grants = models.DefaultGrantTypes()
 	}
 	return &models.Client{Name: r.Name, RedirectURIs: r.RedirectURIs,
-		PostLogoutRedirectURIs: r.PostLogoutRedirectURIs, Public: r.Public, GrantTypes: grants}
+		PostLogoutRedirectURIs: r.PostLogoutRedirectURIs, Public: r.Public, GrantTypes: grants, IDTokenSignedResponseAlg: r.IDTokenAlg}
 }
 
 func (r *createClientRequest) Validate() error { return models.ValidateClient(r.client()) }
@@ -58,6 +60,7 @@ type updateClientRequest struct {
 	Name                   *string  `json:"name"`
 	RedirectURIs           []string `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	IDTokenAlg             *string  `json:"id_token_signed_response_alg"`
 }
 
 func createClient(clients models.ClientRepository, log *slog.Logger, now clock) gin.HandlerFunc {
@@ -125,7 +128,8 @@ func updateClient(clients models.ClientRepository, log *slog.Logger, now clock) 
 			writeProblem(c, log, err)
 			return
 		}
-		u := models.ClientUpdate{Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs}
+		u := models.ClientUpdate{Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
+			IDTokenSignedResponseAlg: in.IDTokenAlg}
 		if err := models.ValidateClientUpdate(u, cl.Public); err != nil {
 			writeProblem(c, log, err)
 			return

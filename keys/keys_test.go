@@ -522,3 +522,15 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("Sign or Verify during rotations: %v", err)
 	}
 }
+
+// Clients may choose only algorithms there are keys for: the list
+// models validates id_token_signed_response_alg against is the keys'.
+func TestClientsChooseAmongTheKeysAlgorithms(t *testing.T) {
+	m, err := keys.New(nil, keys.Config{Secret: []byte(testSecret)}) // Algorithms reads no store
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.Algorithms(), models.IDTokenSigningAlgs[:]; !slices.Equal(got, want) {
+		t.Errorf("keys sign with %q, clients choose among %q", got, want)
+	}
+}

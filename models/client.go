@@ -56,8 +56,24 @@ type Client struct {
 	PostLogoutRedirectURIs []string
 	GrantTypes             []string
 	Public                 bool
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// IDTokenSignedResponseAlg is the algorithm of the client's ID tokens
+	// (OpenID Connect Registration 1.0 §2), one of IDTokenSigningAlgs; ""
+	// is the default, RS256.
+	IDTokenSignedResponseAlg string
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+}
+
+// IDTokenSigningAlgs are the algorithms a client may choose for its ID
+// tokens: those the signing keys exist for (keys.Algorithms), RS256 first.
+var IDTokenSigningAlgs = [...]string{"RS256", "ES256"}
+
+// IDTokenAlg is the algorithm the client's ID tokens are signed with.
+func (c *Client) IDTokenAlg() string {
+	if c.IDTokenSignedResponseAlg == "" {
+		return IDTokenSigningAlgs[0]
+	}
+	return c.IDTokenSignedResponseAlg
 }
 
 // AllowsGrant reports whether the client registered grant type g.
@@ -130,6 +146,8 @@ type ClientUpdate struct {
 	// PostLogoutRedirectURIs nil: unchanged; empty: none registered.
 	PostLogoutRedirectURIs []string
 	SecretHash             *string
+	// IDTokenSignedResponseAlg nil: unchanged.
+	IDTokenSignedResponseAlg *string
 }
 
 // ValidateClient checks a client's registration: name 1–100 characters of
@@ -140,6 +158,7 @@ func ValidateClient(c *Client) error {
 	checkClientName(&v, c.Name)
 	checkRedirectURIs(&v, c.RedirectURIs, c.Public)
 	checkURIList(&v, "post_logout_redirect_uris", c.PostLogoutRedirectURIs, 0, c.Public)
+	checkIDTokenAlg(&v, c.IDTokenSignedResponseAlg)
 	for _, g := range c.GrantTypes {
 		if !slices.Contains(grantTypes[:], g) {
 			v.check(false, "grant_types", "unknown grant type "+quote(g))
@@ -168,7 +187,15 @@ func ValidateClientUpdate(u ClientUpdate, public bool) error {
 	if u.PostLogoutRedirectURIs != nil {
 		checkURIList(&v, "post_logout_redirect_uris", u.PostLogoutRedirectURIs, 0, public)
 	}
+	if u.IDTokenSignedResponseAlg != nil {
+		checkIDTokenAlg(&v, *u.IDTokenSignedResponseAlg)
+	}
 	return v.err()
+}
+
+func checkIDTokenAlg(v *validator, alg string) {
+	v.check(alg == "" || slices.Contains(IDTokenSigningAlgs[:], alg), "id_token_signed_response_alg",
+		"must be one of "+strings.Join(IDTokenSigningAlgs[:], ", "))
 }
 
 func checkClientName(v *validator, name string) {

@@ -56,7 +56,7 @@ func (s *Server) addIDToken(ctx context.Context, resp *tokenResponse, client *mo
 		}
 		claims.PreferredUsername = user.Username
 	}
-	token, err := s.Keys.Sign(ctx, "", claims)
+	token, err := s.Keys.Sign(ctx, client.IDTokenAlg(), claims)
 	if err != nil {
 		return err
 	}

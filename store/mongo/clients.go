@@ -139,6 +139,9 @@ func (r *clientRepo) Update(ctx context.Context, ownerID, id string, u models.Cl
 	if u.SecretHash != nil {
 		set = append(set, bson.E{Key: "secret_hash", Value: *u.SecretHash})
 	}
+	if u.IDTokenSignedResponseAlg != nil {
+		set = append(set, bson.E{Key: "id_token_signed_response_alg", Value: *u.IDTokenSignedResponseAlg})
+	}
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	var d clientDoc

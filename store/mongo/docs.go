@@ -83,11 +83,13 @@ type clientDoc struct {
 	SecretHash   string   `bson:"secret_hash"`
 	RedirectURIs []string `bson:"redirect_uris"`
 	// PostLogoutRedirectURIs is absent on documents written before it.
-	PostLogoutRedirectURIs []string  `bson:"post_logout_redirect_uris,omitempty"`
-	GrantTypes             []string  `bson:"grant_types"`
-	Public                 bool      `bson:"public"`
-	CreatedAt              time.Time `bson:"created_at"`
-	UpdatedAt              time.Time `bson:"updated_at"`
+	PostLogoutRedirectURIs []string `bson:"post_logout_redirect_uris,omitempty"`
+	GrantTypes             []string `bson:"grant_types"`
+	Public                 bool     `bson:"public"`
+	// IDTokenAlg is absent for the default, RS256.
+	IDTokenAlg string    `bson:"id_token_signed_response_alg,omitempty"`
+	CreatedAt  time.Time `bson:"created_at"`
+	UpdatedAt  time.Time `bson:"updated_at"`
 	// Slot is a number in [0, models.MaxClientsPerUser), unique per owner:
 	// the unique index on (owner_id, slot) is what bounds how many clients
 	// one user has, atomically and without a transaction.
@@ -109,6 +111,7 @@ func toClientDoc(c *models.Client) clientDoc {
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
 		GrantTypes:             nonNil(c.GrantTypes),
 		Public:                 c.Public,
+		IDTokenAlg:             c.IDTokenSignedResponseAlg,
 		CreatedAt:              c.CreatedAt,
 		UpdatedAt:              c.UpdatedAt,
 	}
@@ -116,16 +119,17 @@ func toClientDoc(c *models.Client) clientDoc {
 
 func (d *clientDoc) model() *models.Client {
 	return &models.Client{
-		ID:                     d.ID,
-		OwnerID:                d.OwnerID,
-		Name:                   d.Name,
-		SecretHash:             d.SecretHash,
-		RedirectURIs:           d.RedirectURIs,
-		PostLogoutRedirectURIs: d.PostLogoutRedirectURIs,
-		GrantTypes:             d.GrantTypes,
-		Public:                 d.Public,
-		CreatedAt:              d.CreatedAt.UTC(),
-		UpdatedAt:              d.UpdatedAt.UTC(),
+		ID:                       d.ID,
+		OwnerID:                  d.OwnerID,
+		Name:                     d.Name,
+		SecretHash:               d.SecretHash,
+		RedirectURIs:             d.RedirectURIs,
+		PostLogoutRedirectURIs:   d.PostLogoutRedirectURIs,
+		GrantTypes:               d.GrantTypes,
+		Public:                   d.Public,
+		IDTokenSignedResponseAlg: d.IDTokenAlg,
+		CreatedAt:                d.CreatedAt.UTC(),
+		UpdatedAt:                d.UpdatedAt.UTC(),
 	}
 }
 

@@ -15,13 +15,13 @@ type clients struct{ db *db }
 
 var _ models.ClientRepository = (*clients)(nil)
 
-const clientColumns = `id, owner_id, name, secret_hash, redirect_uris, grant_types, public, created_at, updated_at, post_logout_redirect_uris`
+const clientColumns = `id, owner_id, name, secret_hash, redirect_uris, grant_types, public, created_at, updated_at, post_logout_redirect_uris, id_token_alg`
 
 func scanClient(s scanner) (*models.Client, error) {
 	var c models.Client
 	var uris, grants, logoutURIs string
 	var created, updated int64
-	err := s.Scan(&c.ID, &c.OwnerID, &c.Name, &c.SecretHash, &uris, &grants, &c.Public, &created, &updated, &logoutURIs)
+	err := s.Scan(&c.ID, &c.OwnerID, &c.Name, &c.SecretHash, &uris, &grants, &c.Public, &created, &updated, &logoutURIs, &c.IDTokenSignedResponseAlg)
 	if err != nil {
 		return nil, err
 	}
@@ -59,10 +59,10 @@ func (r *clients) Create(ctx context.Context, c *models.Client) error {
 		if n >= models.MaxClientsPerUser {
 			return models.ErrConflict
 		}
-		const q = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		const q = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		_, err := tx.ExecContext(ctx, q, c.ID, c.OwnerID, c.Name, c.SecretHash,
 			jsonList(c.RedirectURIs), jsonList(c.GrantTypes), c.Public,
-			millis(c.CreatedAt), millis(c.UpdatedAt), jsonList(c.PostLogoutRedirectURIs))
+			millis(c.CreatedAt), millis(c.UpdatedAt), jsonList(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg)
 		return err
 	})
 	return translate("create client", err)
@@ -108,10 +108,11 @@ func (r *clients) Update(ctx context.Context, ownerID, id string, u models.Clien
 			redirect_uris = COALESCE(?, redirect_uris),
 			post_logout_redirect_uris = COALESCE(?, post_logout_redirect_uris),
 			secret_hash = COALESCE(?, secret_hash),
+			id_token_alg = COALESCE(?, id_token_alg),
 			updated_at = ?
 		WHERE id = ? AND owner_id = ?
 		RETURNING ` + clientColumns
-	var name, uris, logoutURIs, secret any
+	var name, uris, logoutURIs, secret, alg any
 	if u.Name != nil {
 		name = *u.Name
 	}
@@ -124,10 +125,13 @@ func (r *clients) Update(ctx context.Context, ownerID, id string, u models.Clien
 	if u.SecretHash != nil {
 		secret = *u.SecretHash
 	}
+	if u.IDTokenSignedResponseAlg != nil {
+		alg = *u.IDTokenSignedResponseAlg
+	}
 	var c *models.Client
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		c, err = scanClient(tx.QueryRowContext(ctx, q, name, uris, logoutURIs, secret, millis(now), id, ownerID))
+		c, err = scanClient(tx.QueryRowContext(ctx, q, name, uris, logoutURIs, secret, alg, millis(now), id, ownerID))
 		return err
 	})
 	return c, translate("update client", err)

@@ -46,8 +46,10 @@ func testClientCreateAndGet(t *testing.T, s *models.Store) {
 			RedirectURIs: []string{"com.example.pint:/cb"},
 			GrantTypes:   []string{models.GrantDeviceCode, models.GrantAuthorizationCode},
 			Public:       true,
-			CreatedAt:    created,
-			UpdatedAt:    created,
+			// OpenID Connect Registration's id_token_signed_response_alg.
+			IDTokenSignedResponseAlg: "ES256",
+			CreatedAt:                created,
+			UpdatedAt:                created,
 		},
 	}
 	for _, c := range clients {
@@ -168,6 +170,8 @@ func testClientUpdate(t *testing.T, s *models.Store) {
 			func(c *models.Client) {
 				c.PostLogoutRedirectURIs = []string{"https://b.example/bye", "https://a.example/bye"}
 			}},
+		{"ID token algorithm", models.ClientUpdate{IDTokenSignedResponseAlg: ptr("ES256")},
+			func(c *models.Client) { c.IDTokenSignedResponseAlg = "ES256" }},
 		{"all", models.ClientUpdate{Name: ptr("All"), RedirectURIs: []string{"http://localhost/cb"}, SecretHash: ptr(secret)},
 			func(c *models.Client) {
 				c.Name, c.RedirectURIs, c.SecretHash = "All", []string{"http://localhost/cb"}, secret
