@@ -28,6 +28,7 @@ func TestOnMongo(t *testing.T) {
 		{"GoOIDCProviderFromDiscovery", TestGoOIDCProviderFromDiscovery},
 		{"DeviceGrantIDToken", TestDeviceGrantIDToken},
 		{"UserInfo", TestUserInfo},
+		{"PromptNoneWithGoOIDC", TestPromptNoneWithGoOIDC},
 		{"PromptLogin", TestPromptLogin},
 		{"MaxAge", TestMaxAge},
 		{"IDTokenHint", TestIDTokenHint},

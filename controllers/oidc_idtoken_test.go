@@ -271,3 +271,58 @@ func TestGoOIDCProviderFromDiscovery(t *testing.T) {
 		t.Errorf("userinfo sub, preferred_username = %q, %q; want the ID token's sub %q and alice", info.Subject, claims.PreferredUsername, idToken.Subject)
 	}
 }
+
+// prompt=none through go-oidc and x/oauth2, as a relying party checks a
+// session silently (API.md §9): login_required with nobody signed in,
+// consent_required when the user has not approved these scopes, and with
+// both a code straight away, whose ID token go-oidc verifies with the
+// nonce. The consent page names openid as "Know who you are".
+func TestPromptNoneWithGoOIDC(t *testing.T) {
+	e := newOAuthEnv(t)
+	ctx := oidc.ClientContext(context.Background(), &http.Client{Transport: issuerTransport{e.server.URL}})
+	provider, err := oidc.NewProvider(ctx, "http://localhost:3000")
+	if err != nil {
+		t.Fatalf("oidc.NewProvider: %v", err)
+	}
+	conf := oauth2.Config{ClientID: e.app.ID, ClientSecret: e.app.Secret, Endpoint: provider.Endpoint(),
+		RedirectURL: e.app.RedirectURI, Scopes: []string{oidc.ScopeOpenID, "profile"}}
+	silent := func(state, nonce string) url.Values {
+		u, err := url.Parse(conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.SetAuthURLParam("prompt", "none")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Query()
+	}
+
+	wantAuthError(t, e.newBrowser().authorize(silent("s1", "n1")), http.StatusFound, e.app.RedirectURI, "login_required", "s1")
+	b := e.aliceBrowser()
+	wantAuthError(t, b.authorize(silent("s2", "n2")), http.StatusFound, e.app.RedirectURI, "consent_required", "s2")
+
+	q := silent("s3", "n3")
+	q.Del("prompt")
+	page := b.authorize(q)
+	wantStatus(t, page, http.StatusOK)
+	wantBodyContains(t, page, "Know who you are")
+	form := consentForm(t, page)
+	form.Set("decision", "allow")
+	wantStatus(t, b.post("/api/oauth2/authorize/decision", form), http.StatusSeeOther)
+
+	r := b.authorize(silent("s4", "n4"))
+	wantStatus(t, r, http.StatusFound)
+	cb := location(t, r).Query()
+	if cb.Get("state") != "s4" || cb.Get("code") == "" {
+		t.Fatalf("silent request: %s, want a code and state s4", r.Header.Get("Location"))
+	}
+	tok, err := conf.Exchange(ctx, cb.Get("code"))
+	if err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: e.app.ID}).Verify(ctx, rawID)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if idt.Nonce != "n4" || idt.Subject != e.aliceID {
+		t.Errorf("nonce, sub = %q, %q; want n4 and alice's id", idt.Nonce, idt.Subject)
+	}
+}

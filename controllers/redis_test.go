@@ -72,6 +72,7 @@ func TestOnRedis(t *testing.T) {
 		{"IDTokenVerifiedByGoOIDC", TestIDTokenVerifiedByGoOIDC},
 		{"DeviceGrantIDToken", TestDeviceGrantIDToken},
 		{"UserInfo", TestUserInfo},
+		{"PromptNoneWithGoOIDC", TestPromptNoneWithGoOIDC},
 		{"PromptLogin", TestPromptLogin},
 		{"MaxAge", TestMaxAge},
 		{"RPInitiatedLogout", TestRPInitiatedLogout},
