@@ -361,3 +361,25 @@ func TestRequestObjectsRefused(t *testing.T) {
 		})
 	}
 }
+
+// Other parameters, such as those of OpenID Connect this server does not
+// act on (display, ui_locales, claims_locales, acr_values, claims), are
+// ignored (API.md §9): the request goes on as without them.
+func TestUnknownAuthorizationParametersIgnored(t *testing.T) {
+	e := newOAuthEnv(t)
+	b := e.aliceBrowser()
+	b.mustCode(authQuery(e.app, "openid profile", "st", ""))
+	q := authQuery(e.app, "openid profile", "odd", "")
+	for k, v := range map[string]string{"display": "popup", "ui_locales": "fr-CA fr", "claims_locales": "de", "acr_values": "urn:mace:incommon:iap:silver",
+		"claims": `{"id_token":{"email":{"essential":true}}}`, "x-custom": "1"} {
+		q.Set(k, v)
+	}
+	r := b.authorize(q)
+	wantStatus(t, r, http.StatusFound)
+	if cb := location(t, r).Query(); cb.Get("code") == "" || cb.Get("state") != "odd" {
+		t.Fatalf("Location = %s, want a code and state odd", r.Header.Get("Location"))
+	}
+	if c := e.verifiedClaims(e.redeemForIDToken(r).IDToken); c.PreferredUsername != "alice" {
+		t.Errorf("preferred_username = %q, want alice", c.PreferredUsername)
+	}
+}
