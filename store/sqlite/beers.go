@@ -45,24 +45,28 @@ func (r *beers) Get(ctx context.Context, ownerID, id string) (*models.Beer, erro
 	return b, translate("get beer", err)
 }
 
+// listBeersFirst[n] and listBeersAfter[n] are the queries of List for a
+// page of n, reading n+1 rows; their LIMIT is written in (withLimit).
+var listBeersFirst, listBeersAfter = func() (first, after [maxPageLimit + 1]string) {
+	for n := 1; n <= maxPageLimit; n++ {
+		first[n] = `SELECT ` + beerColumns + ` FROM beers WHERE owner_id = ? ORDER BY id DESC` + withLimit(n+1)
+		after[n] = `SELECT ` + beerColumns + ` FROM beers WHERE owner_id = ? AND id < ? ORDER BY id DESC` + withLimit(n+1)
+	}
+	return first, after
+}()
+
 // List pages by keyset on the index (owner_id, id): ids sort by creation
 // time, so id DESC is newest first and the cursor is the last id returned.
 // It fetches one row more than the limit to learn whether a next page exists.
 func (r *beers) List(ctx context.Context, ownerID string, p models.Page) ([]*models.Beer, string, error) {
 	limit := min(max(p.Limit, 1), maxPageLimit)
-	const (
-		first = `SELECT ` + beerColumns + ` FROM beers WHERE owner_id = ?
-			ORDER BY id DESC LIMIT ?`
-		after = `SELECT ` + beerColumns + ` FROM beers WHERE owner_id = ? AND id < ?
-			ORDER BY id DESC LIMIT ?`
-	)
 	var args []any
-	q := first
+	q := listBeersFirst[limit]
 	if p.After == "" {
-		args = []any{ownerID, limit + 1}
+		args = []any{ownerID}
 	} else {
-		q = after
-		args = []any{ownerID, p.After, limit + 1}
+		q = listBeersAfter[limit]
+		args = []any{ownerID, p.After}
 	}
 	rows, err := r.db.query(ctx, q, args...)
 	if err != nil {

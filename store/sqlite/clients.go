@@ -80,11 +80,12 @@ func (r *clients) GetOwned(ctx context.Context, ownerID, id string) (*models.Cli
 	return c, translate("get client", err)
 }
 
+var listClients = `SELECT ` + clientColumns + ` FROM clients WHERE owner_id = ?
+	ORDER BY created_at, id` + withLimit(models.MaxClientsPerUser)
+
 // List is bounded by MaxClientsPerUser, which Create enforces.
 func (r *clients) List(ctx context.Context, ownerID string) ([]*models.Client, error) {
-	const q = `SELECT ` + clientColumns + ` FROM clients WHERE owner_id = ?
-		ORDER BY created_at, id LIMIT ?`
-	rows, err := r.db.query(ctx, q, ownerID, models.MaxClientsPerUser)
+	rows, err := r.db.query(ctx, listClients, ownerID)
 	if err != nil {
 		return nil, translate("list clients", err)
 	}

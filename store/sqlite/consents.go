@@ -71,10 +71,11 @@ func (r *consents) Get(ctx context.Context, userID, clientID string) (*models.Co
 	return c, translate("get consent", err)
 }
 
+var listConsents = `SELECT ` + consentColumns + ` FROM consents WHERE user_id = ?
+	ORDER BY created_at, client_id` + withLimit(maxConsents)
+
 func (r *consents) List(ctx context.Context, userID string) ([]*models.Consent, error) {
-	const q = `SELECT ` + consentColumns + ` FROM consents WHERE user_id = ?
-		ORDER BY created_at, client_id LIMIT ?`
-	rows, err := r.db.query(ctx, q, userID, maxConsents)
+	rows, err := r.db.query(ctx, listConsents, userID)
 	if err != nil {
 		return nil, translate("list consents", err)
 	}

@@ -54,10 +54,10 @@ func (r *sessions) Park(ctx context.Context, p *models.PendingConsent) error {
 			millis(p.CreatedAt), millis(p.ExpiresAt)); err != nil {
 			return err
 		}
-		const trim = `DELETE FROM pending_consents WHERE session_hash = ? AND tx_hash NOT IN (
+		trim := `DELETE FROM pending_consents WHERE session_hash = ? AND tx_hash NOT IN (
 			SELECT tx_hash FROM pending_consents WHERE session_hash = ?
-			ORDER BY created_at DESC, rowid DESC LIMIT ?)`
-		_, err := tx.ExecContext(ctx, trim, p.SessionHash, p.SessionHash, models.MaxPendingConsents)
+			ORDER BY created_at DESC, rowid DESC` + withLimit(models.MaxPendingConsents) + `)`
+		_, err := tx.ExecContext(ctx, trim, p.SessionHash, p.SessionHash)
 		return err
 	})
 	return translate("park consent", err)

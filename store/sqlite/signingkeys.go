@@ -20,10 +20,11 @@ func (r *signingKeys) Create(ctx context.Context, k *models.SigningKey) error {
 	return translate("create signing key", err)
 }
 
+var listSigningKeys = `SELECT id, alg, generation, private_key, created_at, active_at FROM signing_keys
+	ORDER BY alg, generation` + withLimit(models.MaxSigningKeys)
+
 func (r *signingKeys) List(ctx context.Context) ([]*models.SigningKey, error) {
-	const q = `SELECT id, alg, generation, private_key, created_at, active_at FROM signing_keys
-		ORDER BY alg, generation LIMIT ?`
-	rows, err := r.db.query(ctx, q, models.MaxSigningKeys)
+	rows, err := r.db.query(ctx, listSigningKeys)
 	if err != nil {
 		return nil, translate("list signing keys", err)
 	}

@@ -27,6 +27,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -376,6 +377,15 @@ func rowsAffected(res sql.Result) error {
 	}
 	return nil
 }
+
+// withLimit is the LIMIT clause for n rows, written into the SQL rather
+// than bound. SQLite lets a bound LIMIT shape the plan (the planner reads
+// its value through sqlite3ExprIsInteger), which marks the statement as
+// depending on that binding: every new binding then expires it, and the
+// next step parses and plans the statement again, as if it had never been
+// prepared. Each distinct limit is its own prepared statement instead, and
+// the callers use only a bounded set of them.
+func withLimit(n int) string { return " LIMIT " + strconv.Itoa(n) }
 
 // stmt returns the read statement for query, prepared once on the reader
 // pool (database/sql then prepares it on each connection as it is used),
