@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"beerlocker/limits"
+	"beerlocker/logbuf"
 	"beerlocker/metrics"
 	"beerlocker/models"
 	"beerlocker/store/mongo"
@@ -53,7 +54,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "rotate-keys":
 		return rotateKeys(ctx, cfg, stdout)
 	}
-	log := slog.New(slog.NewJSONHandler(stdout, nil))
+	// Log lines are buffered and written in batches (logbuf), flushed at
+	// return, whatever the path.
+	logOut := logbuf.New(stdout, logbuf.DefaultInterval)
+	defer logOut.Close()
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	// Gin's mode is process-wide; the program sets it once, here.
 	gin.SetMode(gin.ReleaseMode)
 
@@ -84,7 +89,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	a, err := New(Options{
-		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, Now: time.Now,
+		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, LogOutput: logOut, Now: time.Now,
 		TrustedProxies: proxies,
 		TokenCacheTTL:  cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
 		LimitBuckets: limitBuckets(tokenStore), RevocationChannel: tokenStore != nil,

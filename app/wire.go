@@ -3,6 +3,7 @@ package app
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -59,7 +60,10 @@ type Options struct {
 	// themselves (Run's upkeep); 0 never.
 	SigningKeyRotation time.Duration
 	Log                *slog.Logger
-	Now                func() time.Time
+	// LogOutput is where Log writes (a logbuf.Writer in the service); the
+	// access log writes its lines there too. nil: no access log.
+	LogOutput io.Writer
+	Now       func() time.Time
 }
 
 // App is the service assembled: the router, and the parts Run and the
@@ -128,8 +132,12 @@ func New(o Options, store *models.Store) (*App, error) {
 		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
 		Keys: signingKeys, AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
 	}
+	logOutput := o.LogOutput
+	if logOutput == nil {
+		logOutput = io.Discard
+	}
 	services := controllers.Services{
-		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, Store: store, Metrics: m, Log: o.Log, Now: o.Now,
+		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, Store: store, Metrics: m, Log: o.Log, LogOutput: logOutput, Now: o.Now,
 		Auth: middleware.NewAuthenticator(verifier, server, o.Log, m),
 		Sessions: middleware.Sessions(middleware.SessionConfig{Store: store.Sessions, Key: DeriveKey(o.Secret, "session csrf"),
 			Secure: strings.HasPrefix(o.PublicURL, "https://"), Now: o.Now, Fail: renderer.Fail}),

@@ -92,6 +92,7 @@ func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limit
 		Limits:        limits,
 		Metrics:       metrics.New(),
 		Log:           slog.New(slog.NewJSONHandler(logs, nil)),
+		LogOutput:     logs,
 		Now:           clock.Now,
 	}
 	for _, f := range configure {

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -31,7 +32,10 @@ type Services struct {
 	Store          *models.Store    // the repositories, already wrapped for metrics and caching
 	Metrics        *metrics.Metrics // nil records nothing
 	Log            *slog.Logger
-	Now            func() time.Time
+	// LogOutput is where Log writes; the access log writes its lines
+	// there too, in Log's JSON format (middleware.AccessLog).
+	LogOutput io.Writer
+	Now       func() time.Time
 
 	Auth     *middleware.Authenticator // Basic and Bearer on API routes
 	Sessions gin.HandlerFunc           // the browser session, on pages and the OAuth flows' pages only
@@ -60,7 +64,7 @@ func NewRouter(s Services) *gin.Engine {
 	if s.Metrics != nil {
 		r.Use(s.Metrics.Middleware())
 	}
-	r.Use(middleware.RequestID(), middleware.AccessLog(s.Log), middleware.Recover(s.Log),
+	r.Use(middleware.RequestID(), middleware.AccessLog(s.LogOutput), middleware.Recover(s.Log),
 		middleware.SecurityHeaders(strings.HasPrefix(s.PublicURL, "https://")))
 	r.NoRoute(func(c *gin.Context) {
 		problem.Abort(c, problem.Problem{Status: http.StatusNotFound, Detail: "No route matches this path."})
