@@ -90,6 +90,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	a, err := New(Options{
 		PublicURL: cfg.PublicURL, Secret: secret, Argon2: models.DefaultArgon2, Log: log, LogOutput: logOut, Now: time.Now,
+		OneWriter:      cfg.MongoURI == "",
 		TrustedProxies: proxies,
 		TokenCacheTTL:  cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
 		LimitBuckets: limitBuckets(tokenStore), RevocationChannel: tokenStore != nil,

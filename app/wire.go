@@ -29,10 +29,16 @@ type Options struct {
 	PublicURL string              // the issuer and base of absolute links
 	Secret    []byte              // root of the session, cache and signing-key encryption keys
 	Argon2    models.Argon2Params // password hashing cost
-	// TokenCacheTTL bounds how long a bearer token is served from memory,
-	// and so how long another instance's revocation can go unseen here;
-	// 0 turns the cache off.
+	// TokenCacheTTL bounds how long a bearer token, a client's record or a
+	// page of beers is served from memory, and so how long another
+	// instance's revocation or change can go unseen here; 0 turns the
+	// caches off.
 	TokenCacheTTL time.Duration
+	// OneWriter is set when this process is the only one writing the
+	// database (the embedded SQLite): every write passes through this
+	// instance's caches, so pages of beers can be served from memory
+	// without a reader ever seeing one older than its own last write.
+	OneWriter bool
 	// Metrics records what the server does; nil records nothing.
 	Metrics *metrics.Metrics
 	// Limits bound failed passwords and client secrets per address and per
@@ -92,6 +98,14 @@ func New(o Options, store *models.Store) (*App, error) {
 	if o.TokenCacheTTL > 0 {
 		store, tc = cache.Wrap(store, o.TokenCacheTTL, 50_000, o.Now)
 		tc.Observe = func(hit bool) { m.CacheLookup("tokens", hit) }
+		var cc *cache.Clients
+		store, cc = cache.WrapClients(store, o.TokenCacheTTL, 10_000, o.Now)
+		cc.Observe = func(hit bool) { m.CacheLookup("clients", hit) }
+	}
+	var beerPages *cache.Pages
+	if o.TokenCacheTTL > 0 && o.OneWriter {
+		store, beerPages = cache.WrapBeerPages(store, o.TokenCacheTTL, 2_000, o.Now)
+		beerPages.Observe = func(hit bool) { m.CacheLookup("beer_pages", hit) }
 	}
 	lim := o.Limits
 	if lim == (limits.Limits{}) {
@@ -138,7 +152,8 @@ func New(o Options, store *models.Store) (*App, error) {
 	}
 	services := controllers.Services{
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, Store: store, Metrics: m, Log: o.Log, LogOutput: logOutput, Now: o.Now,
-		Auth: middleware.NewAuthenticator(verifier, server, o.Log, m),
+		BeerPages: beerPages,
+		Auth:      middleware.NewAuthenticator(verifier, server, o.Log, m),
 		Sessions: middleware.Sessions(middleware.SessionConfig{Store: store.Sessions, Key: DeriveKey(o.Secret, "session csrf"),
 			Secure: strings.HasPrefix(o.PublicURL, "https://"), Now: o.Now, Fail: renderer.Fail}),
 		Accounts: accounts.NewService(store.Users, hasher, creds, ender, register, o.Now),

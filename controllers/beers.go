@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"beerlocker/middleware"
 	"beerlocker/models"
+	"beerlocker/store/cache"
 )
 
 type beerResponse struct {
@@ -71,25 +73,50 @@ func createBeer(beers models.BeerRepository, log *slog.Logger, now clock) gin.Ha
 	}
 }
 
-func listBeers(beers models.BeerRepository, log *slog.Logger) gin.HandlerFunc {
+// listBeers answers a page of the user's beers. With pages, a page read
+// before is answered from memory, as the bytes encoded then; the store's
+// beer writes evict the owner's pages, so none is older than a write.
+func listBeers(beers models.BeerRepository, pages *cache.Pages, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		page, err := parsePage(c)
 		if err != nil {
 			writeProblem(c, log, err)
 			return
 		}
-		beers, next, err := beers.List(c.Request.Context(), middleware.GetPrincipal(c).UserID, page)
+		owner := middleware.GetPrincipal(c).UserID
+		if pages != nil {
+			if body, ok := pages.Get(owner, page); ok {
+				c.Data(http.StatusOK, jsonContentType, body)
+				return
+			}
+		}
+		var gen uint64
+		if pages != nil {
+			gen = pages.Generation()
+		}
+		list, next, err := beers.List(c.Request.Context(), owner, page)
 		if err != nil {
 			writeProblem(c, log, err)
 			return
 		}
-		out := beerListResponse{Beers: make([]beerResponse, len(beers)), NextCursor: encodeCursor(next)}
-		for i, b := range beers {
+		out := beerListResponse{Beers: make([]beerResponse, len(list)), NextCursor: encodeCursor(next)}
+		for i, b := range list {
 			out.Beers[i] = toBeerResponse(b)
 		}
-		c.JSON(http.StatusOK, out)
+		body, err := json.Marshal(out)
+		if err != nil {
+			writeProblem(c, log, err)
+			return
+		}
+		if pages != nil {
+			pages.Put(owner, page, body, gen)
+		}
+		c.Data(http.StatusOK, jsonContentType, body)
 	}
 }
+
+// jsonContentType is what c.JSON sends.
+const jsonContentType = "application/json; charset=utf-8"
 
 func getBeer(beers models.BeerRepository, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {

@@ -89,11 +89,14 @@ func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limit
 		Argon2:    models.TestArgon2,
 		// As in production, so revocation tests prove the cache evicts.
 		TokenCacheTTL: 5 * time.Second,
-		Limits:        limits,
-		Metrics:       metrics.New(),
-		Log:           slog.New(slog.NewJSONHandler(logs, nil)),
-		LogOutput:     logs,
-		Now:           clock.Now,
+		// As in production on the embedded database: every beer write
+		// passes through this instance, which caches pages of beers.
+		OneWriter: !onMongo(t),
+		Limits:    limits,
+		Metrics:   metrics.New(),
+		Log:       slog.New(slog.NewJSONHandler(logs, nil)),
+		LogOutput: logs,
+		Now:       clock.Now,
 	}
 	for _, f := range configure {
 		f(&cfg)

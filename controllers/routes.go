@@ -20,6 +20,7 @@ import (
 	"beerlocker/oauth"
 	"beerlocker/pages"
 	"beerlocker/problem"
+	"beerlocker/store/cache"
 )
 
 // Services are the parts the HTTP surface is built from; package app
@@ -29,9 +30,12 @@ type Services struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client address (API.md §8).
 	TrustedProxies []netip.Prefix
-	Store          *models.Store    // the repositories, already wrapped for metrics and caching
-	Metrics        *metrics.Metrics // nil records nothing
-	Log            *slog.Logger
+	Store          *models.Store // the repositories, already wrapped for metrics and caching
+	// BeerPages serves repeated reads of a beer list page from memory; nil
+	// reads every page from the store. The store's beer writes evict it.
+	BeerPages *cache.Pages
+	Metrics   *metrics.Metrics // nil records nothing
+	Log       *slog.Logger
 	// LogOutput is where Log writes; the access log writes its lines
 	// there too, in Log's JSON format (middleware.AccessLog).
 	LogOutput io.Writer
@@ -117,7 +121,7 @@ func addRoutes(r *gin.Engine, s Services) {
 	api.DELETE("/users/me", auth.RequireBasic(), deleteMe(s.Accounts, log))
 
 	api.POST("/beers", auth.Require(models.ScopeBeersWrite), createBeer(store.Beers, log, now))
-	api.GET("/beers", auth.Require(models.ScopeBeersRead), listBeers(store.Beers, log))
+	api.GET("/beers", auth.Require(models.ScopeBeersRead), listBeers(store.Beers, s.BeerPages, log))
 	api.GET("/beers/:id", auth.Require(models.ScopeBeersRead), getBeer(store.Beers, log))
 	api.PUT("/beers/:id", auth.Require(models.ScopeBeersWrite), updateBeer(store.Beers, log, now, true))
 	api.PATCH("/beers/:id", auth.Require(models.ScopeBeersWrite), updateBeer(store.Beers, log, now, false))

@@ -5,8 +5,11 @@
 package cache
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"beerlocker/models"
 )
 
 // Bounded is a map of at most max entries, each living at most ttl. It is
@@ -115,4 +118,36 @@ func (c *Bounded[K, V]) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.entries)
+}
+
+// onUserDelete is a UserRepository that calls evict once an account is
+// deleted. It writes every method out, so that a method added to
+// UserRepository is a compile error here until someone decides whether it
+// must evict.
+type onUserDelete struct {
+	next  models.UserRepository
+	evict func(userID string)
+}
+
+var _ models.UserRepository = (*onUserDelete)(nil)
+
+func (r *onUserDelete) Create(ctx context.Context, u *models.User) error {
+	return r.next.Create(ctx, u)
+}
+
+func (r *onUserDelete) Get(ctx context.Context, id string) (*models.User, error) {
+	return r.next.Get(ctx, id)
+}
+
+func (r *onUserDelete) GetByUsername(ctx context.Context, username string) (*models.User, error) {
+	return r.next.GetByUsername(ctx, username)
+}
+
+func (r *onUserDelete) UpdatePassword(ctx context.Context, id, passwordHash string, now time.Time) (*models.User, error) {
+	return r.next.UpdatePassword(ctx, id, passwordHash, now)
+}
+
+func (r *onUserDelete) Delete(ctx context.Context, id string) error {
+	defer r.evict(id)
+	return r.next.Delete(ctx, id)
 }
