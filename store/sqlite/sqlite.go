@@ -84,6 +84,10 @@ func Open(ctx context.Context, dir string) (*models.Store, error) {
 		d.w.Close()
 		return nil, err
 	}
+	if err := d.prepareWrites(ctx); err != nil {
+		d.w.Close()
+		return nil, fmt.Errorf("sqlite: open writer: %w", err)
+	}
 	// query_only makes a write sent to the read pool by mistake fail
 	// instead of competing with the writer for the lock.
 	d.r, err = openPool(ctx, abs, "_query_only=1", max(4, runtime.NumCPU()))
@@ -249,11 +253,12 @@ type db struct {
 	w *sql.DB // one connection, used only by the writer goroutine; transactions begin IMMEDIATE
 	r *sql.DB // query_only connections
 
-	stmts     sync.Map       // query → *sql.Stmt on the reader pool
-	queue     chan *writeReq // writes waiting for the next group commit
-	closing   chan struct{}
-	closeOnce sync.Once // Close may be called more than once
-	stopped   chan struct{}
+	stmts       sync.Map       // query → *sql.Stmt on the reader pool
+	insertToken *sql.Stmt      // on the writer (prepareWrites)
+	queue       chan *writeReq // writes waiting for the next group commit
+	closing     chan struct{}
+	closeOnce   sync.Once // Close may be called more than once
+	stopped     chan struct{}
 }
 
 var _ models.Database = (*db)(nil)
@@ -274,6 +279,9 @@ func (d *db) Ping(ctx context.Context) error {
 func (d *db) Close() error {
 	d.stopWriter()
 	d.stmts.Range(func(_, s any) bool { s.(*sql.Stmt).Close(); return true })
+	if d.insertToken != nil {
+		d.insertToken.Close()
+	}
 	err := errors.Join(d.r.Close(), d.w.Close())
 	if err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
@@ -403,6 +411,17 @@ func (d *db) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		return prev.(*sql.Stmt), nil
 	}
 	return s, nil
+}
+
+// prepareWrites prepares, on the writer's one connection, the statements
+// of the hot writes (issuing a token), so that they skip SQLite's parser,
+// which a statement prepared per transaction runs each time. It runs
+// before the writer goroutine starts: once it runs, the connection is in a
+// transaction whenever a write needs a statement.
+func (d *db) prepareWrites(ctx context.Context) error {
+	var err error
+	d.insertToken, err = d.w.PrepareContext(ctx, insertTokenSQL)
+	return err
 }
 
 // query runs a read through a prepared statement.

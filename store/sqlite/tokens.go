@@ -15,17 +15,14 @@ var _ models.TokenRepository = (*tokens)(nil)
 
 const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at, granted_at, auth_time`
 
+const insertTokenSQL = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 	if len(list) == 0 {
 		return nil
 	}
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		const q = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-		stmt, err := tx.PrepareContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+		stmt := tx.StmtContext(ctx, r.db.insertToken)
 		for _, t := range list {
 			_, err := stmt.ExecContext(ctx, t.Hash, string(t.Kind), t.ClientID, nullable(t.UserID),
 				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt), nullableMillis(t.GrantedAt), nullableMillis(t.AuthTime))
