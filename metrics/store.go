@@ -25,6 +25,7 @@ func WrapStore(s *models.Store, m *Metrics) *models.Store {
 	w.DeviceCodes = timedDeviceCodes{s.DeviceCodes, m}
 	w.Sessions = timedSessions{s.Sessions, m}
 	w.SigningKeys = timedSigningKeys{s.SigningKeys, m}
+	w.Revocations = timedRevocations{s.Revocations, m}
 	return &w
 }
 
@@ -38,6 +39,7 @@ var (
 	_ models.DeviceCodeRepository = timedDeviceCodes{}
 	_ models.SessionRepository    = timedSessions{}
 	_ models.SigningKeyRepository = timedSigningKeys{}
+	_ models.RevocationRepository = timedRevocations{}
 )
 
 type timedUsers struct {
@@ -328,4 +330,24 @@ func (r timedSigningKeys) List(ctx context.Context) ([]*models.SigningKey, error
 func (r timedSigningKeys) Delete(ctx context.Context, id string) error {
 	defer r.m.ObserveDB("signingKeys.delete", time.Now())
 	return r.next.Delete(ctx, id)
+}
+
+type timedRevocations struct {
+	next models.RevocationRepository
+	m    *Metrics
+}
+
+func (r timedRevocations) Add(ctx context.Context, rev *models.Revocation) error {
+	defer r.m.ObserveDB("revocations.add", time.Now())
+	return r.next.Add(ctx, rev)
+}
+
+func (r timedRevocations) ListSince(ctx context.Context, since, now time.Time) ([]*models.Revocation, error) {
+	defer r.m.ObserveDB("revocations.listSince", time.Now())
+	return r.next.ListSince(ctx, since, now)
+}
+
+func (r timedRevocations) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	defer r.m.ObserveDB("revocations.deleteExpired", time.Now())
+	return r.next.DeleteExpired(ctx, now)
 }

@@ -25,6 +25,8 @@ type Store struct {
 	Sessions SessionRepository
 	// SigningKeys holds the OpenID Connect signing keys (package keys).
 	SigningKeys SigningKeyRepository
+	// Revocations ends sealed access tokens, which are not stored.
+	Revocations RevocationRepository
 
 	DB Database
 }

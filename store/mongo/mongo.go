@@ -91,6 +91,7 @@ type db struct {
 	sessions    *mongo.Collection // see sessions.go
 	pending     *mongo.Collection
 	signingKeys *mongo.Collection // see signingkeys.go
+	revocations *mongo.Collection // see revocations.go
 }
 
 var _ models.Database = (*db)(nil)
@@ -144,6 +145,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 	d.devices, d.devicePolls = mdb.Collection(colDevices), mdb.Collection(colDevicePolls)
 	d.sessions, d.pending = mdb.Collection(colSessions), mdb.Collection(colPending)
 	d.signingKeys = mdb.Collection(colSigningKeys)
+	d.revocations = mdb.Collection(colRevocations)
 
 	if err := d.Ping(ctx); err != nil {
 		_ = d.Close()
@@ -165,6 +167,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 		DeviceCodes: &deviceRepo{d},
 		Sessions:    &sessionRepo{d},
 		SigningKeys: &signingKeyRepo{d},
+		Revocations: &revocationRepo{d},
 	}, nil
 }
 
@@ -223,6 +226,7 @@ func (d *db) createIndexes(ctx context.Context) error {
 	indexes = append(indexes, d.deviceIndexes()...)
 	indexes = append(indexes, d.sessionIndexes()...)
 	indexes = append(indexes, d.signingKeyIndexes()...)
+	indexes = append(indexes, d.revocationIndexes()...)
 	for _, ix := range indexes {
 		opts := options.Index().SetName(ix.name)
 		if ix.unique {

@@ -108,6 +108,7 @@ func Open(ctx context.Context, dir string) (*models.Store, error) {
 		DeviceCodes: &devices{d},
 		Sessions:    &sessions{d},
 		SigningKeys: &signingKeys{d},
+		Revocations: &revocations{d},
 	}, nil
 }
 

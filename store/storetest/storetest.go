@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) *models.Store) {
 		{"DeviceCodes", deviceTests},
 		{"Sessions", sessionTests},
 		{"SigningKeys", signingKeyTests},
+		{"Revocations", revocationTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
