@@ -17,6 +17,7 @@ import (
 	"beerlocker/logbuf"
 	"beerlocker/metrics"
 	"beerlocker/models"
+	"beerlocker/revoked"
 	"beerlocker/store/mongo"
 	"beerlocker/store/redis"
 	"beerlocker/store/sqlite"
@@ -139,6 +140,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	go sweep(ctx, store, log)
+	if a.Revoked != nil {
+		// Another instance's revocations are read every TOKEN_CACHE_TTL,
+		// the bound the bearer cache keeps; with one writer there is no
+		// other instance, and the reads only forget expired revocations.
+		every := sweepEvery
+		if cfg.MongoURI != "" {
+			every = cfg.TokenCacheTTL
+		}
+		go refreshRevocations(ctx, a.Revoked, every, log)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -201,6 +212,22 @@ func limitBuckets(s *redis.Store) func(string, limits.Rate) limits.Buckets {
 	return func(name string, r limits.Rate) limits.Buckets { return s.Buckets(name, r, time.Now) }
 }
 
+// refreshRevocations reads the revocations every until ctx ends.
+func refreshRevocations(ctx context.Context, l *revoked.List, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := l.Refresh(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("reading the revocations failed", "err", err)
+		}
+	}
+}
+
 // sweep deletes expired codes, device codes, tokens, browser sessions and
 // consent pages every sweepEvery until ctx ends.
 func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
@@ -217,12 +244,13 @@ func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
 		tokens, err2 := store.Tokens.DeleteExpired(ctx, now)
 		devices, err3 := store.DeviceCodes.DeleteExpired(ctx, now)
 		sessions, err4 := store.Sessions.DeleteExpired(ctx, now)
-		if err := errors.Join(err1, err2, err3, err4); err != nil && ctx.Err() == nil {
+		revocations, err5 := store.Revocations.DeleteExpired(ctx, now)
+		if err := errors.Join(err1, err2, err3, err4, err5); err != nil && ctx.Err() == nil {
 			log.Warn("sweep of expired codes, tokens and sessions failed", "err", err)
 			continue
 		}
-		if codes+tokens+devices+sessions > 0 {
-			log.Info("swept expired", "codes", codes, "tokens", tokens, "device_codes", devices, "sessions", sessions)
+		if codes+tokens+devices+sessions+revocations > 0 {
+			log.Info("swept expired", "codes", codes, "tokens", tokens, "device_codes", devices, "sessions", sessions, "revocations", revocations)
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package app
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -21,6 +23,7 @@ import (
 	"beerlocker/models"
 	"beerlocker/oauth"
 	"beerlocker/pages"
+	"beerlocker/revoked"
 	"beerlocker/store/cache"
 )
 
@@ -82,6 +85,9 @@ type App struct {
 	TokenCache *cache.Tokens
 	Passwords  *models.Passwords // the password hasher
 	Guard      *limits.Guard     // the brute-force limits every surface shares
+	// Revoked is what ends sealed access tokens, nil when access tokens
+	// are stored; Run refreshes it from the database.
+	Revoked *revoked.List
 	// Caches are what a revocation channel's listener empties: the bearer
 	// cache, if any, and the credential cache.
 	Caches Caches
@@ -101,6 +107,20 @@ func New(o Options, store *models.Store) (*App, error) {
 		var cc *cache.Clients
 		store, cc = cache.WrapClients(store, o.TokenCacheTTL, 10_000, o.Now)
 		cc.Observe = func(hit bool) { m.CacheLookup("clients", hit) }
+	}
+	// Access tokens are sealed, not stored, where a revocation made
+	// elsewhere reaches this instance within TokenCacheTTL as it reaches
+	// the bearer cache, or where there is no elsewhere (one writer).
+	var revokedList *revoked.List
+	if o.TokenCacheTTL > 0 || o.OneWriter {
+		revokedList = revoked.NewList(store.Revocations, o.Now)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := revokedList.Load(ctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("read the revocations: %w", err)
+		}
+		store = revoked.Wrap(store, revokedList)
 	}
 	var beerPages *cache.Pages
 	if o.TokenCacheTTL > 0 && o.OneWriter {
@@ -146,6 +166,12 @@ func New(o Options, store *models.Store) (*App, error) {
 		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
 		Keys: signingKeys, AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
 	}
+	if revokedList != nil {
+		if server.Sealer, err = oauth.NewSealer(DeriveKey(o.Secret, "access tokens")); err != nil {
+			return nil, err
+		}
+		server.Revoked = revokedList
+	}
 	logOutput := o.LogOutput
 	if logOutput == nil {
 		logOutput = io.Discard
@@ -164,7 +190,7 @@ func New(o Options, store *models.Store) (*App, error) {
 		Keys:     signingKeys,
 	}
 	return &App{Services: services, Router: controllers.NewRouter(services), TokenCache: tc, Passwords: hasher, Guard: guard,
-		Caches: Caches{tokens: tc, credentials: creds}}, nil
+		Revoked: revokedList, Caches: Caches{tokens: tc, credentials: creds, revoked: revokedList, log: o.Log}}, nil
 }
 
 // Caches are an instance's in-memory copies of credentials, as a
@@ -174,10 +200,26 @@ func New(o Options, store *models.Store) (*App, error) {
 type Caches struct {
 	tokens      *cache.Tokens // nil when TokenCacheTTL is 0
 	credentials *accounts.CredentialCache
+	revoked     *revoked.List // nil when access tokens are stored
+	log         *slog.Logger
+}
+
+// refreshRevoked reads the revocation another instance announced, before
+// the listener acknowledges it.
+func (c Caches) refreshRevoked() {
+	if c.revoked == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.revoked.Refresh(ctx); err != nil && c.log != nil {
+		c.log.Warn("reading the revocations another instance announced failed; they count within TOKEN_CACHE_TTL", "err", err)
+	}
 }
 
 // EvictHash drops one token.
 func (c Caches) EvictHash(hash string) {
+	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictHash(hash)
 	}
@@ -185,6 +227,7 @@ func (c Caches) EvictHash(hash string) {
 
 // EvictFamily drops every token of a grant.
 func (c Caches) EvictFamily(family string) {
+	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictFamily(family)
 	}
@@ -192,6 +235,7 @@ func (c Caches) EvictFamily(family string) {
 
 // EvictUser drops every token and every verified password of the user.
 func (c Caches) EvictUser(userID string) {
+	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictUser(userID)
 	}
@@ -200,6 +244,7 @@ func (c Caches) EvictUser(userID string) {
 
 // EvictClient drops every token of a client, or only those of one user.
 func (c Caches) EvictClient(clientID, userID string) {
+	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictClient(clientID, userID)
 	}
@@ -207,6 +252,7 @@ func (c Caches) EvictClient(clientID, userID string) {
 
 // EvictAll empties both caches.
 func (c Caches) EvictAll() {
+	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictAll()
 	}

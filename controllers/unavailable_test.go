@@ -255,8 +255,23 @@ var errDown = fmt.Errorf("test store: connection refused: %w", models.ErrUnavail
 // call fails with an error wrapping models.ErrUnavailable.
 func unavailableStore() *models.Store {
 	return &models.Store{Users: downUsers{}, Beers: downBeers{}, Clients: downClients{}, Consents: downConsents{},
-		Codes: downCodes{}, Tokens: downTokens{}, DeviceCodes: downDeviceCodes{}, Sessions: downSessions{}, DB: downDB{}}
+		Codes: downCodes{}, Tokens: downTokens{}, DeviceCodes: downDeviceCodes{}, Sessions: downSessions{}, DB: downDB{},
+		Revocations: downRevocations{}}
 }
+
+// downRevocations went down after the service read them at start (which
+// it must, or it does not start): there were none, and nothing more can
+// be read or recorded.
+type downRevocations struct{}
+
+func (downRevocations) Add(context.Context, *models.Revocation) error { return errDown }
+func (downRevocations) ListSince(_ context.Context, since, _ time.Time) ([]*models.Revocation, error) {
+	if since.IsZero() {
+		return nil, nil // the read at start
+	}
+	return nil, errDown
+}
+func (downRevocations) DeleteExpired(context.Context, time.Time) (int64, error) { return 0, errDown }
 
 type downDB struct{}
 

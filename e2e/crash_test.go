@@ -64,6 +64,13 @@ type crashToken struct {
 	round           int
 }
 
+// crashRevoked is a revocation that was acknowledged: of the access
+// token itself, or of its grant's refresh token (the whole family).
+type crashRevoked struct {
+	access string
+	round  int
+}
+
 // crashState is everything acknowledged so far, across rounds.
 type crashState struct {
 	mu       sync.Mutex
@@ -73,8 +80,9 @@ type crashState struct {
 	clients  []*crashClient
 	owners   []string // users the registrars created, password crashPass
 	tokens   []*crashToken
+	revoked  []*crashRevoked
 
-	acked struct{ creates, updates, users, clients, tokens int }
+	acked struct{ creates, updates, users, clients, tokens, revocations int }
 }
 
 // crashPass is the password of every user of the test.
@@ -122,7 +130,7 @@ func TestCrashSafety(t *testing.T) {
 		before := st.ackedTotal()
 		var wg sync.WaitGroup
 		for i := range *crashWriters {
-			for _, f := range []func(int){w.creator, w.updater, w.registrar, w.tokens} {
+			for _, f := range []func(int){w.creator, w.updater, w.registrar, w.tokens, w.revoker} {
 				wg.Add(1)
 				go func() { defer wg.Done(); f(i) }()
 			}
@@ -149,8 +157,8 @@ func TestCrashSafety(t *testing.T) {
 	srv.Stop()
 	checkIntegrity(t, dir, false)
 	a := st.acked
-	t.Logf("%d kills in %s; acknowledged writes: %d (%d beer creates, %d beer updates, %d user registrations, %d client registrations, %d token grants); lost: %d",
-		*crashN, time.Since(start).Round(time.Millisecond), st.ackedTotal(), a.creates, a.updates, a.users, a.clients, a.tokens, lost)
+	t.Logf("%d kills in %s; acknowledged writes: %d (%d beer creates, %d beer updates, %d user registrations, %d client registrations, %d token grants, %d revocations); lost: %d",
+		*crashN, time.Since(start).Round(time.Millisecond), st.ackedTotal(), a.creates, a.updates, a.users, a.clients, a.tokens, a.revocations, lost)
 	if lost > 0 {
 		t.Errorf("%d acknowledged writes lost", lost)
 	}
@@ -159,7 +167,7 @@ func TestCrashSafety(t *testing.T) {
 func (s *crashState) ackedTotal() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.acked.creates + s.acked.updates + s.acked.users + s.acked.clients + s.acked.tokens
+	return s.acked.creates + s.acked.updates + s.acked.users + s.acked.clients + s.acked.tokens + s.acked.revocations
 }
 
 // crashWriter runs one round's writers against one process.
@@ -350,6 +358,40 @@ func (w *crashWriter) tokens(i int) {
 		w.st.mu.Lock()
 		w.st.tokens = append(w.st.tokens, &crashToken{access: got.Access, refresh: got.Refresh, user: user, round: w.round})
 		w.st.acked.tokens++
+		w.st.mu.Unlock()
+	}
+}
+
+// revoker gets a token by the password grant and revokes it: the access
+// token itself, or every other time its refresh token, which revokes the
+// whole grant (RFC 7009 §2.1). Access tokens are sealed, not stored, so
+// what is acknowledged here is a revocation record.
+func (w *crashWriter) revoker(i int) {
+	for n := 0; ; n++ {
+		form := url.Values{"grant_type": {"password"}, "username": {w.user}, "password": {w.pass}, "scope": {"beers:read"}}
+		b, ok := w.send("POST", "/api/oauth2/token", "application/x-www-form-urlencoded", form.Encode(), w.appAuth, 200)
+		if !ok {
+			return
+		}
+		var got struct {
+			Access  string `json:"access_token"`
+			Refresh string `json:"refresh_token"`
+		}
+		if err := json.Unmarshal(b, &got); err != nil || got.Access == "" || got.Refresh == "" {
+			w.t.Errorf("token for the revoker: answer %s", b)
+			return
+		}
+		revoke := got.Access
+		if (n+i)%2 == 1 {
+			revoke = got.Refresh
+		}
+		if _, ok := w.send("POST", "/api/oauth2/revoke", "application/x-www-form-urlencoded",
+			url.Values{"token": {revoke}}.Encode(), w.appAuth, 200); !ok {
+			return
+		}
+		w.st.mu.Lock()
+		w.st.revoked = append(w.st.revoked, &crashRevoked{access: got.Access, round: w.round})
+		w.st.acked.revocations++
 		w.st.mu.Unlock()
 	}
 }
@@ -570,6 +612,18 @@ func verifyCrashState(t *testing.T, base string, basic map[string]string, appAut
 			url.Values{"token": {tok.access}}.Encode(), map[string]string{"Authorization": appAuth})
 		if json.Unmarshal(b, &intro) != nil || !intro.Active {
 			t.Errorf("round %d: acknowledged client_credentials token is not active: %s", round, b)
+			lost++
+		}
+	}
+	// Revocations: this round's all, and a sample of older ones, still
+	// refused after the restart.
+	for _, r := range st.revoked {
+		if r.round != round && rand.IntN(10) != 0 {
+			continue
+		}
+		code, b, _, err := apiCall("GET", base+"/api/beers?limit=1", "", "", map[string]string{"Authorization": "Bearer " + r.access})
+		if err != nil || code != 401 {
+			t.Errorf("round %d: acknowledged revocation lost: the access token answers %d %s %v", round, code, b, err)
 			lost++
 		}
 	}

@@ -8,14 +8,16 @@ import (
 // RevocationKind says which access tokens a Revocation ends.
 type RevocationKind string
 
-// Revocation kinds. A token or family revocation ends every token it
-// names whenever it was issued; the others end the tokens issued at or
-// before the revocation's At, so that what is issued afterwards works.
+// Revocation kinds. A token, family or client revocation ends every token
+// it names whenever it was issued (a client is revoked when it is
+// deleted, and never returns); a user or grant revocation ends the tokens
+// issued at or before the revocation's At, so that what the user grants
+// afterwards works.
 const (
 	RevokedToken  RevocationKind = "token"  // Key: the token's hash
 	RevokedFamily RevocationKind = "family" // Key: a family id
 	RevokedUser   RevocationKind = "user"   // Key: a user id: every token of the user
-	RevokedClient RevocationKind = "client" // Key: a client id: every token of the client
+	RevokedClient RevocationKind = "client" // Key: a deleted client's id: every token of the client
 	RevokedGrant  RevocationKind = "grant"  // Key: GrantKey(user, client)
 )
 

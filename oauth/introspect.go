@@ -40,7 +40,7 @@ func (s *Server) introspect(c *gin.Context) (*introspection, error) {
 	if value == "" {
 		return nil, errInvalidRequest("token is required.")
 	}
-	t, err := s.Store.Tokens.Get(ctx, HashSecret(value), s.Now())
+	t, err := s.lookupToken(ctx, value)
 	if errors.Is(err, models.ErrNotFound) {
 		return &introspection{}, nil
 	}

@@ -36,7 +36,7 @@ func (s *Server) revoke(c *gin.Context) error {
 	}
 	// token_type_hint only speeds up a lookup (§2.1); one lookup by hash
 	// finds either kind, so the hint is not needed.
-	t, err := s.Store.Tokens.Get(ctx, HashSecret(value), s.Now())
+	t, err := s.lookupToken(ctx, value)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"beerlocker/accounts"
@@ -13,6 +14,7 @@ import (
 	"beerlocker/metrics"
 	"beerlocker/models"
 	"beerlocker/pages"
+	"beerlocker/revoked"
 )
 
 // Default lifetimes (API.md §6).
@@ -39,8 +41,13 @@ type Server struct {
 	Issuer      string             // PUBLIC_URL: the base of every endpoint URL
 	Metrics     *metrics.Metrics   // nil records nothing
 	Keys        *keys.Manager      // signs ID tokens (OpenID Connect); nil issues none
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Sealer and Revoked, both set, make access tokens sealed rather than
+	// stored (see Sealer); Revoked must then be the list that the store's
+	// revocations go through (revoked.Wrap).
+	Sealer  *Sealer
+	Revoked *revoked.List
+	Log     *slog.Logger
+	Now     func() time.Time
 
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
@@ -60,13 +67,12 @@ type CredentialVerifier interface {
 // now is the clock at the precision stores keep.
 func (s *Server) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
-// VerifyAccessToken resolves a bearer token with one indexed lookup by its
-// hash. Revocation deletes the row, so it takes effect on the next request.
+// VerifyAccessToken resolves a bearer access token: a sealed one is
+// opened and checked against the revocations in memory, a stored one is
+// one indexed lookup by its hash. Either way a revocation made here takes
+// effect on the next request.
 func (s *Server) VerifyAccessToken(ctx context.Context, token string) (*models.Token, error) {
-	if len(token) > 200 {
-		return nil, models.ErrNotFound
-	}
-	t, err := s.Store.Tokens.Get(ctx, HashSecret(token), s.Now())
+	t, err := s.lookupToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +81,25 @@ func (s *Server) VerifyAccessToken(ctx context.Context, token string) (*models.T
 	}
 	return t, nil
 }
+
+// lookupToken returns the live token with that value, of either kind, or
+// models.ErrNotFound if it is unknown, expired or revoked. A rotated
+// refresh token is returned, with Rotated set.
+func (s *Server) lookupToken(ctx context.Context, value string) (*models.Token, error) {
+	if len(value) > maxAccessTokenLen {
+		return nil, models.ErrNotFound
+	}
+	if s.sealing() && len(value) != storedAccessTokenLen && strings.HasPrefix(value, prefixAccessToken) {
+		t, ok := s.Sealer.Open(value)
+		if !ok || !s.Now().Before(t.ExpiresAt) || s.Revoked.Revoked(t) {
+			return nil, models.ErrNotFound
+		}
+		return t, nil
+	}
+	return s.Store.Tokens.Get(ctx, HashSecret(value), s.Now())
+}
+
+func (s *Server) sealing() bool { return s.Sealer != nil && s.Revoked != nil }
 
 // tokenResponse is the success body of the token endpoint (RFC 6749 §5.1).
 type tokenResponse struct {
@@ -110,11 +135,21 @@ func (s *Server) issue(ctx context.Context, client *models.Client, userID string
 		return nil, errInvalidGrant("The grant has reached its maximum lifetime; ask the user again.")
 	}
 	accessEnd := earlier(now.Add(s.AccessTTL), end)
-	access, accessHash := newSecret(prefixAccessToken)
-	tokens := []*models.Token{{
-		Hash: accessHash, Kind: models.AccessToken, ClientID: client.ID, UserID: userID,
+	accessToken := &models.Token{
+		Kind: models.AccessToken, ClientID: client.ID, UserID: userID,
 		Scopes: scopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: accessEnd, GrantedAt: f.since, AuthTime: f.authTime,
-	}}
+	}
+	var access string
+	var tokens []*models.Token
+	if s.sealing() && accessEnd.Sub(now) <= revoked.Keep {
+		// Issued at the microsecond, as revocations are made: a user's
+		// revocation then ends exactly the tokens issued before it.
+		accessToken.CreatedAt = s.Now().UTC().Truncate(time.Microsecond)
+		access = s.Sealer.Seal(accessToken)
+	} else {
+		access, accessToken.Hash = newSecret(prefixAccessToken)
+		tokens = append(tokens, accessToken)
+	}
 	resp := &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int(accessEnd.Sub(now) / time.Second), Scope: models.ScopeString(scopes)}
 	if withRefresh {
 		refresh, refreshHash := newSecret(prefixRefreshToken)
@@ -123,6 +158,9 @@ func (s *Server) issue(ctx context.Context, client *models.Client, userID string
 			Scopes: refreshScopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: earlier(now.Add(s.RefreshTTL), end), GrantedAt: f.since, AuthTime: f.authTime,
 		})
 		resp.RefreshToken = refresh
+	}
+	if len(tokens) == 0 {
+		return resp, nil
 	}
 	if err := s.Store.Tokens.Create(ctx, tokens...); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
