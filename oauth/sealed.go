@@ -19,7 +19,9 @@ import (
 // opaque as a random token. A stored access token (a random value) stays
 // valid until it expires; Server.lookupToken tells them apart by length.
 //
-// The plaintext is a version byte, then the times as Unix microseconds
+// The plaintext is a version byte, 20 random bytes (with the 12 of the
+// nonce, each token carries 32 random bytes, as a random one does), then
+// the times as Unix microseconds
 // (issued, expires, grant began, auth_time; 0 for none), then the client,
 // user, family and scopes, each a length and its bytes. The version leaves
 // room for the claims later issues add (an audience, a grant's end).
@@ -27,6 +29,7 @@ type Sealer struct{ aead cipher.AEAD }
 
 const (
 	sealVersion = 1
+	sealRandom  = 20
 	// storedAccessTokenLen is the length of a random access token.
 	storedAccessTokenLen = len(prefixAccessToken) + 43
 	// maxAccessTokenLen bounds what is worth opening.
@@ -55,8 +58,11 @@ var additionalData = []byte(prefixAccessToken + "1")
 // Seal returns the value of the access token t.
 func (s *Sealer) Seal(t *models.Token) string {
 	scopes := models.ScopeString(t.Scopes)
-	plain := make([]byte, 0, 1+4*binary.MaxVarintLen64+4*binary.MaxVarintLen16+len(t.ClientID)+len(t.UserID)+len(t.FamilyID)+len(scopes))
-	plain = append(plain, sealVersion)
+	plain := make([]byte, 1+sealRandom, 1+sealRandom+4*binary.MaxVarintLen64+4*binary.MaxVarintLen16+len(t.ClientID)+len(t.UserID)+len(t.FamilyID)+len(scopes))
+	plain[0] = sealVersion
+	if _, err := rand.Read(plain[1:]); err != nil {
+		panic("oauth: crypto/rand failed: " + err.Error())
+	}
 	for _, tm := range []time.Time{t.CreatedAt, t.ExpiresAt, t.GrantedAt, t.AuthTime} {
 		plain = binary.AppendUvarint(plain, micros(tm))
 	}
@@ -87,10 +93,10 @@ func (s *Sealer) Open(value string) (*models.Token, bool) {
 		return nil, false
 	}
 	plain, err := s.aead.Open(raw[nonceSize:nonceSize], raw[:nonceSize], raw[nonceSize:], additionalData)
-	if err != nil || len(plain) == 0 || plain[0] != sealVersion {
+	if err != nil || len(plain) < 1+sealRandom || plain[0] != sealVersion {
 		return nil, false
 	}
-	d := decoder{b: plain[1:]}
+	d := decoder{b: plain[1+sealRandom:]}
 	t := &models.Token{Kind: models.AccessToken, Hash: HashSecret(value)}
 	t.CreatedAt, t.ExpiresAt, t.GrantedAt, t.AuthTime = d.time(), d.time(), d.time(), d.time()
 	t.ClientID, t.UserID, t.FamilyID = d.str(), d.str(), d.str()
