@@ -171,6 +171,7 @@ func New(o Options, store *models.Store) (*App, error) {
 			return nil, err
 		}
 		server.Revoked = revokedList
+		server.Opened = cache.NewBounded[string, *models.Token](time.Minute, 10_000, o.Now)
 	}
 	logOutput := o.LogOutput
 	if logOutput == nil {

@@ -22,6 +22,7 @@
 # SCALE_BEERS (100000), SCALE_USERS (10000), REDIS_WORKLOADS ("W1 W2"; those of
 # WORKLOADS that REDIS=1 runs again with Redis), REDIS_PORT (a free one),
 # IDTOKEN (1: also measure the cost of an ID token with the Go benchmarks),
+# PEER_LIST ("node go ceiling": the peers PEERS=1 runs),
 # OUTDIR (bench/results/<timestamp>). The server inherits the rest of the
 # environment, e.g. TOKEN_CACHE_TTL=0 for W2 to read every token from its store.
 #
@@ -85,7 +86,7 @@ declare -A PORT=([beerlocker]=$BENCH_PORT [beerlocker@scale]=$BENCH_PORT [beerlo
   [node]=3001 [go]=3002 [ceiling]=3003)
 declare -A SRV_NAME=([beerlocker]="beerlocker" [beerlocker@scale]="beerlocker @${SCALE_TOKENS} tokens"
   [beerlocker@redis]="beerlocker + Redis" [node]="node-oauth2-server" [go]="go-oauth2" [ceiling]="ceiling")
-PEER_LIST=(node go ceiling)
+read -r -a PEER_LIST <<<"${PEER_LIST:-node go ceiling}"
 
 # Workloads. Peers have W1-W3 only; for W4 and W5 the ratios use the peers'
 # W2 (a GET of the same list) and W1 (a POST) instead.

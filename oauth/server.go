@@ -15,6 +15,7 @@ import (
 	"beerlocker/models"
 	"beerlocker/pages"
 	"beerlocker/revoked"
+	"beerlocker/store/cache"
 )
 
 // Default lifetimes (API.md §6).
@@ -46,8 +47,12 @@ type Server struct {
 	// revocations go through (revoked.Wrap).
 	Sealer  *Sealer
 	Revoked *revoked.List
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Opened keeps sealed tokens opened, by value, so that a token used
+	// again is not decrypted again; a token's record never changes, and
+	// expiry and revocation are checked on every use. nil opens each time.
+	Opened *cache.Bounded[string, *models.Token]
+	Log    *slog.Logger
+	Now    func() time.Time
 
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
@@ -90,13 +95,28 @@ func (s *Server) lookupToken(ctx context.Context, value string) (*models.Token, 
 		return nil, models.ErrNotFound
 	}
 	if s.sealing() && len(value) != storedAccessTokenLen && strings.HasPrefix(value, prefixAccessToken) {
-		t, ok := s.Sealer.Open(value)
+		t, ok := s.openSealed(value)
 		if !ok || !s.Now().Before(t.ExpiresAt) || s.Revoked.Revoked(t) {
 			return nil, models.ErrNotFound
 		}
 		return t, nil
 	}
 	return s.Store.Tokens.Get(ctx, HashSecret(value), s.Now())
+}
+
+func (s *Server) openSealed(value string) (*models.Token, bool) {
+	if s.Opened == nil {
+		return s.Sealer.Open(value)
+	}
+	if t, ok := s.Opened.Get(value); ok {
+		return t, true
+	}
+	gen := s.Opened.Generation()
+	t, ok := s.Sealer.Open(value)
+	if ok {
+		s.Opened.Put(value, t, gen, t.ExpiresAt)
+	}
+	return t, ok
 }
 
 func (s *Server) sealing() bool { return s.Sealer != nil && s.Revoked != nil }
