@@ -5,7 +5,7 @@ package metrics
 
 import (
 	"net/http"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -26,6 +26,21 @@ type Metrics struct {
 	rateLimited  *prometheus.CounterVec
 	cacheLookups *prometheus.CounterVec
 	dbLatency    *prometheus.HistogramVec
+
+	// series holds each route's resolved counter and histogram, so that a
+	// request does not hash its labels again; routes are Gin's patterns,
+	// so it stays small.
+	series sync.Map // seriesKey -> *routeSeries
+}
+
+type seriesKey struct {
+	route, method string
+	class         int // status / 100, 0 for none
+}
+
+type routeSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // New creates the collectors, with the Go runtime and process collectors.
@@ -84,16 +99,27 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 		default:
 			method = "other"
 		}
-		m.requests.WithLabelValues(route, method, statusClass(c.Writer.Status())).Inc()
-		m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+		k := seriesKey{route: route, method: method, class: statusClassOf(c.Writer.Status())}
+		rs, ok := m.series.Load(k)
+		if !ok {
+			rs, _ = m.series.LoadOrStore(k, &routeSeries{
+				requests: m.requests.WithLabelValues(route, method, statusClasses[k.class]),
+				latency:  m.latency.WithLabelValues(route, method),
+			})
+		}
+		s := rs.(*routeSeries)
+		s.requests.Inc()
+		s.latency.Observe(time.Since(start).Seconds())
 	}
 }
 
-func statusClass(status int) string {
+var statusClasses = [...]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
+func statusClassOf(status int) int {
 	if status < 100 || status > 599 {
-		return "other"
+		return 0
 	}
-	return strconv.Itoa(status/100) + "xx"
+	return status / 100
 }
 
 // TokenIssued counts an access token issued by grant.

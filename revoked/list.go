@@ -12,6 +12,7 @@ package revoked
 
 import (
 	"context"
+	"encoding/hex"
 	"strings"
 	"sync"
 	"time"
@@ -20,8 +21,10 @@ import (
 )
 
 // Keep is how long a revocation is kept: longer than any sealed token
-// lives, so that none outlives the record that ends it.
-const Keep = 24 * time.Hour
+// lives (oauth seals only tokens that live at most Keep; access tokens
+// live 1 h), so that none outlives the record that ends it, and short,
+// so that the revocations held in memory are those of the last hours.
+const Keep = 2 * time.Hour
 
 // refreshOverlap is how far back Refresh reads before the newest
 // revocation it has seen: another instance stamps At before its write
@@ -38,18 +41,31 @@ type List struct {
 	repo models.RevocationRepository
 	now  func() time.Time
 
-	mu      sync.RWMutex
-	entries map[key]entry
-	newest  time.Time // the latest At read from repo
+	mu sync.RWMutex
+	// hashes holds the revocations of single tokens, most of them at
+	// scale, by the 32 bytes of their SHA-256, with when they expire (Unix
+	// microseconds): about 60 bytes each in memory rather than 200.
+	hashes  map[[32]byte]int64
+	entries map[key]entry // every other revocation
+	newest  time.Time     // the latest At read from repo
 }
 
 type entry struct {
-	at, expires time.Time
+	at, expires int64 // Unix microseconds
+}
+
+// hashKey is the 32 bytes of a hex SHA-256, or false for any other key.
+func hashKey(hexHash string) (k [32]byte, ok bool) {
+	if len(hexHash) != 64 {
+		return k, false
+	}
+	_, err := hex.Decode(k[:], []byte(hexHash))
+	return k, err == nil
 }
 
 // NewList returns an empty list over repo; Load fills it.
 func NewList(repo models.RevocationRepository, now func() time.Time) *List {
-	return &List{repo: repo, now: now, entries: make(map[key]entry)}
+	return &List{repo: repo, now: now, hashes: make(map[[32]byte]int64), entries: make(map[key]entry)}
 }
 
 // Load reads every live revocation. It is called once, before the
@@ -86,12 +102,17 @@ func (l *List) read(ctx context.Context, since time.Time) error {
 }
 
 func (l *List) forgetExpired() {
-	now := l.now()
+	now := l.now().UnixMicro()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for k, e := range l.entries {
-		if !now.Before(e.expires) {
+		if now >= e.expires {
 			delete(l.entries, k)
+		}
+	}
+	for k, expires := range l.hashes {
+		if now >= expires {
+			delete(l.hashes, k)
 		}
 	}
 }
@@ -100,7 +121,7 @@ func (l *List) forgetExpired() {
 func (l *List) Len() int {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return len(l.entries)
+	return len(l.entries) + len(l.hashes)
 }
 
 // record stores revs and then applies them here: when it returns nil,
@@ -120,53 +141,63 @@ func (l *List) record(ctx context.Context, revs ...*models.Revocation) error {
 }
 
 func (l *List) applyLocked(r *models.Revocation) {
+	at, expires := r.At.UnixMicro(), r.ExpiresAt.UnixMicro()
+	if r.Kind == models.RevokedToken {
+		if h, ok := hashKey(r.Key); ok {
+			l.hashes[h] = max(l.hashes[h], expires)
+			return
+		}
+	}
 	k := key{kind: r.Kind, a: r.Key}
 	if r.Kind == models.RevokedGrant {
 		k.a, k.b, _ = strings.Cut(r.Key, " ")
 	}
 	e := l.entries[k]
-	if r.At.After(e.at) {
-		e.at = r.At
-	}
-	if r.ExpiresAt.After(e.expires) {
-		e.expires = r.ExpiresAt
-	}
-	l.entries[k] = e
+	l.entries[k] = entry{at: max(e.at, at), expires: max(e.expires, expires)}
 }
 
 // Revoked reports whether a revocation ends the sealed access token t:
 // its hash, family or client revoked, or its user, or its user and
 // client, revoked at or after it was issued.
 func (l *List) Revoked(t *models.Token) bool {
-	now := l.now()
+	now := l.now().UnixMicro()
+	issued := t.CreatedAt.UnixMicro()
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if len(l.entries) == 0 {
+	if len(l.entries) == 0 && len(l.hashes) == 0 {
 		return false
 	}
-	live := func(k key) (entry, bool) {
-		e, ok := l.entries[k]
-		return e, ok && now.Before(e.expires)
-	}
-	issuedBy := func(k key) bool {
-		e, ok := live(k)
-		return ok && !t.CreatedAt.After(e.at)
-	}
-	if _, ok := live(key{kind: models.RevokedToken, a: t.Hash}); ok {
+	if h, ok := hashKey(t.Hash); ok {
+		if expires, ok := l.hashes[h]; ok && now < expires {
+			return true
+		}
+	} else if l.live(key{kind: models.RevokedToken, a: t.Hash}, now) != nil {
 		return true
 	}
-	if _, ok := live(key{kind: models.RevokedFamily, a: t.FamilyID}); ok && t.FamilyID != "" {
+	if t.FamilyID != "" && l.live(key{kind: models.RevokedFamily, a: t.FamilyID}, now) != nil {
 		return true
 	}
 	// A deleted client never returns (its id is random), so every token
 	// of it ends, even one issued by a request that read the client just
 	// before it went.
-	if _, ok := live(key{kind: models.RevokedClient, a: t.ClientID}); ok {
+	if l.live(key{kind: models.RevokedClient, a: t.ClientID}, now) != nil {
 		return true
 	}
 	if t.UserID == "" {
 		return false
 	}
-	return issuedBy(key{kind: models.RevokedUser, a: t.UserID}) ||
-		issuedBy(key{kind: models.RevokedGrant, a: t.UserID, b: t.ClientID})
+	if e := l.live(key{kind: models.RevokedUser, a: t.UserID}, now); e != nil && issued <= e.at {
+		return true
+	}
+	e := l.live(key{kind: models.RevokedGrant, a: t.UserID, b: t.ClientID}, now)
+	return e != nil && issued <= e.at
+}
+
+// live returns the revocation of k if it has not expired at now.
+func (l *List) live(k key, now int64) *entry {
+	e, ok := l.entries[k]
+	if !ok || now >= e.expires {
+		return nil
+	}
+	return &e
 }

@@ -3,6 +3,7 @@ package revoked_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,14 +97,22 @@ func TestEachRevocationEndsWhatItNames(t *testing.T) {
 	ctx := t.Context()
 	clientToken := f.token("ct", "", f.client.ID, "famc")
 	userToken := f.token("ut", f.user.ID, f.client.ID, "famu")
+	// Hashes are hex SHA-256, as the server's are (held as 32 bytes), or
+	// anything else.
+	hexHash := strings.Repeat("ab", 32)
 	otherClient := f.token("oc", f.user.ID, "blci_other", "famo")
+	hashed := f.token(hexHash, f.user.ID, "blci_other", "famh")
 	f.tick(time.Millisecond)
 
-	if err := f.store.Tokens.Revoke(ctx, "oc"); err != nil {
-		t.Fatal(err)
+	for _, h := range []string{"oc", hexHash} {
+		if err := f.store.Tokens.Revoke(ctx, h); err != nil {
+			t.Fatal(err)
+		}
 	}
 	wantRevoked(t, f.list, "revoked by hash", otherClient, true)
+	wantRevoked(t, f.list, "revoked by its hex SHA-256", hashed, true)
 	wantRevoked(t, f.list, "another hash", userToken, false)
+	wantRevoked(t, f.list, "another hex hash", f.token(strings.Repeat("cd", 32), f.user.ID, "blci_other", "famz"), false)
 
 	if err := f.store.Tokens.RevokeFamily(ctx, "famu"); err != nil {
 		t.Fatal(err)
