@@ -166,24 +166,23 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 
 	wantNoSecrets(t, rsrv, append(secrets, "sams password", pw))
 
-	// An outage answers 503, and /readyz says so, at both instances. B
-	// empties its cache as soon as its listener sees the connection go
-	// (revocations it would miss cannot be made either: they need Redis).
+	// An outage answers 503 on what needs Redis, and /readyz says so, at
+	// both instances. B empties its caches as soon as its listener sees
+	// the connection go. A sealed access token needs nothing from Redis
+	// and keeps working: its revocations are in the primary, which every
+	// instance reads every TOKEN_CACHE_TTL.
 	cachedAtB("token before an outage", outageToken)
 	rsrv.Stop()
-	stopped := time.Now()
-	for bearerStatus(t, b, outageToken) != 503 {
-		if time.Since(stopped) > 2*time.Second {
-			t.Fatal("B still serves a cached token 2 s into a Redis outage")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	for _, base := range []string{a, b} {
 		if r, _ := e2etest.RequestJSON(t, "GET", base+"/readyz", "", "", ""); r.StatusCode != 503 {
 			t.Errorf("/readyz at %s with Redis down: %d, want 503", base, r.StatusCode)
 		}
-		if got := bearerStatus(t, base, outageToken); got != 503 {
-			t.Errorf("bearer request at %s with Redis down: %d, want 503 (never a stale cache or a 401)", base, got)
+		if got := bearerStatus(t, base, outageToken); got != 200 {
+			t.Errorf("bearer request with a sealed token at %s with Redis down: %d, want 200", base, got)
+		}
+		body := postToken(t, base, clientID, secret, url.Values{"grant_type": {"password"}, "username": {"sam"}, "password": {pw}}, 503)
+		if jsonField(body, "error") != "temporarily_unavailable" {
+			t.Errorf("token request at %s with Redis down: %s, want temporarily_unavailable", base, body)
 		}
 	}
 	rsrv.Start()

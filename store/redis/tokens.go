@@ -82,9 +82,9 @@ func (r *tokens) Revoke(ctx context.Context, hash string) error {
 	if err != nil {
 		return translate("revoke token", err)
 	}
-	if n == 0 {
-		return nil // unknown: no cache can hold it past its own expiry
-	}
+	// Published even when Redis held no such token: a sealed access
+	// token is in no store, and every instance must read its revocation.
+	_ = n
 	return r.s.revoked.publish(ctx, evictHash(hash))
 }
 
