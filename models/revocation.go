@@ -36,13 +36,17 @@ type Revocation struct {
 	ExpiresAt time.Time
 }
 
-// RevocationRepository stores revocations, one per kind and key.
+// RevocationRepository stores revocations. Of the revocations of one kind
+// and key, what counts is the latest At and the latest ExpiresAt: a
+// backend may keep one record per kind and key (SQLite's upsert), or one
+// per Add (Mongo: FerretDB does not update one document atomically under
+// concurrent writers, but inserts are), and readers fold them.
 type RevocationRepository interface {
-	// Add stores r, or for a kind and key already stored keeps the later
-	// At and the later ExpiresAt of the two.
+	// Add stores r. Adding the same revocation twice is not an error.
 	Add(ctx context.Context, r *Revocation) error
 	// ListSince returns the revocations with an At at or after since that
-	// have not expired at now, oldest At first.
+	// have not expired at now, oldest At first; one kind and key may
+	// appear more than once.
 	ListSince(ctx context.Context, since, now time.Time) ([]*Revocation, error)
 	// DeleteExpired removes revocations that expired before now and
 	// returns how many.

@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -11,9 +12,11 @@ import (
 	"beerlocker/models"
 )
 
-// colRevocations holds what ends sealed access tokens. A revocation's _id
-// is "<kind> <key>", so that one kind and key is one document, updated in
-// place by a single atomic upsert. at and expires_at are Unix
+// colRevocations holds what ends sealed access tokens, one document per
+// Add, never updated: its _id is "<kind> <key> <at>", so that adding the
+// same revocation again is a duplicate key, and concurrent revocations of
+// one key each insert their own (an upsert with $max is not atomic on
+// FerretDB v1; a unique _id is, see db.claim). at and expires_at are Unix
 // microseconds: a BSON date keeps only milliseconds.
 const colRevocations = "revocations"
 
@@ -36,26 +39,16 @@ func (d *db) revocationIndexes() []index {
 	}
 }
 
-// Add keeps the later of two times with $max. Two instances upserting one
-// new _id at once can both try the insert; the loser's duplicate key
-// error is retried, and then finds the document.
 func (r *revocationRepo) Add(ctx context.Context, rev *models.Revocation) error {
-	filter := bson.D{{Key: "_id", Value: string(rev.Kind) + " " + rev.Key}}
-	update := bson.D{
-		{Key: "$setOnInsert", Value: bson.D{{Key: "kind", Value: string(rev.Kind)}, {Key: "key", Value: rev.Key}}},
-		{Key: "$max", Value: bson.D{{Key: "at", Value: rev.At.UnixMicro()}, {Key: "expires_at", Value: rev.ExpiresAt.UnixMicro()}}},
-	}
-	var err error
-	for range 3 {
-		err = func() error {
-			ctx, cancel := withTimeout(ctx)
-			defer cancel()
-			_, err := r.d.revocations.UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
-			return err
-		}()
-		if !mongo.IsDuplicateKeyError(err) {
-			break
-		}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	at := rev.At.UnixMicro()
+	_, err := r.d.revocations.InsertOne(ctx, revocationDoc{
+		ID: string(rev.Kind) + " " + rev.Key + " " + strconv.FormatInt(at, 10), Kind: string(rev.Kind), Key: rev.Key,
+		At: at, ExpiresAt: rev.ExpiresAt.UnixMicro(),
+	})
+	if mongo.IsDuplicateKeyError(err) {
+		return nil // this very revocation is stored already
 	}
 	return wrap("add revocation", err)
 }
