@@ -212,6 +212,9 @@ func limitBuckets(s *redis.Store) func(string, limits.Rate) limits.Buckets {
 	return func(name string, r limits.Rate) limits.Buckets { return s.Buckets(name, r, time.Now) }
 }
 
+// The listener rereads the revocations of sealed tokens through Caches.
+var _ redis.Rereader = Caches{}
+
 // refreshRevocations reads the revocations every until ctx ends.
 func refreshRevocations(ctx context.Context, l *revoked.List, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)

@@ -205,9 +205,10 @@ type Caches struct {
 	log         *slog.Logger
 }
 
-// refreshRevoked reads the revocation another instance announced, before
-// the listener acknowledges it.
-func (c Caches) refreshRevoked() {
+// Reread reads the revocations another instance announced, before the
+// listener acknowledges them (redis.Rereader): once per message, however
+// many events it carries.
+func (c Caches) Reread() {
 	if c.revoked == nil {
 		return
 	}
@@ -220,7 +221,6 @@ func (c Caches) refreshRevoked() {
 
 // EvictHash drops one token.
 func (c Caches) EvictHash(hash string) {
-	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictHash(hash)
 	}
@@ -228,7 +228,6 @@ func (c Caches) EvictHash(hash string) {
 
 // EvictFamily drops every token of a grant.
 func (c Caches) EvictFamily(family string) {
-	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictFamily(family)
 	}
@@ -236,7 +235,6 @@ func (c Caches) EvictFamily(family string) {
 
 // EvictUser drops every token and every verified password of the user.
 func (c Caches) EvictUser(userID string) {
-	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictUser(userID)
 	}
@@ -245,7 +243,6 @@ func (c Caches) EvictUser(userID string) {
 
 // EvictClient drops every token of a client, or only those of one user.
 func (c Caches) EvictClient(clientID, userID string) {
-	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictClient(clientID, userID)
 	}
@@ -253,7 +250,6 @@ func (c Caches) EvictClient(clientID, userID string) {
 
 // EvictAll empties both caches.
 func (c Caches) EvictAll() {
-	c.refreshRevoked()
 	if c.tokens != nil {
 		c.tokens.EvictAll()
 	}

@@ -23,6 +23,15 @@ type Evicter interface {
 	EvictAll()
 }
 
+// Rereader is an Evicter that also holds what it must read again from the
+// database when it hears of revocations (app.Caches: the revocations of
+// sealed access tokens, which no event carries). Listen calls Reread once
+// per message, after its events and before acknowledging it, and once
+// when it (re)subscribes.
+type Rereader interface {
+	Reread()
+}
+
 // Revocation events, one per line of a message.
 func evictHash(hash string) string     { return "h " + hash }
 func evictFamily(family string) string { return "f " + family }
@@ -154,6 +163,7 @@ func (s *Store) Listen(ctx context.Context, cache Evicter) {
 			case *goredis.Subscription:
 				if m.Kind == "subscribe" && m.Channel == r.channel {
 					cache.EvictAll()
+					reread(cache)
 					r.listening.Store(true)
 				}
 			case *goredis.Message:
@@ -210,8 +220,15 @@ func (r *revocations) receive(ctx context.Context, m *goredis.Message, cache Evi
 			cache.EvictAll() // an event this version does not know: be safe
 		}
 	}
+	reread(cache)
 	if err := r.s.client.Publish(ctx, r.ackChannel(sender), id).Err(); err != nil && ctx.Err() == nil {
 		r.s.log.Warn("could not acknowledge a revocation", slog.String("error", err.Error()))
+	}
+}
+
+func reread(cache Evicter) {
+	if rr, ok := cache.(Rereader); ok {
+		rr.Reread()
 	}
 }
 

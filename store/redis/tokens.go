@@ -78,13 +78,11 @@ func (r *tokens) Rotate(ctx context.Context, hash string, now time.Time) error {
 }
 
 func (r *tokens) Revoke(ctx context.Context, hash string) error {
-	n, err := r.s.run(ctx, tokenRevoke, nil, hash).Int64()
-	if err != nil {
+	if err := r.s.run(ctx, tokenRevoke, nil, hash).Err(); err != nil {
 		return translate("revoke token", err)
 	}
 	// Published even when Redis held no such token: a sealed access
 	// token is in no store, and every instance must read its revocation.
-	_ = n
 	return r.s.revoked.publish(ctx, evictHash(hash))
 }
 
