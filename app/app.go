@@ -215,33 +215,33 @@ func limitBuckets(s *redis.Store) func(string, limits.Rate) limits.Buckets {
 // The listener rereads the revocations of sealed tokens through Caches.
 var _ redis.Rereader = Caches{}
 
-// refreshRevocations reads the revocations every until ctx ends.
-func refreshRevocations(ctx context.Context, l *revoked.List, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
+// everyUntil runs do every period until ctx ends.
+func everyUntil(ctx context.Context, period time.Duration, do func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-		if err := l.Refresh(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("reading the revocations failed", "err", err)
+			do()
 		}
 	}
 }
 
-// sweep deletes expired codes, device codes, tokens, browser sessions and
-// consent pages every sweepEvery until ctx ends.
-func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
-	t := time.NewTicker(sweepEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// refreshRevocations reads the revocations every period until ctx ends.
+func refreshRevocations(ctx context.Context, l *revoked.List, period time.Duration, log *slog.Logger) {
+	everyUntil(ctx, period, func() {
+		if err := l.Refresh(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("reading the revocations failed", "err", err)
 		}
+	})
+}
+
+// sweep deletes expired codes, device codes, tokens, browser sessions,
+// consent pages and revocations every sweepEvery until ctx ends.
+func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
+	everyUntil(ctx, sweepEvery, func() {
 		now := time.Now()
 		codes, err1 := store.Codes.DeleteExpired(ctx, now)
 		tokens, err2 := store.Tokens.DeleteExpired(ctx, now)
@@ -249,11 +249,11 @@ func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
 		sessions, err4 := store.Sessions.DeleteExpired(ctx, now)
 		revocations, err5 := store.Revocations.DeleteExpired(ctx, now)
 		if err := errors.Join(err1, err2, err3, err4, err5); err != nil && ctx.Err() == nil {
-			log.Warn("sweep of expired codes, tokens and sessions failed", "err", err)
-			continue
+			log.Warn("sweep of expired codes, tokens, sessions and revocations failed", "err", err)
+			return
 		}
 		if codes+tokens+devices+sessions+revocations > 0 {
 			log.Info("swept expired", "codes", codes, "tokens", tokens, "device_codes", devices, "sessions", sessions, "revocations", revocations)
 		}
-	}
+	})
 }

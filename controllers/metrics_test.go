@@ -47,9 +47,13 @@ func TestMetricsMove(t *testing.T) {
 	for range 3 {
 		e.request("GET", "/api/beers", nil, bearer(tok.AccessToken))
 	}
-	// A refresh reads the stored refresh token (through the token cache);
-	// a revocation of the sealed access token is recorded.
-	e.mustToken(&app, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+	// A refresh reads the stored refresh token through the token cache (a
+	// miss); introspecting the new one three times is a miss and two hits.
+	// A revocation of the sealed access token is recorded.
+	refreshed := e.mustToken(&app, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+	for range 3 {
+		wantStatus(t, e.postForm("/api/oauth2/introspect", &app, url.Values{"token": {refreshed.RefreshToken}}), 200)
+	}
 	e.postForm("/api/oauth2/revoke", &app, url.Values{"token": {tok.AccessToken}})
 	e.request("GET", "/api/beers/does-not-exist/at/all", nil)
 
@@ -67,7 +71,8 @@ func TestMetricsMove(t *testing.T) {
 		{`beerlocker_auth_failures_total\{kind="user"\}`, 1},
 		{`beerlocker_auth_failures_total\{kind="bearer"\}`, 1},
 		{`beerlocker_cache_lookups_total\{cache="credentials",result="hit"\}`, 1},
-		{`beerlocker_cache_lookups_total\{cache="tokens",result="miss"\}`, 1},
+		{`beerlocker_cache_lookups_total\{cache="tokens",result="hit"\}`, 2},
+		{`beerlocker_cache_lookups_total\{cache="tokens",result="miss"\}`, 2},
 		{`beerlocker_db_operation_duration_seconds_count\{operation="beers.list"\}`, 1},
 		{`beerlocker_db_operation_duration_seconds_count\{operation="tokens.create"\}`, 2},
 		{`beerlocker_db_operation_duration_seconds_count\{operation="revocations.add"\}`, 1},

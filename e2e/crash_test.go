@@ -335,28 +335,39 @@ func (w *crashWriter) registrar(i int) {
 	}
 }
 
+// token asks for a token by the password grant (user) or
+// client_credentials, and returns the access and refresh tokens, or false
+// once the server is gone or the answer is wrong (reported).
+func (w *crashWriter) token(user bool) (access, refresh string, ok bool) {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if user {
+		form = url.Values{"grant_type": {"password"}, "username": {w.user}, "password": {w.pass}, "scope": {"beers:read"}}
+	}
+	b, ok := w.send("POST", "/api/oauth2/token", "application/x-www-form-urlencoded", form.Encode(), w.appAuth, 200)
+	if !ok {
+		return "", "", false
+	}
+	var got struct {
+		Access  string `json:"access_token"`
+		Refresh string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil || got.Access == "" || user != (got.Refresh != "") {
+		w.t.Errorf("token (user=%v): answer %s", user, b)
+		return "", "", false
+	}
+	return got.Access, got.Refresh, true
+}
+
 // tokens alternates the password and client_credentials grants.
 func (w *crashWriter) tokens(i int) {
 	for n := 0; ; n++ {
 		user := (n+i)%2 == 0
-		form := url.Values{"grant_type": {"client_credentials"}}
-		if user {
-			form = url.Values{"grant_type": {"password"}, "username": {w.user}, "password": {w.pass}, "scope": {"beers:read"}}
-		}
-		b, ok := w.send("POST", "/api/oauth2/token", "application/x-www-form-urlencoded", form.Encode(), w.appAuth, 200)
+		access, refresh, ok := w.token(user)
 		if !ok {
 			return
 		}
-		var got struct {
-			Access  string `json:"access_token"`
-			Refresh string `json:"refresh_token"`
-		}
-		if err := json.Unmarshal(b, &got); err != nil || got.Access == "" || user != (got.Refresh != "") {
-			w.t.Errorf("token (user=%v): answer %s", user, b)
-			return
-		}
 		w.st.mu.Lock()
-		w.st.tokens = append(w.st.tokens, &crashToken{access: got.Access, refresh: got.Refresh, user: user, round: w.round})
+		w.st.tokens = append(w.st.tokens, &crashToken{access: access, refresh: refresh, user: user, round: w.round})
 		w.st.acked.tokens++
 		w.st.mu.Unlock()
 	}
@@ -368,29 +379,20 @@ func (w *crashWriter) tokens(i int) {
 // what is acknowledged here is a revocation record.
 func (w *crashWriter) revoker(i int) {
 	for n := 0; ; n++ {
-		form := url.Values{"grant_type": {"password"}, "username": {w.user}, "password": {w.pass}, "scope": {"beers:read"}}
-		b, ok := w.send("POST", "/api/oauth2/token", "application/x-www-form-urlencoded", form.Encode(), w.appAuth, 200)
+		access, refresh, ok := w.token(true)
 		if !ok {
 			return
 		}
-		var got struct {
-			Access  string `json:"access_token"`
-			Refresh string `json:"refresh_token"`
-		}
-		if err := json.Unmarshal(b, &got); err != nil || got.Access == "" || got.Refresh == "" {
-			w.t.Errorf("token for the revoker: answer %s", b)
-			return
-		}
-		revoke := got.Access
+		revoke := access
 		if (n+i)%2 == 1 {
-			revoke = got.Refresh
+			revoke = refresh
 		}
 		if _, ok := w.send("POST", "/api/oauth2/revoke", "application/x-www-form-urlencoded",
 			url.Values{"token": {revoke}}.Encode(), w.appAuth, 200); !ok {
 			return
 		}
 		w.st.mu.Lock()
-		w.st.revoked = append(w.st.revoked, &crashRevoked{access: got.Access, round: w.round})
+		w.st.revoked = append(w.st.revoked, &crashRevoked{access: access, round: w.round})
 		w.st.acked.revocations++
 		w.st.mu.Unlock()
 	}
