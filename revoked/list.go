@@ -94,11 +94,20 @@ func (l *List) read(ctx context.Context, since time.Time) error {
 	defer l.mu.Unlock()
 	for _, r := range revs {
 		l.applyLocked(r)
+	}
+	l.noteNewestLocked(revs)
+	return nil
+}
+
+// noteNewestLocked moves on where the next Refresh reads from. What this
+// instance recorded counts too: otherwise, with one writer, every Refresh
+// would read every revocation made since the start again.
+func (l *List) noteNewestLocked(revs []*models.Revocation) {
+	for _, r := range revs {
 		if r.At.After(l.newest) {
 			l.newest = r.At
 		}
 	}
-	return nil
 }
 
 func (l *List) forgetExpired() {
@@ -137,6 +146,7 @@ func (l *List) record(ctx context.Context, revs ...*models.Revocation) error {
 	for _, r := range revs {
 		l.applyLocked(r)
 	}
+	l.noteNewestLocked(revs)
 	return nil
 }
 

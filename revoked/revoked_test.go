@@ -205,3 +205,40 @@ func TestRevocationsAreDurableAndShared(t *testing.T) {
 		t.Errorf("DeleteExpired = %d, %v; want 1", n, err)
 	}
 }
+
+// sinceRecorder is a revocation repository that remembers where each
+// ListSince started.
+type sinceRecorder struct {
+	models.RevocationRepository
+	since []time.Time
+}
+
+func (r *sinceRecorder) ListSince(ctx context.Context, since, now time.Time) ([]*models.Revocation, error) {
+	r.since = append(r.since, since)
+	return r.RevocationRepository.ListSince(ctx, since, now)
+}
+
+// Refresh reads only what is new, what this instance recorded included:
+// with one writer, it would otherwise read every revocation since the
+// start again, every time.
+func TestRefreshReadsOnlyWhatIsNew(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	raw := openStore(t, t.TempDir())
+	repo := &sinceRecorder{RevocationRepository: raw.Revocations}
+	list := revoked.NewList(repo, c.now)
+	if err := list.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	store := revoked.Wrap(raw, list)
+	c.t = c.t.Add(time.Hour)
+	if err := store.Tokens.RevokeFamily(t.Context(), "fam"); err != nil {
+		t.Fatal(err)
+	}
+	if err := list.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	since := repo.since[len(repo.since)-1]
+	if !since.After(c.t.Add(-10 * time.Minute)) {
+		t.Errorf("Refresh read from %v, an hour before the last revocation at %v", since, c.t)
+	}
+}
