@@ -388,6 +388,9 @@ prepare_server() { # wl server run_id
     beerlocker@scale)
       RUN_DIR="$WORK/data-$id"
       cp -a "$WORK/scale-template" "$RUN_DIR"
+      # Write the copy out now, so the kernel's writeback of ~0.5 GB does
+      # not share the cores with the measured run.
+      sync
       start_beerlocker "$RUN_DIR"
       # shellcheck disable=SC1090
       . "$WORK/scale-creds"
