@@ -29,6 +29,9 @@ type Code struct {
 	// AuthTime is when the user last entered a password in the session
 	// that approved the request (the ID token's auth_time).
 	AuthTime time.Time
+	// Audience is the resources the request named (RFC 8707), the REST
+	// API when it named none; the grant's tokens are valid only there.
+	Audience Audience
 }
 
 // CodeRepository stores authorization codes.

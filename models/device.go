@@ -52,6 +52,9 @@ type DeviceCode struct {
 	// AuthTime is when the approving user last entered a password in
 	// that browser session (the ID token's auth_time); zero while pending.
 	AuthTime time.Time
+	// Audience is the resources the device asked for (RFC 8707), the REST
+	// API when it named none.
+	Audience Audience
 }
 
 // DeviceDecision is what the user decided on a device code's consent page.

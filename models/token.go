@@ -35,6 +35,10 @@ type Token struct {
 	// (the ID token's auth_time), kept through refresh rotation so a
 	// refreshed ID token carries the same one. Zero when unknown.
 	AuthTime time.Time
+	// Audience is where the token is valid (RFC 8707); a refresh token's
+	// is the grant's, which an access token may narrow. Zero for tokens
+	// stored before audiences existed: the REST API (Audience.Effective).
+	Audience Audience
 	// Rotated is true for a refresh token that was already exchanged; it
 	// is kept until it expires so that its reuse can be detected.
 	Rotated bool

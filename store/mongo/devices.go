@@ -47,6 +47,8 @@ type deviceDoc struct {
 	UsedAt       *time.Time `bson:"used_at"` // null until Redeem
 	// AuthTime is set by Decide; absent on documents written before it.
 	AuthTime *time.Time `bson:"auth_time,omitempty"`
+	// Absent (0, the REST API) in documents written before audiences.
+	Audience models.Audience `bson:"audience,omitempty"`
 }
 
 // devicePollDoc is the polling state of a device code, created by its
@@ -68,6 +70,7 @@ func toDeviceDoc(d *models.DeviceCode) deviceDoc {
 		IntervalMS:   d.Interval.Milliseconds(),
 		CreatedAt:    d.CreatedAt,
 		ExpiresAt:    d.ExpiresAt,
+		Audience:     d.Audience,
 	}
 }
 
@@ -84,6 +87,7 @@ func (d *deviceDoc) model(poll *devicePollDoc) *models.DeviceCode {
 		CreatedAt:    d.CreatedAt.UTC(),
 		ExpiresAt:    d.ExpiresAt.UTC(),
 		Used:         d.UsedAt != nil,
+		Audience:     d.Audience,
 	}
 	if d.AuthTime != nil {
 		m.AuthTime = d.AuthTime.UTC()

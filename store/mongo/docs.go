@@ -186,6 +186,8 @@ type codeDoc struct {
 	// OpenID Connect; absent in older documents and when not given.
 	Nonce    string     `bson:"nonce,omitempty"`
 	AuthTime *time.Time `bson:"auth_time,omitempty"`
+	// Absent (0, the REST API) in documents written before audiences.
+	Audience models.Audience `bson:"audience,omitempty"`
 }
 
 func toCodeDoc(c *models.Code) codeDoc {
@@ -201,6 +203,7 @@ func toCodeDoc(c *models.Code) codeDoc {
 		ExpiresAt:          c.ExpiresAt,
 		Nonce:              c.Nonce,
 		AuthTime:           optionalTime(c.AuthTime),
+		Audience:           c.Audience,
 	}
 	return d
 }
@@ -234,6 +237,7 @@ func (d *codeDoc) model() *models.Code {
 		ExpiresAt:          d.ExpiresAt.UTC(),
 		Nonce:              d.Nonce,
 		AuthTime:           timeOrZero(d.AuthTime),
+		Audience:           d.Audience,
 	}
 }
 
@@ -249,6 +253,8 @@ type tokenDoc struct {
 	GrantedAt *time.Time `bson:"granted_at,omitempty"` // absent before it was recorded
 	RotatedAt *time.Time `bson:"rotated_at"`           // null until Rotate
 	AuthTime  *time.Time `bson:"auth_time,omitempty"`  // OpenID Connect; absent when unknown
+	// Absent (0, the REST API) in documents written before audiences.
+	Audience models.Audience `bson:"audience,omitempty"`
 }
 
 func toTokenDoc(t *models.Token) tokenDoc {
@@ -262,6 +268,7 @@ func toTokenDoc(t *models.Token) tokenDoc {
 		CreatedAt: t.CreatedAt,
 		ExpiresAt: t.ExpiresAt,
 		AuthTime:  optionalTime(t.AuthTime),
+		Audience:  t.Audience,
 	}
 	if !t.GrantedAt.IsZero() {
 		at := t.GrantedAt
@@ -286,6 +293,7 @@ func (d *tokenDoc) model() *models.Token {
 		ExpiresAt: d.ExpiresAt.UTC(),
 		Rotated:   d.RotatedAt != nil,
 		AuthTime:  timeOrZero(d.AuthTime),
+		Audience:  d.Audience,
 	}
 	if d.GrantedAt != nil {
 		t.GrantedAt = d.GrantedAt.UTC()

@@ -27,7 +27,7 @@ func (r *devices) key(hash string) []string { return []string{r.s.key("d:", hash
 func (r *devices) Create(ctx context.Context, d *models.DeviceCode) error {
 	return status("create device code", r.s.run(ctx, deviceCreate, r.key(d.Hash),
 		d.Hash, d.UserCodeHash, d.ClientID, joinScopes(d.Scopes), d.Interval.Milliseconds(),
-		ms(d.CreatedAt), ms(d.ExpiresAt), r.s.grace.Milliseconds()))
+		ms(d.CreatedAt), ms(d.ExpiresAt), r.s.grace.Milliseconds(), int(d.Audience)))
 }
 
 func (r *devices) GetByUserCode(ctx context.Context, userCodeHash string, now time.Time) (*models.DeviceCode, error) {
@@ -86,17 +86,18 @@ func (r *devices) DeleteExpired(ctx context.Context, now time.Time) (int64, erro
 	return r.s.deleteExpired(ctx, "d", now)
 }
 
-// decodeDevice reads the fields n c s st u iv lp ca ea used.
+// decodeDevice reads the fields n c s st u iv lp ca ea used at au.
 func decodeDevice(hash string, v []any) (*models.DeviceCode, error) {
 	f, ok := strs(v)
-	if !ok || len(f) != 11 {
+	if !ok || len(f) != 12 {
 		return nil, models.ErrNotFound
 	}
 	d := &models.DeviceCode{Hash: hash, UserCodeHash: f[0], ClientID: f[1], Scopes: splitScopes(f[2]),
 		Status: models.DeviceStatus(f[3]), UserID: f[4],
 		Interval:  time.Duration(atoi(f[5])) * time.Millisecond,
 		CreatedAt: fromMS(atoi(f[7])), ExpiresAt: fromMS(atoi(f[8])), Used: f[9] == "1",
-		AuthTime: fromOptionalMS(f[10])} // "" in codes decided before it was kept
+		AuthTime: fromOptionalMS(f[10]), // "" in codes decided before it was kept
+		Audience: audience(f[11])}
 	if lp := atoi(f[6]); lp != 0 {
 		d.LastPollAt = fromMS(lp)
 	}

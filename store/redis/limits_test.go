@@ -219,7 +219,7 @@ func TestGuardRedisDown(t *testing.T) {
 	l := limits.DefaultLimits
 	g := limits.NewGuardWith(l, s.Buckets("address", l.Address, time.Now), s.Buckets("account", l.Account, time.Now), nil)
 	log := slog.New(slog.DiscardHandler)
-	auth := middleware.NewAuthenticator(accounts.NewVerifier(accounts.VerifierConfig{Limits: g, Log: log}), nil, log, nil)
+	auth := middleware.NewAuthenticator(accounts.NewVerifier(accounts.VerifierConfig{Limits: g, Log: log}), nil, middleware.Resource{Audience: models.AudienceAPI}, log, nil)
 	gin.SetMode(gin.ReleaseMode)
 	router := gin.New()
 	router.GET("/api/users/me", auth.Require("beers:read"), func(c *gin.Context) { c.Status(http.StatusOK) })

@@ -27,20 +27,20 @@ var (
 )
 
 // tokenFields are the fields Get reads, in order.
-var tokenFields = []string{"k", "c", "u", "s", "f", "ca", "ea", "r", "ga", "at"}
+var tokenFields = []string{"k", "c", "u", "s", "f", "ca", "ea", "r", "ga", "at", "au"}
 
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 	if len(list) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 10*len(list))
+	args := make([]any, 0, 11*len(list))
 	for _, t := range list {
 		granted := "" // the zero time
 		if !t.GrantedAt.IsZero() {
 			granted = strconv.FormatInt(ms(t.GrantedAt), 10)
 		}
 		args = append(args, t.Hash, string(t.Kind), t.ClientID, t.UserID, joinScopes(t.Scopes),
-			t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt), granted, optionalMS(t.AuthTime))
+			t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt), granted, optionalMS(t.AuthTime), int(t.Audience))
 	}
 	return status("create tokens", r.s.run(ctx, tokenCreate, nil, args...))
 }
@@ -62,6 +62,7 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 		t.GrantedAt = fromMS(atoi(f[8]))
 	}
 	t.AuthTime = fromOptionalMS(f[9])
+	t.Audience = audience(f[10]) // "" in tokens written before audiences
 	if !t.ExpiresAt.After(now) {
 		return nil, models.ErrNotFound
 	}
@@ -199,6 +200,16 @@ func strs(v []any) (out []string, ok bool) {
 		}
 	}
 	return out, ok
+}
+
+// audience reads a stored audience; "" (written before audiences) and
+// anything unknown read as 0, the REST API.
+func audience(s string) models.Audience {
+	a := models.Audience(atoi(s))
+	if !a.Valid() {
+		return 0
+	}
+	return a
 }
 
 func atoi(s string) int64 {

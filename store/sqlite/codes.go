@@ -14,7 +14,7 @@ type codes struct{ db *db }
 
 var _ models.CodeRepository = (*codes)(nil)
 
-const codeColumns = `hash, client_id, user_id, redirect_uri, redirect_uri_omitted, scopes, code_challenge, created_at, expires_at, nonce, auth_time`
+const codeColumns = `hash, client_id, user_id, redirect_uri, redirect_uri_omitted, scopes, code_challenge, created_at, expires_at, nonce, auth_time, audience`
 
 func scanCode(s scanner) (*models.Code, error) {
 	var c models.Code
@@ -22,7 +22,7 @@ func scanCode(s scanner) (*models.Code, error) {
 	var created, expires int64
 	var nonce sql.NullString
 	var authTime sql.NullInt64
-	err := s.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.RedirectURIOmitted, &scopes, &c.CodeChallenge, &created, &expires, &nonce, &authTime)
+	err := s.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.RedirectURIOmitted, &scopes, &c.CodeChallenge, &created, &expires, &nonce, &authTime, &c.Audience)
 	if err != nil {
 		return nil, err
 	}
@@ -36,9 +36,9 @@ func scanCode(s scanner) (*models.Code, error) {
 }
 
 func (r *codes) Create(ctx context.Context, c *models.Code) error {
-	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	_, err := r.db.exec(ctx, q, c.Hash, c.ClientID, c.UserID, c.RedirectURI, c.RedirectURIOmitted,
-		joinScopes(c.Scopes), c.CodeChallenge, millis(c.CreatedAt), millis(c.ExpiresAt), nullable(c.Nonce), nullableMillis(c.AuthTime))
+		joinScopes(c.Scopes), c.CodeChallenge, millis(c.CreatedAt), millis(c.ExpiresAt), nullable(c.Nonce), nullableMillis(c.AuthTime), int(c.Audience))
 	return translate("create code", err)
 }
 

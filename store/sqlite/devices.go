@@ -18,7 +18,7 @@ type devices struct{ db *db }
 var _ models.DeviceCodeRepository = (*devices)(nil)
 
 const deviceColumns = `hash, user_code_hash, client_id, scopes, status, user_id,
-	interval_ms, last_poll_at, created_at, expires_at, used_at IS NOT NULL, auth_time`
+	interval_ms, last_poll_at, created_at, expires_at, used_at IS NOT NULL, auth_time, audience`
 
 func scanDevice(s scanner) (*models.DeviceCode, error) {
 	var d models.DeviceCode
@@ -27,7 +27,7 @@ func scanDevice(s scanner) (*models.DeviceCode, error) {
 	var interval, created, expires int64
 	var lastPoll, authTime sql.NullInt64
 	err := s.Scan(&d.Hash, &d.UserCodeHash, &d.ClientID, &scopes, &status, &user,
-		&interval, &lastPoll, &created, &expires, &d.Used, &authTime)
+		&interval, &lastPoll, &created, &expires, &d.Used, &authTime, &d.Audience)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +53,9 @@ func (r *devices) Create(ctx context.Context, d *models.DeviceCode) error {
 			return err
 		}
 		const q = `INSERT INTO device_codes (hash, user_code_hash, client_id, scopes, status,
-			interval_ms, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+			interval_ms, created_at, expires_at, audience) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		_, err := tx.ExecContext(ctx, q, d.Hash, d.UserCodeHash, d.ClientID, joinScopes(d.Scopes),
-			string(models.DevicePending), d.Interval.Milliseconds(), millis(d.CreatedAt), millis(d.ExpiresAt))
+			string(models.DevicePending), d.Interval.Milliseconds(), millis(d.CreatedAt), millis(d.ExpiresAt), int(d.Audience))
 		return err
 	})
 	return translate("create device code", err)

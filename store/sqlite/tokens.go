@@ -13,9 +13,9 @@ type tokens struct{ db *db }
 
 var _ models.TokenRepository = (*tokens)(nil)
 
-const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at, granted_at, auth_time`
+const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at, granted_at, auth_time, audience`
 
-const insertTokenSQL = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertTokenSQL = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 	if len(list) == 0 {
@@ -25,7 +25,7 @@ func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 		stmt := tx.StmtContext(ctx, r.db.insertToken)
 		for _, t := range list {
 			_, err := stmt.ExecContext(ctx, t.Hash, string(t.Kind), t.ClientID, nullable(t.UserID),
-				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt), nullableMillis(t.GrantedAt), nullableMillis(t.AuthTime))
+				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt), nullableMillis(t.GrantedAt), nullableMillis(t.AuthTime), int(t.Audience))
 			if err != nil {
 				return err
 			}
@@ -44,7 +44,7 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	var created, expires int64
 	var granted, authTime sql.NullInt64
 	err := r.db.queryRow(ctx, q, hash, millis(now)).Scan(&t.Hash, &kind, &t.ClientID, &user,
-		&scopes, &t.FamilyID, &created, &expires, &granted, &authTime, &t.Rotated)
+		&scopes, &t.FamilyID, &created, &expires, &granted, &authTime, &t.Audience, &t.Rotated)
 	if err != nil {
 		return nil, translate("get token", err)
 	}

@@ -71,6 +71,8 @@ func testCodeConsumeReturnsCode(t *testing.T, s *models.Store) {
 			// OpenID Connect: the request's nonce and the sign-in's time.
 			Nonce:    "n-0S6_WzA2Mj",
 			AuthTime: created.Add(-90*time.Minute + 321*time.Millisecond),
+			// RFC 8707: both resources.
+			Audience: models.AudienceAPI | models.AudienceMCP,
 		},
 		// Without PKCE, nonce or auth time, with a single scope, and for a request that named
 		// no redirect_uri.
@@ -83,6 +85,7 @@ func testCodeConsumeReturnsCode(t *testing.T, s *models.Store) {
 			Scopes:             []string{"profile"},
 			CreatedAt:          created,
 			ExpiresAt:          created.Add(codeLife),
+			Audience:           models.AudienceMCP,
 		},
 	}
 	for _, c := range codes {

@@ -94,6 +94,7 @@ func testDeviceCreateAndGet(t *testing.T, s *models.Store) {
 	created := base.Add(1234 * time.Millisecond)
 	dc := newDevice(app.ID, created)
 	dc.Scopes = []string{"beers:write", "profile"}
+	dc.Audience = models.AudienceMCP // RFC 8707
 	mustOK(t, "DeviceCodes.Create", s.DeviceCodes.Create(ctx, dc))
 	for i := range 2 {
 		got, err := s.DeviceCodes.GetByUserCode(ctx, dc.UserCodeHash, now)
@@ -158,7 +159,10 @@ func testDeviceDecide(t *testing.T, s *models.Store) {
 	alice := mustCreateUser(t, s, "alice")
 	bob := mustCreateUser(t, s, "bob")
 	app := mustCreateClient(t, s, alice.ID, "App", base)
-	yes, no := mustCreateDevice(t, s, app.ID), mustCreateDevice(t, s, app.ID)
+	yes := newDevice(app.ID, base)
+	yes.Audience = models.AudienceAPI | models.AudienceMCP
+	mustOK(t, "DeviceCodes.Create", s.DeviceCodes.Create(ctx, yes))
+	no := mustCreateDevice(t, s, app.ID)
 	wantDevice(t, s, "before Decide", yes, models.DevicePending, "")
 
 	signedIn := now.Add(-42*time.Minute + 7*time.Millisecond) // when alice last entered her password
@@ -184,6 +188,11 @@ func testDeviceDecide(t *testing.T, s *models.Store) {
 	mustOK(t, "DeviceCodes.Redeem(approved)", err)
 	if !redeemed.AuthTime.Equal(signedIn) {
 		t.Errorf("Redeem(approved) AuthTime = %v, want %v", redeemed.AuthTime, signedIn)
+	}
+	for what, a := range map[string]models.Audience{"Poll": got.Audience, "GetByUserCode": byUser.Audience, "Redeem": redeemed.Audience} {
+		if a != yes.Audience {
+			t.Errorf("%s(approved) Audience = %v, want %v", what, a, yes.Audience)
+		}
 	}
 	got, _, err = s.DeviceCodes.Poll(ctx, no.Hash, app.ID, now)
 	mustOK(t, "DeviceCodes.Poll(denied)", err)

@@ -34,11 +34,14 @@ func testTokenCreateAndGet(t *testing.T, s *models.Store) {
 		// A rotation's tokens: the grant began before they were created.
 		{Hash: newHash(), Kind: models.AccessToken, ClientID: app.ID, UserID: alice.ID,
 			Scopes: []string{"profile", "beers:write", "beers:read"}, FamilyID: family,
-			CreatedAt: created, ExpiresAt: created.Add(tokenLife), GrantedAt: granted, AuthTime: authTime},
+			CreatedAt: created, ExpiresAt: created.Add(tokenLife), GrantedAt: granted, AuthTime: authTime,
+			Audience: models.AudienceMCP},
 		{Hash: newHash(), Kind: models.RefreshToken, ClientID: app.ID, UserID: alice.ID,
 			Scopes: []string{"profile", "beers:write", "beers:read"}, FamilyID: family,
-			CreatedAt: created, ExpiresAt: created.Add(30 * 24 * time.Hour), GrantedAt: granted, AuthTime: authTime},
-		// client_credentials: no user, and no GrantedAt or AuthTime (zero round-trips).
+			CreatedAt: created, ExpiresAt: created.Add(30 * 24 * time.Hour), GrantedAt: granted, AuthTime: authTime,
+			Audience: models.AudienceAPI | models.AudienceMCP},
+		// client_credentials: no user, and no GrantedAt, AuthTime or
+		// Audience (zero round-trips).
 		{Hash: newHash(), Kind: models.AccessToken, ClientID: app.ID, UserID: "",
 			Scopes: []string{"clients"}, FamilyID: models.NewID(created),
 			CreatedAt: created, ExpiresAt: created.Add(tokenLife)},

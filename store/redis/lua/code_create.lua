@@ -1,7 +1,8 @@
 -- code_create: KEYS[1] = the code; ARGV = P, hash, client, user,
 -- redirect URI, scopes, challenge, created ms, expires ms, grace ms (how
 -- long the key outlives the code, so a late replay is still recognised),
--- redirect URI omitted (0 or 1), nonce, auth time ms ('' for none).
+-- redirect URI omitted (0 or 1), nonce, auth time ms ('' for none),
+-- audience (a bit set; absent, '', in codes written before it: 0).
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 'CONFLICT'
 end
@@ -10,7 +11,7 @@ local ca, ea = tonumber(ARGV[8]), tonumber(ARGV[9])
 local life = math.max(ea - ca, 1) + tonumber(ARGV[10])
 redis.call('HSET', KEYS[1], 'c', client, 'u', user, 'ru', ARGV[5], 's', ARGV[6],
   'cc', ARGV[7], 'ca', ca, 'ea', ea, 'used', 0, 'ro', ARGV[11],
-  'n', ARGV[12], 'at', ARGV[13])
+  'n', ARGV[12], 'at', ARGV[13], 'au', ARGV[14])
 redis.call('PEXPIRE', KEYS[1], life)
 redis.call('ZADD', P .. 'cx', ea, h)
 index(P .. 'cc:' .. client, h, ea, ca, life)
