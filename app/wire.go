@@ -180,7 +180,8 @@ func New(o Options, store *models.Store) (*App, error) {
 	services := controllers.Services{
 		PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies, Store: store, Metrics: m, Log: o.Log, LogOutput: logOutput, Now: o.Now,
 		BeerPages: beerPages,
-		Auth:      middleware.NewAuthenticator(verifier, server, o.Log, m),
+		Auth: middleware.NewAuthenticator(verifier, server,
+			middleware.Resource{Audience: models.AudienceAPI, MetadataURL: server.ResourceMetadataURL(models.AudienceAPI)}, o.Log, m),
 		Sessions: middleware.Sessions(middleware.SessionConfig{Store: store.Sessions, Key: DeriveKey(o.Secret, "session csrf"),
 			Secure: strings.HasPrefix(o.PublicURL, "https://"), Now: o.Now, Fail: renderer.Fail}),
 		Accounts: accounts.NewService(store.Users, hasher, creds, ender, register, o.Now),

@@ -39,6 +39,7 @@ func TestAuthFailures(t *testing.T) {
 			if tc.badToken {
 				bearer += `, error="invalid_token"`
 			}
+			bearer += `, resource_metadata="` + apiMetadata + `"` // API.md §10
 			want := []string{bearer, `Basic realm="beerlocker"`}
 			if got := r.Header.Values("WWW-Authenticate"); !slices.Equal(got, want) {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, want)

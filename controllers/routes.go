@@ -137,6 +137,8 @@ func addRoutes(r *gin.Engine, s Services) {
 	o := s.OAuth
 	r.GET(oauth.MetadataPath, o.Metadata())
 	r.GET(oauth.OpenIDConfigurationPath, o.OpenIDConfiguration())
+	r.GET(oauth.ProtectedResourceMetadataPath+oauth.APIResourcePath, o.ProtectedResourceMetadata(models.AudienceAPI))
+	r.GET(oauth.ProtectedResourceMetadataPath+oauth.MCPResourcePath, o.ProtectedResourceMetadata(models.AudienceMCP))
 	r.GET(keys.JWKSPath, jwks(s.Keys, log))
 	r.GET(oauth.UserInfoPath, o.UserInfo())
 	r.POST(oauth.UserInfoPath, o.UserInfo())

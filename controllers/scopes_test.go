@@ -49,7 +49,7 @@ func TestBearerScopes(t *testing.T) {
 				return
 			}
 			wantProblem(t, r, 403)
-			want := []string{`Bearer realm="beerlocker", error="insufficient_scope", scope="` + tc.needed + `"`}
+			want := []string{`Bearer realm="beerlocker", error="insufficient_scope", scope="` + tc.needed + `", resource_metadata="` + apiMetadata + `"`}
 			if got := r.Header.Values("WWW-Authenticate"); !slices.Equal(got, want) {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, want)
 			}
@@ -81,7 +81,7 @@ func TestBearerRefusals(t *testing.T) {
 	t.Run("refresh token as bearer token", func(t *testing.T) {
 		r := e.request("GET", "/api/beers", nil, bearer(tk.RefreshToken))
 		wantProblem(t, r, 401)
-		want := []string{`Bearer realm="beerlocker", error="invalid_token"`, `Basic realm="beerlocker"`}
+		want := []string{`Bearer realm="beerlocker", error="invalid_token", resource_metadata="` + apiMetadata + `"`, `Basic realm="beerlocker"`}
 		if got := r.Header.Values("WWW-Authenticate"); !slices.Equal(got, want) {
 			t.Errorf("WWW-Authenticate = %q, want %q", got, want)
 		}
@@ -100,7 +100,7 @@ func TestBearerRefusals(t *testing.T) {
 		e.clock.Advance(3601 * time.Second)
 		r := e.request("GET", "/api/beers", nil, bearer(tk.AccessToken))
 		wantProblem(t, r, 401)
-		if got := r.Header.Values("WWW-Authenticate"); len(got) == 0 || got[0] != `Bearer realm="beerlocker", error="invalid_token"` {
+		if got := r.Header.Values("WWW-Authenticate"); len(got) == 0 || got[0] != `Bearer realm="beerlocker", error="invalid_token", resource_metadata="`+apiMetadata+`"` {
 			t.Errorf("WWW-Authenticate = %q, want an invalid_token Bearer challenge first", got)
 		}
 		// The refresh token outlives it.

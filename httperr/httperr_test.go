@@ -69,16 +69,28 @@ func TestLimitedWords(t *testing.T) {
 }
 
 // TestChallenges: the realm is the same in every challenge, Bearer before
-// Basic on a 401 (API.md §1).
+// Basic on a 401 (API.md §1), and a Bearer challenge names the resource's
+// metadata when it has one (API.md §10).
 func TestChallenges(t *testing.T) {
+	const meta = "https://beer.example/.well-known/oauth-protected-resource/api"
 	h := http.Header{}
-	httperr.ChallengeAPI(h, true)
+	httperr.ChallengeAPI(h, true, "")
 	if got := h.Values("WWW-Authenticate"); len(got) != 2 || got[0] != `Bearer realm="beerlocker", error="invalid_token"` || got[1] != `Basic realm="beerlocker"` {
 		t.Errorf("ChallengeAPI = %q", got)
 	}
 	h = http.Header{}
-	httperr.ChallengeScope(h, "beers:write")
-	if got := h.Get("WWW-Authenticate"); got != `Bearer realm="beerlocker", error="insufficient_scope", scope="beers:write"` {
+	httperr.ChallengeAPI(h, false, meta)
+	if got := h.Values("WWW-Authenticate"); len(got) != 2 || got[0] != `Bearer realm="beerlocker", resource_metadata="`+meta+`"` || got[1] != `Basic realm="beerlocker"` {
+		t.Errorf("ChallengeAPI with metadata = %q", got)
+	}
+	h = http.Header{}
+	httperr.ChallengeBearer(h, true, meta)
+	if got := h.Values("WWW-Authenticate"); len(got) != 1 || got[0] != `Bearer realm="beerlocker", error="invalid_token", resource_metadata="`+meta+`"` {
+		t.Errorf("ChallengeBearer = %q", got)
+	}
+	h = http.Header{}
+	httperr.ChallengeScope(h, "beers:write", meta)
+	if got := h.Get("WWW-Authenticate"); got != `Bearer realm="beerlocker", error="insufficient_scope", scope="beers:write", resource_metadata="`+meta+`"` {
 		t.Errorf("ChallengeScope = %q", got)
 	}
 	h = http.Header{}

@@ -54,18 +54,27 @@ type AuthObserver interface {
 type Authenticator struct {
 	passwords PasswordVerifier
 	tokens    TokenVerifier
+	resource  Resource
 	log       *slog.Logger
 	obs       AuthObserver
 }
 
-// NewAuthenticator returns an Authenticator that checks passwords and
-// tokens with the verifiers given, logs unexpected failures to log and
-// counts rejected tokens in obs (nil counts nothing).
-func NewAuthenticator(passwords PasswordVerifier, tokens TokenVerifier, log *slog.Logger, obs AuthObserver) *Authenticator {
+// Resource is the resource an Authenticator guards (RFC 8707, RFC 9728):
+// a bearer token is accepted only if it was issued for it, and every
+// Bearer challenge names its metadata.
+type Resource struct {
+	Audience    models.Audience // one resource
+	MetadataURL string          // its protected-resource metadata; "" for none
+}
+
+// NewAuthenticator returns an Authenticator of resource that checks
+// passwords and tokens with the verifiers given, logs unexpected failures
+// to log and counts rejected tokens in obs (nil counts nothing).
+func NewAuthenticator(passwords PasswordVerifier, tokens TokenVerifier, resource Resource, log *slog.Logger, obs AuthObserver) *Authenticator {
 	if obs == nil {
 		obs = noAuthObserver{}
 	}
-	return &Authenticator{passwords: passwords, tokens: tokens, log: log, obs: obs}
+	return &Authenticator{passwords: passwords, tokens: tokens, resource: resource, log: log, obs: obs}
 }
 
 type noAuthObserver struct{}
@@ -88,7 +97,7 @@ func (a *Authenticator) Require(scope string) gin.HandlerFunc {
 			return
 		}
 		if !p.Basic && !models.HasScopes(p.Scopes, []string{scope}) {
-			httperr.ChallengeScope(c.Writer.Header(), scope)
+			httperr.ChallengeScope(c.Writer.Header(), scope, a.resource.MetadataURL)
 			problem.Abort(c, problem.Problem{Status: http.StatusForbidden, Title: "Insufficient scope",
 				Detail: "This token lacks the scope " + scope + "."})
 			return
@@ -130,7 +139,7 @@ func (a *Authenticator) authenticate(c *gin.Context, fresh bool) (*Principal, bo
 		p, err = a.bearer(c.Request.Context(), strings.TrimSpace(cred))
 		if errors.Is(err, errUnauthorized) {
 			a.obs.AuthFailure("bearer")
-			challenge(c, true, "The access token is invalid, expired or revoked.")
+			a.challenge(c, true, "The access token is invalid, expired or revoked.")
 			return nil, false
 		}
 	case header == "":
@@ -138,15 +147,15 @@ func (a *Authenticator) authenticate(c *gin.Context, fresh bool) (*Principal, bo
 		if c.Query("access_token") != "" {
 			detail = "Access tokens are not accepted in the query string; send an Authorization: Bearer header."
 		}
-		challenge(c, false, detail)
+		a.challenge(c, false, detail)
 		return nil, false
 	default:
-		challenge(c, false, "The Authorization header is malformed or uses an unsupported scheme.")
+		a.challenge(c, false, "The Authorization header is malformed or uses an unsupported scheme.")
 		return nil, false
 	}
 	switch {
 	case errors.Is(err, errUnauthorized):
-		challenge(c, false, "The username or password is wrong.")
+		a.challenge(c, false, "The username or password is wrong.")
 		return nil, false
 	case err != nil:
 		problem.Error(c, a.log, err, "")
@@ -189,6 +198,11 @@ func (a *Authenticator) bearer(ctx context.Context, token string) (*Principal, e
 	if err != nil {
 		return nil, err
 	}
+	// API.md §10: a token meant for another resource is no token here
+	// (RFC 8707 §2: "the resource server MUST ... refuse" it).
+	if !t.Audience.Has(a.resource.Audience) {
+		return nil, errUnauthorized
+	}
 	return &Principal{UserID: t.UserID, ClientID: t.ClientID, Scopes: t.Scopes}, nil
 }
 
@@ -205,7 +219,7 @@ func parseBasic(cred string) (username, password string, ok bool) {
 
 // challenge answers 401 with both challenges of API.md §1: Bearer (with
 // error="invalid_token" when a bearer token was rejected) and Basic.
-func challenge(c *gin.Context, badToken bool, detail string) {
-	httperr.ChallengeAPI(c.Writer.Header(), badToken)
+func (a *Authenticator) challenge(c *gin.Context, badToken bool, detail string) {
+	httperr.ChallengeAPI(c.Writer.Header(), badToken, a.resource.MetadataURL)
 	problem.Abort(c, problem.Problem{Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: detail})
 }

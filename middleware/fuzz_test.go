@@ -86,7 +86,7 @@ func FuzzAuthorization(f *testing.F) {
 		"good-token":   {UserID: alice.ID, ClientID: "c1", Scopes: []string{models.ScopeBeersRead}},
 		"narrow-token": {UserID: alice.ID, ClientID: "c1", Scopes: []string{models.ScopeProfile}},
 		"client-token": {ClientID: "c1", Scopes: models.AllScopes()},
-	}, log, nil)
+	}, Resource{Audience: models.AudienceAPI}, log, nil)
 	r := gin.New()
 	ok := func(c *gin.Context) { c.String(http.StatusOK, GetPrincipal(c).UserID) }
 	r.GET("/scoped", auth.Require(models.ScopeBeersRead), ok)

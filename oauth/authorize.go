@@ -32,6 +32,9 @@ type authRequest struct {
 	State       string   `json:"st,omitempty"`
 	Challenge   string   `json:"pc,omitempty"`
 	Nonce       string   `json:"n,omitempty"` // OpenID Connect: echoed in the ID token
+	// Audience is the resources asked for (RFC 8707), the REST API when
+	// none was.
+	Audience models.Audience `json:"a,omitempty"`
 	// The rest is needed only while the request is answered, not parked.
 	prompt      prompt
 	maxAge      int64  // seconds; -1 when not sent
@@ -98,6 +101,9 @@ func (s *Server) Authorize() gin.HandlerFunc {
 		ctx := c.Request.Context()
 		userID := middleware.SessionUserID(c, s.Now())
 		req, oerr := parseAuthRequest(q, client, redirect)
+		if oerr == nil {
+			req.Audience, oerr = s.grantAudience(q[resourceParam])
+		}
 		if oerr == nil {
 			var err error
 			if req.hintSubject, oerr, err = s.hintedSubject(ctx, req.idTokenHint, client); err != nil {
@@ -228,7 +234,7 @@ func (s *Server) refuseRequest(c *gin.Context, userID string, client *models.Cli
 // parseAuthRequest checks the rest of the request (step 2).
 func parseAuthRequest(q url.Values, client *models.Client, redirect string) (*authRequest, *Error) {
 	for k, v := range q {
-		if len(v) > 1 {
+		if len(v) > 1 && !repeatable(k) {
 			return nil, errInvalidRequest("The parameter " + quoteParam(k) + " appears more than once.")
 		}
 	}
@@ -384,7 +390,7 @@ func (s *Server) approve(c *gin.Context, status int, userID string, req *authReq
 		Hash: hash, ClientID: req.ClientID, UserID: userID,
 		RedirectURI: req.Redirect, RedirectURIOmitted: req.RedirectURI == "",
 		Scopes: req.Scopes, CodeChallenge: req.Challenge, CreatedAt: now, ExpiresAt: now.Add(CodeTTL),
-		Nonce: req.Nonce, AuthTime: middleware.SessionAuthTime(c),
+		Nonce: req.Nonce, AuthTime: middleware.SessionAuthTime(c), Audience: req.Audience,
 	}
 	if err := s.Store.Codes.Create(c.Request.Context(), code); err != nil {
 		s.Pages.Fail(c, err)

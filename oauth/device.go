@@ -59,6 +59,10 @@ func (s *Server) deviceAuthorization(c *gin.Context) (*deviceAuthResponse, error
 	if oerr != nil {
 		return nil, oerr
 	}
+	audience, oerr := s.grantAudience(form[resourceParam])
+	if oerr != nil {
+		return nil, oerr
+	}
 	now := s.now()
 	interval := s.deviceInterval()
 	for range userCodeTries {
@@ -67,6 +71,7 @@ func (s *Server) deviceAuthorization(c *gin.Context) (*deviceAuthResponse, error
 		err := s.Store.DeviceCodes.Create(ctx, &models.DeviceCode{
 			Hash: hash, UserCodeHash: HashSecret(userCode), ClientID: client.ID, Scopes: scopes,
 			Status: models.DevicePending, Interval: interval, CreatedAt: now, ExpiresAt: now.Add(DeviceTTL),
+			Audience: audience,
 		})
 		if errors.Is(err, models.ErrConflict) {
 			continue // the user code is taken by a live code: draw another

@@ -14,7 +14,7 @@ import (
 
 // readForm parses an application/x-www-form-urlencoded body. Parameters
 // in the URL query are ignored: secrets do not belong in URLs. Each
-// parameter may appear once (RFC 6749 §3.2).
+// parameter may appear once (RFC 6749 §3.2), but resource (RFC 8707).
 func readForm(c *gin.Context) (url.Values, error) {
 	if c.Request.Method != http.MethodPost {
 		return nil, errInvalidRequest("Use POST.")
@@ -33,7 +33,7 @@ func readForm(c *gin.Context) (url.Values, error) {
 	}
 	form := c.Request.PostForm
 	for k, v := range form {
-		if len(v) > 1 {
+		if len(v) > 1 && !repeatable(k) {
 			return nil, errInvalidRequest("The parameter " + k + " appears more than once.")
 		}
 	}

@@ -17,6 +17,10 @@ func (s *Server) grantClientCredentials(ctx context.Context, client *models.Clie
 	if oerr != nil {
 		return nil, oerr
 	}
+	audience, oerr := s.grantAudience(form[resourceParam])
+	if oerr != nil {
+		return nil, oerr
+	}
 	// RFC 6749 §4.4.3: no refresh token; the client can always ask again.
-	return s.issue(ctx, client, "", scopes, nil, family{id: models.NewID(s.Now())}, false)
+	return s.issue(ctx, client, "", scopes, nil, audience, family{id: models.NewID(s.Now()), audience: audience}, false)
 }

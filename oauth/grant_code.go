@@ -46,10 +46,18 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 	case code.CodeChallenge != "" && !verifierMatches(verifier, code.CodeChallenge):
 		return nil, errInvalidGrant("code_verifier does not match the code_challenge.")
 	}
+	audience, oerr := s.parseResources(form[resourceParam])
+	if oerr == nil {
+		audience, oerr = narrowAudience(code.Audience, audience)
+	}
+	if oerr != nil {
+		return nil, oerr
+	}
 	// The tokens are stored before the code is used up, in the code's
 	// family: if a concurrent redemption wins, or wins and then sees this
 	// one as a replay, revoking the family always finds these tokens.
-	resp, err := s.issue(ctx, client, code.UserID, code.Scopes, code.Scopes, family{id: hash, authTime: code.AuthTime}, client.AllowsGrant(models.GrantRefreshToken))
+	resp, err := s.issue(ctx, client, code.UserID, code.Scopes, code.Scopes, audience,
+		family{id: hash, authTime: code.AuthTime, audience: code.Audience.Effective()}, client.AllowsGrant(models.GrantRefreshToken))
 	if err != nil {
 		return nil, err
 	}

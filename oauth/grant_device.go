@@ -19,6 +19,10 @@ func (s *Server) grantDevice(ctx context.Context, client *models.Client, form ur
 	if value == "" {
 		return nil, errInvalidRequest("device_code is required.")
 	}
+	requested, oerr := s.parseResources(form[resourceParam])
+	if oerr != nil {
+		return nil, oerr
+	}
 	hash := HashSecret(value)
 	now := s.now()
 	// Another client's device code is unknown to this one: the store
@@ -49,7 +53,12 @@ func (s *Server) grantDevice(ctx context.Context, client *models.Client, form ur
 	// one keep its tokens, and if the user revoked the app meanwhile (which
 	// deletes the code and the tokens) Redeem fails too, so no tokens
 	// outlive a lost race or a revocation.
-	resp, err := s.issue(ctx, client, dc.UserID, dc.Scopes, dc.Scopes, family{id: models.NewID(now), authTime: dc.AuthTime}, client.AllowsGrant(models.GrantRefreshToken))
+	audience, oerr := narrowAudience(dc.Audience, requested)
+	if oerr != nil {
+		return nil, oerr
+	}
+	resp, err := s.issue(ctx, client, dc.UserID, dc.Scopes, dc.Scopes, audience,
+		family{id: models.NewID(now), authTime: dc.AuthTime, audience: dc.Audience.Effective()}, client.AllowsGrant(models.GrantRefreshToken))
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,10 @@ func (s *Server) grantPassword(ctx context.Context, addr string, client *models.
 	if oerr != nil {
 		return nil, oerr
 	}
+	audience, oerr := s.grantAudience(form[resourceParam])
+	if oerr != nil {
+		return nil, oerr
+	}
 	userID, err := s.Credentials.VerifyPassword(ctx, accounts.PasswordAttempt{
 		Username: username, Password: password, Address: addr, Via: "password_grant"})
 	if errors.Is(err, models.ErrNotFound) {
@@ -33,7 +37,8 @@ func (s *Server) grantPassword(ctx context.Context, addr string, client *models.
 	if err := s.rememberPasswordConsent(ctx, userID, client.ID, scopes); err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, client, userID, scopes, scopes, family{id: models.NewID(s.Now())}, client.AllowsGrant(models.GrantRefreshToken))
+	return s.issue(ctx, client, userID, scopes, scopes, audience, family{id: models.NewID(s.Now()), audience: audience},
+		client.AllowsGrant(models.GrantRefreshToken))
 }
 
 // rememberPasswordConsent records that the user consented to the client

@@ -39,11 +39,21 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 			return nil, oerr
 		}
 	}
-	// RFC 6749 §6: the new refresh token keeps the old one's scope; only
-	// the access token is narrowed. The new tokens are stored before the
+	// API.md §10: a refresh without resource keeps the grant's audience;
+	// one with resource may narrow the access token's, never widen it.
+	audience, oerr := s.parseResources(form[resourceParam])
+	if oerr == nil {
+		audience, oerr = narrowAudience(old.Audience, audience)
+	}
+	if oerr != nil {
+		return nil, oerr
+	}
+	// RFC 6749 §6: the new refresh token keeps the old one's scope and
+	// audience; only the access token is narrowed. The new tokens are stored before the
 	// old one is rotated: a concurrent use that loses the rotation then
 	// revokes the family after they exist, so they cannot escape it.
-	resp, err := s.issue(ctx, client, old.UserID, scopes, old.Scopes, family{id: old.FamilyID, since: old.GrantStart(), authTime: old.AuthTime}, true)
+	resp, err := s.issue(ctx, client, old.UserID, scopes, old.Scopes, audience,
+		family{id: old.FamilyID, since: old.GrantStart(), authTime: old.AuthTime, audience: old.Audience.Effective()}, true)
 	if err != nil {
 		return nil, err
 	}

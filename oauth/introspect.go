@@ -19,6 +19,9 @@ type introspection struct {
 	Exp       int64  `json:"exp,omitempty"`
 	Iat       int64  `json:"iat,omitempty"`
 	Issuer    string `json:"iss,omitempty"`
+	// Audience is where the token is valid (RFC 8707; RFC 7662 §2.2 aud),
+	// always a list of resource identifiers.
+	Audience []string `json:"aud,omitempty"`
 }
 
 // Introspect handles POST /api/oauth2/introspect (RFC 7662). Only
@@ -52,7 +55,7 @@ func (s *Server) introspect(c *gin.Context) (*introspection, error) {
 	}
 	out := &introspection{
 		Active: true, Scope: models.ScopeString(t.Scopes), ClientID: t.ClientID, Subject: t.UserID,
-		Exp: t.ExpiresAt.Unix(), Iat: t.CreatedAt.Unix(), Issuer: s.Issuer,
+		Exp: t.ExpiresAt.Unix(), Iat: t.CreatedAt.Unix(), Issuer: s.Issuer, Audience: s.audienceURLs(t.Audience),
 	}
 	// RFC 7662 §2.2: token_type is the token's type as in RFC 6749 §5.1,
 	// Bearer for an access token. A refresh token has no such type (RFC

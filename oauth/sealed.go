@@ -23,12 +23,13 @@ import (
 // nonce, each token carries 32 random bytes, as a random one does), then
 // the times as Unix microseconds
 // (issued, expires, grant began, auth_time; 0 for none), then the client,
-// user, family and scopes, each a length and its bytes. The version leaves
-// room for the claims later issues add (an audience, a grant's end).
+// user, family and scopes, each a length and its bytes, then (version 2)
+// the audience. A version 1 token, sealed before audiences, opens with the
+// zero audience: the REST API, all it was valid at.
 type Sealer struct{ aead cipher.AEAD }
 
 const (
-	sealVersion = 1
+	sealVersion = 2
 	sealRandom  = 20
 	// storedAccessTokenLen is the length of a random access token.
 	storedAccessTokenLen = len(prefixAccessToken) + 43
@@ -52,13 +53,14 @@ func NewSealer(key []byte) (*Sealer, error) {
 	return &Sealer{aead: aead}, nil
 }
 
-// additionalData binds a sealed token to its prefix and version.
+// additionalData binds a sealed token to its prefix (the version byte is
+// in the authenticated plaintext).
 var additionalData = []byte(prefixAccessToken + "1")
 
 // Seal returns the value of the access token t.
 func (s *Sealer) Seal(t *models.Token) string {
 	scopes := models.ScopeString(t.Scopes)
-	plain := make([]byte, 1+sealRandom, 1+sealRandom+4*binary.MaxVarintLen64+4*binary.MaxVarintLen16+len(t.ClientID)+len(t.UserID)+len(t.FamilyID)+len(scopes))
+	plain := make([]byte, 1+sealRandom, 1+sealRandom+4*binary.MaxVarintLen64+4*binary.MaxVarintLen16+1+len(t.ClientID)+len(t.UserID)+len(t.FamilyID)+len(scopes))
 	plain[0] = sealVersion
 	if _, err := rand.Read(plain[1:]); err != nil {
 		panic("oauth: crypto/rand failed: " + err.Error())
@@ -70,6 +72,7 @@ func (s *Sealer) Seal(t *models.Token) string {
 		plain = binary.AppendUvarint(plain, uint64(len(v)))
 		plain = append(plain, v...)
 	}
+	plain = binary.AppendUvarint(plain, uint64(t.Audience))
 	nonceSize := s.aead.NonceSize()
 	out := make([]byte, nonceSize, nonceSize+len(plain)+s.aead.Overhead())
 	if _, err := rand.Read(out); err != nil {
@@ -93,7 +96,7 @@ func (s *Sealer) Open(value string) (*models.Token, bool) {
 		return nil, false
 	}
 	plain, err := s.aead.Open(raw[nonceSize:nonceSize], raw[:nonceSize], raw[nonceSize:], additionalData)
-	if err != nil || len(plain) < 1+sealRandom || plain[0] != sealVersion {
+	if err != nil || len(plain) < 1+sealRandom || plain[0] < 1 || plain[0] > sealVersion {
 		return nil, false
 	}
 	d := decoder{b: plain[1+sealRandom:]}
@@ -101,7 +104,10 @@ func (s *Sealer) Open(value string) (*models.Token, bool) {
 	t.CreatedAt, t.ExpiresAt, t.GrantedAt, t.AuthTime = d.time(), d.time(), d.time(), d.time()
 	t.ClientID, t.UserID, t.FamilyID = d.str(), d.str(), d.str()
 	scopes := d.str()
-	if d.bad || len(d.b) != 0 {
+	if plain[0] >= 2 {
+		t.Audience = models.Audience(d.uvarint())
+	}
+	if d.bad || len(d.b) != 0 || !t.Audience.Valid() {
 		return nil, false
 	}
 	t.Scopes = strings.Fields(scopes)

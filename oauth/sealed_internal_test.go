@@ -26,7 +26,52 @@ func sampleToken() *models.Token {
 		Kind: models.AccessToken, ClientID: "blci_" + strings.Repeat("c", 43), UserID: models.NewID(at),
 		Scopes: []string{"beers:read", "openid", "profile"}, FamilyID: strings.Repeat("f", 64),
 		CreatedAt: at, ExpiresAt: at.Add(time.Hour).Truncate(time.Millisecond), GrantedAt: at.Add(-time.Minute).Truncate(time.Millisecond),
-		AuthTime: at.Add(-2 * time.Minute).Truncate(time.Second),
+		AuthTime: at.Add(-2 * time.Minute).Truncate(time.Second), Audience: models.AudienceAPI | models.AudienceMCP,
+	}
+}
+
+// resealed opens value's plaintext, lets change rewrite it and seals it
+// again under s: a token as an older version, or a bug, would have sealed.
+func resealed(t *testing.T, s *Sealer, value string, change func([]byte) []byte) string {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(value, prefixAccessToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := s.aead.NonceSize()
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], additionalData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := s.aead.Seal(bytes.Clone(raw[:n]), raw[:n], change(plain), additionalData)
+	return prefixAccessToken + base64.RawURLEncoding.EncodeToString(out)
+}
+
+// A version 1 token, sealed before audiences, still opens, with the zero
+// audience: the REST API, the only resource there was. An audience this
+// version does not know, or an unknown version, does not open.
+func TestSealedTokenVersions(t *testing.T) {
+	s := testSealer(t, 1)
+	tok := sampleToken()
+	tok.Audience = models.AudienceMCP
+	value := s.Seal(tok)
+	v1 := resealed(t, s, value, func(p []byte) []byte { p[0] = 1; return p[:len(p)-1] })
+	got, ok := s.Open(v1)
+	if !ok {
+		t.Fatal("a version 1 token did not open")
+	}
+	if got.Audience != 0 || !got.Audience.Has(models.AudienceAPI) || got.Audience.Has(models.AudienceMCP) {
+		t.Errorf("version 1 token: audience %v, want 0 (the REST API only)", got.Audience)
+	}
+	for name, change := range map[string]func([]byte) []byte{
+		"unknown audience bit": func(p []byte) []byte { p[len(p)-1] = 4; return p },
+		"version 3":            func(p []byte) []byte { p[0] = 3; return p },
+		"version 0":            func(p []byte) []byte { p[0] = 0; return p },
+		"trailing byte":        func(p []byte) []byte { return append(p, 0) },
+	} {
+		if _, ok := s.Open(resealed(t, s, value, change)); ok {
+			t.Errorf("%s: opened", name)
+		}
 	}
 }
 

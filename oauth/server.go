@@ -139,13 +139,17 @@ type family struct {
 	// authTime is when the user last entered a password before the grant
 	// (the ID token's auth_time), kept on every token of the family.
 	authTime time.Time
+	// audience is the grant's (RFC 8707): the refresh token keeps it, so
+	// a refresh may narrow an access token's but never widen it.
+	audience models.Audience
 }
 
-// issue creates an access token, and a refresh token when withRefresh,
-// in family f. refreshScopes are the scopes the refresh token keeps
-// (RFC 6749 §6: a rotated refresh token has the scope of the old one).
+// issue creates an access token for scopes at audience, and a refresh
+// token when withRefresh, in family f. refreshScopes are the scopes the
+// refresh token keeps (RFC 6749 §6: a rotated refresh token has the scope
+// of the old one), as it keeps the family's audience.
 // No token outlives MaxGrantTTL from the grant, and expires_in says so.
-func (s *Server) issue(ctx context.Context, client *models.Client, userID string, scopes, refreshScopes []string, f family, withRefresh bool) (*tokenResponse, error) {
+func (s *Server) issue(ctx context.Context, client *models.Client, userID string, scopes, refreshScopes []string, audience models.Audience, f family, withRefresh bool) (*tokenResponse, error) {
 	now := s.now()
 	if f.since.IsZero() {
 		f.since = now
@@ -158,6 +162,7 @@ func (s *Server) issue(ctx context.Context, client *models.Client, userID string
 	accessToken := &models.Token{
 		Kind: models.AccessToken, ClientID: client.ID, UserID: userID,
 		Scopes: scopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: accessEnd, GrantedAt: f.since, AuthTime: f.authTime,
+		Audience: audience,
 	}
 	var access string
 	var tokens []*models.Token
@@ -176,6 +181,7 @@ func (s *Server) issue(ctx context.Context, client *models.Client, userID string
 		tokens = append(tokens, &models.Token{
 			Hash: refreshHash, Kind: models.RefreshToken, ClientID: client.ID, UserID: userID,
 			Scopes: refreshScopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: earlier(now.Add(s.RefreshTTL), end), GrantedAt: f.since, AuthTime: f.authTime,
+			Audience: f.audience,
 		})
 		resp.RefreshToken = refresh
 	}

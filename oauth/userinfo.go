@@ -34,7 +34,9 @@ func (s *Server) UserInfo() gin.HandlerFunc {
 			return
 		}
 		t, err := s.VerifyAccessToken(c.Request.Context(), token)
-		if errors.Is(err, models.ErrNotFound) || (err == nil && t.UserID == "") {
+		// UserInfo is below /api, so it is part of the REST API's resource
+		// (API.md §10): a token meant only for /mcp is refused here too.
+		if errors.Is(err, models.ErrNotFound) || (err == nil && (t.UserID == "" || !t.Audience.Has(models.AudienceAPI))) {
 			s.userInfoRefused(c, "The access token is invalid, expired or revoked, or has no user.")
 			return
 		}
@@ -43,7 +45,7 @@ func (s *Server) UserInfo() gin.HandlerFunc {
 			return
 		}
 		if !slices.Contains(t.Scopes, models.ScopeOpenID) {
-			httperr.ChallengeScope(c.Writer.Header(), models.ScopeOpenID)
+			httperr.ChallengeScope(c.Writer.Header(), models.ScopeOpenID, s.ResourceMetadataURL(models.AudienceAPI))
 			c.JSON(http.StatusForbidden, errorBody{Error: "insufficient_scope", Description: "The access token was not issued with the openid scope."})
 			return
 		}
@@ -68,6 +70,6 @@ func (s *Server) UserInfo() gin.HandlerFunc {
 // userInfoRefused answers a missing or bad token: 401 with the RFC 6750
 // §3.1 invalid_token challenge.
 func (s *Server) userInfoRefused(c *gin.Context, desc string) {
-	httperr.ChallengeInvalidToken(c.Writer.Header())
+	httperr.ChallengeBearer(c.Writer.Header(), true, s.ResourceMetadataURL(models.AudienceAPI))
 	c.JSON(http.StatusUnauthorized, errorBody{Error: "invalid_token", Description: desc})
 }
