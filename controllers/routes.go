@@ -135,11 +135,19 @@ func addRoutes(r *gin.Engine, s Services) {
 	api.POST("/clients/:client_id/secret", auth.Require(models.ScopeClients), rotateClientSecret(store.Clients, log, now))
 
 	o := s.OAuth
-	r.GET(oauth.MetadataPath, o.Metadata())
-	r.GET(oauth.OpenIDConfigurationPath, o.OpenIDConfiguration())
-	r.GET(oauth.ProtectedResourceMetadataPath+oauth.APIResourcePath, o.ProtectedResourceMetadata(models.AudienceAPI))
-	r.GET(oauth.ProtectedResourceMetadataPath+oauth.MCPResourcePath, o.ProtectedResourceMetadata(models.AudienceMCP))
-	r.GET(keys.JWKSPath, jwks(s.Keys, log))
+	// The endpoints browsers may call from any origin (API.md §10), each
+	// with its preflight.
+	cors := middleware.CORS()
+	for _, path := range []string{oauth.MetadataPath, oauth.OpenIDConfigurationPath, keys.JWKSPath,
+		oauth.ProtectedResourceMetadataPath + oauth.APIResourcePath, oauth.ProtectedResourceMetadataPath + oauth.MCPResourcePath,
+		oauth.TokenPath, oauth.RevocationPath} {
+		r.OPTIONS(path, cors, func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	}
+	r.GET(oauth.MetadataPath, cors, o.Metadata())
+	r.GET(oauth.OpenIDConfigurationPath, cors, o.OpenIDConfiguration())
+	r.GET(oauth.ProtectedResourceMetadataPath+oauth.APIResourcePath, cors, o.ProtectedResourceMetadata(models.AudienceAPI))
+	r.GET(oauth.ProtectedResourceMetadataPath+oauth.MCPResourcePath, cors, o.ProtectedResourceMetadata(models.AudienceMCP))
+	r.GET(keys.JWKSPath, cors, jwks(s.Keys, log))
 	r.GET(oauth.UserInfoPath, o.UserInfo())
 	r.POST(oauth.UserInfoPath, o.UserInfo())
 	r.GET(oauth.AuthorizePath, s.Sessions, o.Authorize())
@@ -147,8 +155,8 @@ func addRoutes(r *gin.Engine, s Services) {
 	r.POST(oauth.AuthorizeDecisionPath, s.Sessions, o.Decide())
 	r.GET(oauth.EndSessionPath, s.Sessions, o.EndSession())
 	r.POST(oauth.EndSessionPath, s.Sessions, o.EndSession())
-	r.POST(oauth.TokenPath, o.Token())
-	r.POST(oauth.RevocationPath, o.Revoke())
+	r.POST(oauth.TokenPath, cors, o.Token())
+	r.POST(oauth.RevocationPath, cors, o.Revoke())
 	r.POST(oauth.IntrospectionPath, o.Introspect())
 	r.POST(oauth.DeviceAuthorizationPath, o.DeviceAuthorization())
 	r.GET(oauth.DevicePath, s.Sessions, o.DevicePage())
