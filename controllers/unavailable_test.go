@@ -333,6 +333,9 @@ func (downClients) Update(context.Context, string, string, models.ClientUpdate, 
 	return nil, errDown
 }
 func (downClients) Delete(context.Context, string, string) error { return errDown }
+func (downClients) DeleteUnapproved(context.Context, time.Time) (int64, error) {
+	return 0, errDown
+}
 
 type downConsents struct{}
 

@@ -137,6 +137,11 @@ func (r timedClients) Delete(ctx context.Context, ownerID string, id string) err
 	return r.next.Delete(ctx, ownerID, id)
 }
 
+func (r timedClients) DeleteUnapproved(ctx context.Context, registeredBefore time.Time) (int64, error) {
+	defer r.m.ObserveDB("clients.deleteUnapproved", time.Now())
+	return r.next.DeleteUnapproved(ctx, registeredBefore)
+}
+
 type timedConsents struct {
 	next models.ConsentRepository
 	m    *Metrics

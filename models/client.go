@@ -42,11 +42,14 @@ const MaxClientIDLen = 100
 // ValidClientID reports whether s could be a client id.
 func ValidClientID(s string) bool { return s != "" && len(s) <= MaxClientIDLen }
 
-// Client is an app a user registered to ask other users for access. ID is
-// an opaque, unguessable string. SecretHash is the SHA-256 of the client
-// secret, empty for public clients.
+// Client is an app a user registered to ask other users for access, or
+// one that registered itself (RFC 7591, API.md §10), which has no owner.
+// ID is an opaque, unguessable string. SecretHash is the SHA-256 of the
+// client secret, empty for public clients.
 type Client struct {
-	ID           string
+	ID string
+	// OwnerID is the user who registered the app; "" for an app that
+	// registered itself, which no user can see, change or delete.
 	OwnerID      string
 	Name         string
 	SecretHash   string
@@ -75,6 +78,15 @@ func (c *Client) IDTokenAlg() string {
 	}
 	return c.IDTokenSignedResponseAlg
 }
+
+// SelfRegistered reports whether the app registered itself: no user
+// vouches for it, and the consent page says so.
+func (c *Client) SelfRegistered() bool { return c.OwnerID == "" }
+
+// SelfRegisteredTTL is how long an app that registered itself is kept if
+// no user approves it (API.md §10): registration needs no account, so
+// what nobody uses must not pile up.
+const SelfRegisteredTTL = 24 * time.Hour
 
 // AllowsGrant reports whether the client registered grant type g.
 func (c *Client) AllowsGrant(g string) bool { return slices.Contains(c.GrantTypes, g) }
@@ -297,10 +309,12 @@ func quote(s string) string {
 	return "\"" + s + "\""
 }
 
-// ClientRepository stores OAuth clients.
+// ClientRepository stores OAuth clients. An owner id "" owns nothing: the
+// methods that take an owner never find a client that registered itself.
 type ClientRepository interface {
 	// Create inserts c. Returns ErrConflict if the owner already has
-	// MaxClientsPerUser clients.
+	// MaxClientsPerUser clients (a client without an owner has no such
+	// bound; registration is limited per address instead).
 	Create(ctx context.Context, c *Client) error
 	// Get returns the client with that id whoever owns it, or ErrNotFound.
 	Get(ctx context.Context, id string) (*Client, error)
@@ -313,4 +327,8 @@ type ClientRepository interface {
 	// Delete removes the owner's client with its codes, tokens and
 	// consents, or returns ErrNotFound.
 	Delete(ctx context.Context, ownerID, id string) error
+	// DeleteUnapproved removes the clients without an owner created
+	// before registeredBefore that no user has approved (no consent),
+	// with whatever they hold, and returns how many.
+	DeleteUnapproved(ctx context.Context, registeredBefore time.Time) (int64, error)
 }

@@ -82,3 +82,13 @@ func (r *cachedClients) Delete(ctx context.Context, ownerID, id string) error {
 	defer r.cache.Delete(id)
 	return r.next.Delete(ctx, ownerID, id)
 }
+
+// DeleteUnapproved does not say which clients went, so every cached
+// client without an owner leaves the cache when any did.
+func (r *cachedClients) DeleteUnapproved(ctx context.Context, registeredBefore time.Time) (int64, error) {
+	n, err := r.next.DeleteUnapproved(ctx, registeredBefore)
+	if n > 0 {
+		r.cache.DeleteFunc(func(c *models.Client) bool { return c.SelfRegistered() })
+	}
+	return n, err
+}

@@ -175,6 +175,12 @@ func (r *clients) Delete(ctx context.Context, ownerID, id string) error {
 	return r.next.Delete(ctx, ownerID, id)
 }
 
+// DeleteUnapproved evicts nothing: a client no user approved holds no
+// tokens.
+func (r *clients) DeleteUnapproved(ctx context.Context, registeredBefore time.Time) (int64, error) {
+	return r.next.DeleteUnapproved(ctx, registeredBefore)
+}
+
 type users struct {
 	next  models.UserRepository
 	cache *Tokens

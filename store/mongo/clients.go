@@ -2,7 +2,10 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
+	mrand "math/rand/v2"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -24,8 +27,25 @@ var notDeleting = bson.E{Key: "deleting", Value: bson.D{{Key: "$ne", Value: true
 // bound atomic: two concurrent creates that pick the same free slot cannot
 // both insert, and the loser looks again. Every lost race is a slot another
 // create took, so the loop ends once the owner's slots are full.
+//
+// A client without an owner (owner_id "") takes a random slot above the
+// owners' range instead: the index then only keeps two such clients from
+// drawing the same one, and a collision draws again.
 func (r *clientRepo) Create(ctx context.Context, c *models.Client) error {
 	doc := toClientDoc(c)
+	if c.SelfRegistered() {
+		for range 8 {
+			doc.Slot = models.MaxClientsPerUser + mrand.Int32N(math.MaxInt32-models.MaxClientsPerUser)
+			err := r.insert(ctx, doc)
+			if err == nil || !mongo.IsDuplicateKeyError(err) {
+				return wrap("create client", err)
+			}
+			if _, err := r.get(ctx, "create client", bson.D{{Key: "_id", Value: c.ID}}); err == nil {
+				return models.ErrConflict
+			}
+		}
+		return errors.New("mongo: create client: no free slot for a client without an owner after 8 draws")
+	}
 	for range 2 * models.MaxClientsPerUser {
 		slot, err := r.freeSlot(ctx, c.OwnerID)
 		if err != nil {
@@ -89,7 +109,7 @@ func (r *clientRepo) Get(ctx context.Context, id string) (*models.Client, error)
 }
 
 func (r *clientRepo) GetOwned(ctx context.Context, ownerID, id string) (*models.Client, error) {
-	if !models.ValidClientID(id) {
+	if !models.ValidClientID(id) || ownerID == "" {
 		return nil, models.ErrNotFound
 	}
 	return r.get(ctx, "get client", bson.D{{Key: "_id", Value: id}, {Key: "owner_id", Value: ownerID}, notDeleting})
@@ -108,6 +128,9 @@ func (r *clientRepo) get(ctx context.Context, what string, filter bson.D) (*mode
 // List is bounded by the slots: an owner never has more than
 // MaxClientsPerUser clients.
 func (r *clientRepo) List(ctx context.Context, ownerID string) ([]*models.Client, error) {
+	if ownerID == "" { // the clients without an owner are nobody's
+		return []*models.Client{}, nil
+	}
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	docs, err := findAll[clientDoc](ctx, r.d.clients, bson.D{{Key: "owner_id", Value: ownerID}, notDeleting},
@@ -123,7 +146,7 @@ func (r *clientRepo) List(ctx context.Context, ownerID string) ([]*models.Client
 }
 
 func (r *clientRepo) Update(ctx context.Context, ownerID, id string, u models.ClientUpdate, now time.Time) (*models.Client, error) {
-	if !models.ValidClientID(id) {
+	if !models.ValidClientID(id) || ownerID == "" {
 		return nil, models.ErrNotFound
 	}
 	set := bson.D{{Key: "updated_at", Value: now}}
@@ -161,7 +184,7 @@ func (r *clientRepo) Update(ctx context.Context, ownerID, id string, u models.Cl
 // consents, and the client document last. An interrupted Delete leaves a
 // marked client that a retry (which matches marked clients too) finishes.
 func (r *clientRepo) Delete(ctx context.Context, ownerID, id string) error {
-	if !models.ValidClientID(id) {
+	if !models.ValidClientID(id) || ownerID == "" {
 		return models.ErrNotFound
 	}
 	res, err := r.d.mark(ctx, bson.D{{Key: "_id", Value: id}, {Key: "owner_id", Value: ownerID}}, false)
@@ -172,6 +195,82 @@ func (r *clientRepo) Delete(ctx context.Context, ownerID, id string) error {
 		return models.ErrNotFound
 	}
 	return wrap("delete client", r.d.deleteClients(ctx, []string{id}))
+}
+
+// unapprovedBatch bounds one DeleteUnapproved pass; the sweep runs again
+// a minute later.
+const unapprovedBatch = 1000
+
+// DeleteUnapproved finds the old clients without an owner, keeps those a
+// consent names, and deletes the rest as Delete does: marked first, so
+// that a user cannot approve one while it goes (a marked client is no
+// client to the authorization endpoint).
+func (r *clientRepo) DeleteUnapproved(ctx context.Context, registeredBefore time.Time) (int64, error) {
+	old := bson.D{{Key: "owner_id", Value: ""}, {Key: "created_at", Value: bson.D{{Key: "$lt", Value: registeredBefore}}}}
+	ids, err := r.d.clientIDs(ctx, old, unapprovedBatch)
+	if err != nil || len(ids) == 0 {
+		return 0, wrap("delete unapproved clients", err)
+	}
+	approved, err := r.d.approvedClients(ctx, ids)
+	if err != nil {
+		return 0, wrap("delete unapproved clients", err)
+	}
+	var doomed []string
+	for _, id := range ids {
+		if !approved[id] {
+			doomed = append(doomed, id)
+		}
+	}
+	if len(doomed) == 0 {
+		return 0, nil
+	}
+	if _, err := r.d.mark(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: doomed}}}, {Key: "owner_id", Value: ""}}, true); err != nil {
+		return 0, wrap("delete unapproved clients", err)
+	}
+	// A consent granted between the look and the mark keeps its client.
+	if approved, err = r.d.approvedClients(ctx, doomed); err != nil {
+		return 0, wrap("delete unapproved clients", err)
+	}
+	var gone, kept []string
+	for _, id := range doomed {
+		if approved[id] {
+			kept = append(kept, id)
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	if len(kept) > 0 {
+		ctx, cancel := withTimeout(ctx)
+		_, err := r.d.clients.UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: kept}}}},
+			bson.D{{Key: "$unset", Value: bson.D{{Key: "deleting", Value: ""}}}})
+		cancel()
+		if err != nil {
+			return 0, wrap("delete unapproved clients", err)
+		}
+	}
+	if len(gone) == 0 {
+		return 0, nil
+	}
+	return int64(len(gone)), wrap("delete unapproved clients", r.d.deleteClients(ctx, gone))
+}
+
+// approvedClients tells which of ids a consent names.
+func (d *db) approvedClients(ctx context.Context, ids []string) (map[string]bool, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	type consentDoc struct {
+		ClientID string `bson:"client_id"`
+	}
+	docs, err := findAll[consentDoc](ctx, d.consents, bson.D{{Key: "client_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: "client_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	approved := make(map[string]bool, len(docs))
+	for _, doc := range docs {
+		approved[doc.ClientID] = true
+	}
+	return approved, nil
 }
 
 // mark sets the deleting flag on the clients filter matches and returns how
@@ -200,7 +299,7 @@ func (d *db) deleteOwnedClients(ctx context.Context, ownerID string) error {
 		return err
 	}
 	for {
-		ids, err := d.ownedClientIDs(ctx, byOwner)
+		ids, err := d.clientIDs(ctx, byOwner, models.MaxClientsPerUser)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -210,14 +309,14 @@ func (d *db) deleteOwnedClients(ctx context.Context, ownerID string) error {
 	}
 }
 
-func (d *db) ownedClientIDs(ctx context.Context, filter bson.D) ([]string, error) {
+func (d *db) clientIDs(ctx context.Context, filter bson.D, limit int64) ([]string, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	type idDoc struct {
 		ID string `bson:"_id"`
 	}
 	docs, err := findAll[idDoc](ctx, d.clients, filter,
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetLimit(models.MaxClientsPerUser))
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetLimit(limit))
 	if err != nil {
 		return nil, err
 	}

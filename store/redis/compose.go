@@ -142,6 +142,13 @@ func (r *clients) Delete(ctx context.Context, ownerID, id string) error {
 		func() error { return r.next.Delete(ctx, ownerID, id) })
 }
 
+// DeleteUnapproved has nothing to cascade: a client no user approved has
+// no codes or tokens, and a device code it asked for expires within
+// minutes, unredeemable once the client is gone.
+func (r *clients) DeleteUnapproved(ctx context.Context, registeredBefore time.Time) (int64, error) {
+	return r.next.DeleteUnapproved(ctx, registeredBefore)
+}
+
 type users struct {
 	next    models.UserRepository
 	clients models.ClientRepository

@@ -20,8 +20,9 @@ const clientColumns = `id, owner_id, name, secret_hash, redirect_uris, grant_typ
 func scanClient(s scanner) (*models.Client, error) {
 	var c models.Client
 	var uris, grants, logoutURIs string
+	var owner sql.NullString // NULL for a client that registered itself
 	var created, updated int64
-	err := s.Scan(&c.ID, &c.OwnerID, &c.Name, &c.SecretHash, &uris, &grants, &c.Public, &created, &updated, &logoutURIs, &c.IDTokenSignedResponseAlg)
+	err := s.Scan(&c.ID, &owner, &c.Name, &c.SecretHash, &uris, &grants, &c.Public, &created, &updated, &logoutURIs, &c.IDTokenSignedResponseAlg)
 	if err != nil {
 		return nil, err
 	}
@@ -34,6 +35,7 @@ func scanClient(s scanner) (*models.Client, error) {
 	if err := json.Unmarshal([]byte(logoutURIs), &c.PostLogoutRedirectURIs); err != nil {
 		return nil, err
 	}
+	c.OwnerID = owner.String
 	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
 	return &c, nil
 }
@@ -49,8 +51,13 @@ func jsonList(s []string) string {
 
 // Create counts the owner's clients and inserts in one IMMEDIATE
 // transaction, so concurrent registrations cannot pass the limit together.
+// A client without an owner is stored with owner_id NULL, which no
+// owner's query matches.
 func (r *clients) Create(ctx context.Context, c *models.Client) error {
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
+		if c.SelfRegistered() {
+			return r.insert(ctx, tx, c)
+		}
 		var n int
 		const count = `SELECT COUNT(*) FROM clients WHERE owner_id = ?`
 		if err := tx.QueryRowContext(ctx, count, c.OwnerID).Scan(&n); err != nil {
@@ -59,13 +66,31 @@ func (r *clients) Create(ctx context.Context, c *models.Client) error {
 		if n >= models.MaxClientsPerUser {
 			return models.ErrConflict
 		}
-		const q = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-		_, err := tx.ExecContext(ctx, q, c.ID, c.OwnerID, c.Name, c.SecretHash,
-			jsonList(c.RedirectURIs), jsonList(c.GrantTypes), c.Public,
-			millis(c.CreatedAt), millis(c.UpdatedAt), jsonList(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg)
-		return err
+		return r.insert(ctx, tx, c)
 	})
 	return translate("create client", err)
+}
+
+func (r *clients) insert(ctx context.Context, tx *sql.Tx, c *models.Client) error {
+	const q = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	_, err := tx.ExecContext(ctx, q, c.ID, nullable(c.OwnerID), c.Name, c.SecretHash,
+		jsonList(c.RedirectURIs), jsonList(c.GrantTypes), c.Public,
+		millis(c.CreatedAt), millis(c.UpdatedAt), jsonList(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg)
+	return err
+}
+
+// DeleteUnapproved is one DELETE; ON DELETE CASCADE removes what the
+// clients held (device codes, at most: nothing else exists without a
+// consent).
+func (r *clients) DeleteUnapproved(ctx context.Context, registeredBefore time.Time) (int64, error) {
+	const q = `DELETE FROM clients WHERE owner_id IS NULL AND created_at < ?
+		AND NOT EXISTS (SELECT 1 FROM consents WHERE consents.client_id = clients.id)`
+	res, err := r.db.exec(ctx, q, millis(registeredBefore))
+	if err != nil {
+		return 0, translate("delete unapproved clients", err)
+	}
+	n, err := res.RowsAffected()
+	return n, translate("delete unapproved clients", err)
 }
 
 func (r *clients) Get(ctx context.Context, id string) (*models.Client, error) {

@@ -18,6 +18,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -205,47 +206,87 @@ func checkPragmas(ctx context.Context, pool *sql.DB) error {
 // migrate applies, in one transaction and in name order, every embedded
 // migration not yet recorded in schema_migrations. The writer's IMMEDIATE
 // transaction also serializes two processes opening the same new file.
+//
+// Foreign keys are off while the migrations run, on the one connection
+// that runs them, so that a migration can rebuild a table (SQLite's
+// ALTER TABLE procedure: create the new table, copy, drop the old one,
+// rename): with them on, dropping a table deletes, by ON DELETE CASCADE,
+// every row that refers to it. PRAGMA foreign_key_check then refuses to
+// commit a schema that any row violates, and the connection gets its
+// foreign keys back before it returns to the pool.
 func (d *db) migrate(ctx context.Context) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	err = d.directTx(ctx, func(tx *sql.Tx) error {
-		const create = `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    TEXT PRIMARY KEY,
-			applied_at INTEGER NOT NULL
-		) STRICT`
-		if _, err := tx.ExecContext(ctx, create); err != nil {
-			return err
-		}
-		for _, name := range names {
-			version := strings.TrimSuffix(path.Base(name), ".sql")
-			var n int
-			const applied = `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`
-			if err := tx.QueryRowContext(ctx, applied, version).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				continue
-			}
-			script, err := migrations.ReadFile(name)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, string(script)); err != nil {
-				return fmt.Errorf("%s: %w", version, err)
-			}
-			const record = `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`
-			if _, err := tx.ExecContext(ctx, record, version, time.Now().UnixMilli()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	conn, err := d.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	err = migrateOn(ctx, conn, names)
+	if _, ferr := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); ferr != nil && err == nil {
+		// The connection must not go back to the pool without them.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		err = ferr
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	return nil
+}
+
+// migrateOn runs the migrations in one write transaction, which begins
+// IMMEDIATE (the DSN's txlock) so that it holds the write lock from its
+// first statement; it runs before the writer goroutine starts.
+func migrateOn(ctx context.Context, conn *sql.Conn, names []string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	const create = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    TEXT PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	) STRICT`
+	if _, err := tx.ExecContext(ctx, create); err != nil {
+		return err
+	}
+	for _, name := range names {
+		version := strings.TrimSuffix(path.Base(name), ".sql")
+		var n int
+		const applied = `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`
+		if err := tx.QueryRowContext(ctx, applied, version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		script, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+			return fmt.Errorf("%s: %w", version, err)
+		}
+		const record = `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`
+		if _, err := tx.ExecContext(ctx, record, version, time.Now().UnixMilli()); err != nil {
+			return err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	violated := rows.Next()
+	rows.Close()
+	if violated {
+		return errors.New("a migration left rows that violate a foreign key")
+	}
+	return tx.Commit()
 }
 
 // db is the pair of pools behind a store. Every write goes to w, every plain
@@ -288,22 +329,6 @@ func (d *db) Close() error {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil
-}
-
-// directTx runs fn in a write transaction of its own, which begins
-// IMMEDIATE so that it holds the write lock from its first statement, and
-// commits if fn returns nil. Only migrations use it, before the writer
-// goroutine starts; every other write goes through tx (group commit).
-func (d *db) directTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // translate maps a database error to the models' sentinels, or wraps it

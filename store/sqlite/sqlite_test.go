@@ -312,3 +312,66 @@ func TestCloseTwice(t *testing.T) {
 		t.Errorf("second Close: %v, want nil", err)
 	}
 }
+
+// TestClientsRebuildKeepsWhatRefersToThem runs 0012, which rebuilds the
+// clients table, again on a database that holds a client with a consent,
+// a code and tokens: with foreign keys on, dropping the old table would
+// delete them all (ON DELETE CASCADE). Everything must survive, and the
+// rebuilt table must take a client without an owner.
+func TestClientsRebuildKeepsWhatRefersToThem(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	alice := mustCreateUser(t, s, "alice")
+	app := &models.Client{ID: "blci_rebuild", OwnerID: alice.ID, Name: "App", SecretHash: "x",
+		RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: models.DefaultGrantTypes(), CreatedAt: now, UpdatedAt: now}
+	if err := s.Clients.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:read"}, now); err != nil {
+		t.Fatal(err)
+	}
+	refresh := &models.Token{Hash: "h-refresh", Kind: models.RefreshToken, ClientID: app.ID, UserID: alice.ID,
+		Scopes: []string{"beers:read"}, FamilyID: "f", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.Tokens.Create(ctx, refresh); err != nil {
+		t.Fatal(err)
+	}
+	code := &models.Code{Hash: "h-code", ClientID: app.ID, UserID: alice.ID, RedirectURI: "https://app.example/cb",
+		Scopes: []string{"beers:read"}, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+	if err := s.Codes.Create(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB.(*db).w.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = '0012_self_registered_clients'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = mustOpen(t, dir) // runs 0012 again
+	if got, err := s.Clients.GetOwned(ctx, alice.ID, app.ID); err != nil || got.Name != "App" {
+		t.Fatalf("client after the rebuild: %+v, %v", got, err)
+	}
+	if c, err := s.Consents.Get(ctx, alice.ID, app.ID); err != nil || len(c.Scopes) != 1 {
+		t.Errorf("consent after the rebuild: %+v, %v", c, err)
+	}
+	if _, err := s.Tokens.Get(ctx, refresh.Hash, now); err != nil {
+		t.Errorf("refresh token after the rebuild: %v", err)
+	}
+	if _, err := s.Codes.Get(ctx, code.Hash, now); err != nil {
+		t.Errorf("code after the rebuild: %v", err)
+	}
+	var fk int
+	if err := s.DB.(*db).r.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys after migrating = %d, %v; want 1", fk, err)
+	}
+	// Deleting the client still cascades: the references point at the
+	// rebuilt table.
+	if err := s.Clients.Delete(ctx, alice.ID, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Consents.Get(ctx, alice.ID, app.ID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("consent of a deleted client: %v, want ErrNotFound", err)
+	}
+}

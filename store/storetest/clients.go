@@ -19,6 +19,8 @@ var clientTests = []test{
 	{"Delete", testClientDelete},
 	{"DeleteCascades", testClientDeleteCascades},
 	{"MaxPerUser", testClientMaxPerUser},
+	{"WithoutOwner", testClientWithoutOwner},
+	{"DeleteUnapproved", testClientDeleteUnapproved},
 }
 
 func testClientCreateAndGet(t *testing.T, s *models.Store) {
@@ -346,4 +348,79 @@ func testClientMaxPerUser(t *testing.T, s *models.Store) {
 	mustOK(t, "Clients.Create after Delete", s.Clients.Create(ctx, extra))
 	extra.ID = models.NewID(base)
 	wantErr(t, "Clients.Create over the limit again", s.Clients.Create(ctx, extra), models.ErrConflict)
+}
+
+// testClientWithoutOwner: an app that registered itself (API.md §10) is
+// found by its id, and by nothing that takes an owner, not even "", and
+// more of them than one owner may have can exist.
+func testClientWithoutOwner(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	mine := mustCreateClient(t, s, alice.ID, "Mine", base)
+	var self []*models.Client
+	for i := range models.MaxClientsPerUser + 5 {
+		self = append(self, mustCreateClient(t, s, "", fmt.Sprint("Agent ", i), base))
+	}
+	got, err := s.Clients.Get(ctx, self[0].ID)
+	mustOK(t, "Clients.Get(self-registered)", err)
+	checkEqual(t, "Clients.Get(self-registered)", normClient(got), normClient(self[0]))
+	if !got.SelfRegistered() {
+		t.Errorf("Clients.Get(self-registered).OwnerID = %q, want none", got.OwnerID)
+	}
+	for _, owner := range []string{"", alice.ID} {
+		_, err := s.Clients.GetOwned(ctx, owner, self[0].ID)
+		wantErr(t, fmt.Sprintf("Clients.GetOwned(%q, self-registered)", owner), err, models.ErrNotFound)
+		name := "Renamed"
+		_, err = s.Clients.Update(ctx, owner, self[0].ID, models.ClientUpdate{Name: &name}, now)
+		wantErr(t, fmt.Sprintf("Clients.Update(%q, self-registered)", owner), err, models.ErrNotFound)
+		wantErr(t, fmt.Sprintf("Clients.Delete(%q, self-registered)", owner), s.Clients.Delete(ctx, owner, self[0].ID), models.ErrNotFound)
+	}
+	list, err := s.Clients.List(ctx, "")
+	mustOK(t, `Clients.List("")`, err)
+	if len(list) != 0 {
+		t.Errorf(`Clients.List("") = %d clients, want none`, len(list))
+	}
+	list, err = s.Clients.List(ctx, alice.ID)
+	mustOK(t, "Clients.List(alice)", err)
+	if len(list) != 1 || list[0].ID != mine.ID {
+		t.Errorf("Clients.List(alice) = %d clients, want only hers", len(list))
+	}
+	if _, err := s.Clients.Get(ctx, self[len(self)-1].ID); err != nil {
+		t.Errorf("Clients.Get(the last self-registered) = %v", err)
+	}
+}
+
+// testClientDeleteUnapproved: the sweep deletes the apps that registered
+// themselves before the cut-off and that no consent names, and nothing
+// else.
+func testClientDeleteUnapproved(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	cutoff := base.Add(time.Hour)
+	oldUnused := mustCreateClient(t, s, "", "Old, unused", base)
+	oldApproved := mustCreateClient(t, s, "", "Old, approved", base)
+	newUnused := mustCreateClient(t, s, "", "New, unused", cutoff.Add(time.Second))
+	owned := mustCreateClient(t, s, alice.ID, "Owned, unused", base)
+	_, err := s.Consents.Grant(ctx, alice.ID, oldApproved.ID, []string{models.ScopeBeersRead}, base)
+	mustOK(t, "Consents.Grant", err)
+	device := newDevice(oldUnused.ID, base) // asked for, never approved
+	mustOK(t, "DeviceCodes.Create", s.DeviceCodes.Create(ctx, device))
+
+	n, err := s.Clients.DeleteUnapproved(ctx, cutoff)
+	mustOK(t, "Clients.DeleteUnapproved", err)
+	if n != 1 {
+		t.Errorf("Clients.DeleteUnapproved = %d, want 1", n)
+	}
+	_, err = s.Clients.Get(ctx, oldUnused.ID)
+	wantErr(t, "Clients.Get(old, unused)", err, models.ErrNotFound)
+	for _, c := range []*models.Client{oldApproved, newUnused, owned} {
+		if _, err := s.Clients.Get(ctx, c.ID); err != nil {
+			t.Errorf("Clients.Get(%s) after DeleteUnapproved = %v, want kept", c.Name, err)
+		}
+	}
+	n, err = s.Clients.DeleteUnapproved(ctx, cutoff)
+	mustOK(t, "Clients.DeleteUnapproved again", err)
+	if n != 0 {
+		t.Errorf("Clients.DeleteUnapproved again = %d, want 0", n)
+	}
 }
