@@ -163,7 +163,7 @@ func New(o Options, store *models.Store) (*App, error) {
 		return nil, err
 	}
 	server := &oauth.Server{
-		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
+		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Registrations: register, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
 		Keys: signingKeys, AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
 	}
 	if revokedList != nil {

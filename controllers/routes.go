@@ -140,7 +140,7 @@ func addRoutes(r *gin.Engine, s Services) {
 	cors := middleware.CORS()
 	for _, path := range []string{oauth.MetadataPath, oauth.OpenIDConfigurationPath, keys.JWKSPath,
 		oauth.ProtectedResourceMetadataPath + oauth.APIResourcePath, oauth.ProtectedResourceMetadataPath + oauth.MCPResourcePath,
-		oauth.TokenPath, oauth.RevocationPath} {
+		oauth.TokenPath, oauth.RevocationPath, oauth.RegistrationPath} {
 		r.OPTIONS(path, cors, func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	}
 	r.GET(oauth.MetadataPath, cors, o.Metadata())
@@ -157,6 +157,7 @@ func addRoutes(r *gin.Engine, s Services) {
 	r.POST(oauth.EndSessionPath, s.Sessions, o.EndSession())
 	r.POST(oauth.TokenPath, cors, o.Token())
 	r.POST(oauth.RevocationPath, cors, o.Revoke())
+	r.POST(oauth.RegistrationPath, cors, o.Register())
 	r.POST(oauth.IntrospectionPath, o.Introspect())
 	r.POST(oauth.DeviceAuthorizationPath, o.DeviceAuthorization())
 	r.GET(oauth.DevicePath, s.Sessions, o.DevicePage())

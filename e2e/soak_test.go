@@ -107,6 +107,7 @@ var knownRoutes = []soakRoute{
 	{"/api/oauth2/revoke", []string{"POST"}, "form-revoke"},
 	{"/api/oauth2/introspect", []string{"POST"}, "form-revoke"},
 	{"/api/oauth2/device_authorization", []string{"POST"}, "form-token"},
+	{"/api/oauth2/register", []string{"POST"}, "json-client"}, // RFC 7591 metadata is client-shaped
 	{"/device", []string{"GET", "POST"}, "form-device"},
 	{"/", []string{"GET"}, ""},
 	{"/login", []string{"GET", "POST"}, "form-login"},

@@ -9,7 +9,7 @@ import (
 
 // corsPolicy is the one cross-origin policy (API.md §10): the public
 // endpoints that apps and agents running in a browser call (metadata, the
-// JWK Set, token, revocation) answer every origin, preflight included,
+// JWK Set, token, revocation, registration) answer every origin, preflight included,
 // but never with credentials: no cookie and no session is ever read
 // cross-origin, so a foreign page gains nothing it could not get with
 // curl. WWW-Authenticate is exposed so that a browser client can read a

@@ -17,6 +17,7 @@ type metadata struct {
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
 	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"` // RFC 8628 §4
+	RegistrationEndpoint              string   `json:"registration_endpoint"`         // RFC 7591
 	ScopesSupported                   []string `json:"scopes_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
@@ -78,6 +79,7 @@ func (s *Server) metadata() metadata {
 		RevocationEndpoint:                s.Issuer + RevocationPath,
 		IntrospectionEndpoint:             s.Issuer + IntrospectionPath,
 		DeviceAuthorizationEndpoint:       s.Issuer + DeviceAuthorizationPath,
+		RegistrationEndpoint:              s.Issuer + RegistrationPath,
 		ScopesSupported:                   models.AllScopes(),
 		ResponseTypesSupported:            []string{"code"},
 		ResponseModesSupported:            []string{"query"},

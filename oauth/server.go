@@ -38,10 +38,13 @@ type Server struct {
 	Store       *models.Store
 	Credentials CredentialVerifier // users' own passwords, for the password grant
 	Limits      *limits.Guard      // brute-force limits on client secrets; nil for none
-	Pages       *pages.Renderer    // draws the consent, device and error pages
-	Issuer      string             // PUBLIC_URL: the base of every endpoint URL
-	Metrics     *metrics.Metrics   // nil records nothing
-	Keys        *keys.Manager      // signs ID tokens (OpenID Connect); nil issues none
+	// Registrations limits dynamic client registration per address, as
+	// account registration is (API.md §8); nil for no limit.
+	Registrations *limits.Throttle
+	Pages         *pages.Renderer  // draws the consent, device and error pages
+	Issuer        string           // PUBLIC_URL: the base of every endpoint URL
+	Metrics       *metrics.Metrics // nil records nothing
+	Keys          *keys.Manager    // signs ID tokens (OpenID Connect); nil issues none
 	// Sealer and Revoked, both set, make access tokens sealed rather than
 	// stored (see Sealer); Revoked must then be the list that the store's
 	// revocations go through (revoked.Wrap).

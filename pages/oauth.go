@@ -2,6 +2,7 @@ package pages
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,13 +29,35 @@ type Consent struct {
 // scope in plain words, and Allow and Deny.
 func (r *Renderer) ShowConsent(c *gin.Context, v Consent) {
 	owner := "a deleted account"
-	if u, err := r.users.Get(c.Request.Context(), v.Client.OwnerID); err == nil {
+	if v.Client.SelfRegistered() {
+		owner = ""
+	} else if u, err := r.users.Get(c.Request.Context(), v.Client.OwnerID); err == nil {
 		owner = u.Username
+	}
+	redirect := v.RedirectURI
+	if redirect == "" && len(v.Client.RedirectURIs) > 0 {
+		redirect = v.Client.RedirectURIs[0] // the device flow: where the app's own pages are
 	}
 	r.page(c, http.StatusOK, "consent", "Allow "+v.Client.Name+"?", func(b templates.Base) any {
 		return templates.ConsentData{Base: b, Action: v.Action, ClientName: v.Client.Name, OwnerName: owner,
-			RedirectURI: v.RedirectURI, Scopes: describeScopes(v.Scopes), TxID: v.TxID, UserCode: v.UserCode}
+			RedirectURI: v.RedirectURI, Scopes: describeScopes(v.Scopes), TxID: v.TxID, UserCode: v.UserCode,
+			SelfRegistered: v.Client.SelfRegistered(), RedirectHost: hostOf(redirect)}
 	})
+}
+
+// hostOf is the host of a redirect URI as a user should read it: the
+// host name (and port) of an http(s) URI, the scheme of a private-use one
+// (RFC 8252 §7.1: an app on the user's device).
+func hostOf(uri string) string {
+	u, err := url.Parse(uri)
+	switch {
+	case err != nil:
+		return ""
+	case u.Host != "":
+		return u.Host
+	default:
+		return u.Scheme + ":"
+	}
 }
 
 // describeScopes turns scopes into the page's entries, in plain words.

@@ -44,6 +44,11 @@ type ConsentData struct {
 	// user entered, XXXX-XXXX, to compare with the device's (RFC 8628
 	// §3.3.1). There is no RedirectURI then.
 	UserCode string
+	// SelfRegistered is set for an app that registered itself (API.md
+	// §10): no account vouches for it, and the page says so, with
+	// RedirectHost, the host it sends users to, as the one thing known.
+	SelfRegistered bool
+	RedirectHost   string
 }
 
 // HomeData is the front page.
