@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -188,4 +189,56 @@ func TestDynamicRegistrationLimited(t *testing.T) {
 		}
 	}
 	wantStatus(t, e.from("198.51.100.41").register(ok), http.StatusCreated)
+}
+
+// TestRepeatedRegistrationsAreOneApp: an agent that registers anew for
+// every authorization is one app on /account (same name, same host), not
+// a growing list, and its Revoke ends every registration's tokens; an app
+// with another name stays apart.
+func TestRepeatedRegistrationsAreOneApp(t *testing.T) {
+	e := newOAuthEnv(t)
+	b := e.aliceBrowser()
+	connect := func(name string) string {
+		r := e.register(map[string]any{"client_name": name, "redirect_uris": []string{"http://127.0.0.1:8765/cb"},
+			"grant_types": []string{"authorization_code", "refresh_token"}, "token_endpoint_auth_method": "none"})
+		wantStatus(t, r, http.StatusCreated)
+		c := client{ID: r.json(t)["client_id"].(string), RedirectURI: "http://127.0.0.1:8765/cb"}
+		verifier, challenge := pkce()
+		code := b.mustCode(authQuery(c, "beers:read", "st", challenge))
+		return e.mustToken(&c, codeForm(c, code, verifier)).AccessToken
+	}
+	var tokens []string
+	for range 3 {
+		tokens = append(tokens, connect("Beer Agent"))
+	}
+	other := connect("Other Agent")
+
+	page := string(b.get("/account").body)
+	if n := strings.Count(page, "<h3>Beer Agent</h3>"); n != 1 {
+		t.Errorf("/account shows Beer Agent %d times, want once:\n%s", n, page)
+	}
+	if !strings.Contains(page, "3 connections") || !strings.Contains(page, "registered itself, not verified, sends you to 127.0.0.1:8765") {
+		t.Errorf("/account does not say what the grouped app is:\n%s", page)
+	}
+	if !strings.Contains(page, "<h3>Other Agent</h3>") {
+		t.Errorf("/account lacks the other app")
+	}
+
+	// Revoke on the one entry (its form names one of the registrations).
+	m := regexp.MustCompile(`action="/account/apps/([^/]+)/revoke"[^<]*\s*<input[^>]*>\s*<button[^>]*aria-label="Revoke access for Beer Agent"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no revoke form for Beer Agent:\n%s", page)
+	}
+	r := b.post("/account/apps/"+m[1]+"/revoke", url.Values{"csrf_token": {b.csrfToken("/account")}})
+	wantStatus(t, r, http.StatusSeeOther)
+	for i, tk := range tokens {
+		if got := e.request("GET", "/api/beers", nil, bearer(tk)).StatusCode; got != http.StatusUnauthorized {
+			t.Errorf("token of registration %d after Revoke: status %d, want 401", i+1, got)
+		}
+	}
+	wantStatus(t, e.request("GET", "/api/beers", nil, bearer(other)), http.StatusOK)
+	page = string(b.get("/account").body)
+	if strings.Contains(page, "Beer Agent") || !strings.Contains(page, "Other Agent") {
+		t.Errorf("/account after Revoke:\n%s", page)
+	}
 }

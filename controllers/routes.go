@@ -173,6 +173,6 @@ func addRoutes(r *gin.Engine, s Services) {
 	browser.GET("/register", p.RegisterPage())
 	browser.POST("/register", p.Register(s.Accounts))
 	browser.GET("/account", p.Account(store.Consents, store.Clients))
-	browser.POST("/account/apps/:client_id/revoke", p.RevokeApp(s.Grants))
+	browser.POST("/account/apps/:client_id/revoke", p.RevokeApp(s.Grants, store.Consents, store.Clients))
 	browser.GET(pages.DemoCallbackPath, p.DemoCallback(s.PublicURL))
 }

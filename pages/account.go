@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -34,12 +35,68 @@ func (r *Renderer) Account(consents models.ConsentRepository, clients models.Cli
 	}
 }
 
+// connectedApps lists the apps the user allowed, oldest first. The
+// registrations of one self-registered app (same name, same host: an
+// agent registers anew each time it asks) are one entry, with the union
+// of their scopes; revoking it revokes them all (see RevokeApp).
 func connectedApps(ctx context.Context, consents models.ConsentRepository, clients models.ClientRepository, userID string) ([]templates.App, error) {
+	groups, err := appGroups(ctx, consents, clients, userID)
+	if err != nil {
+		return nil, err
+	}
+	apps := make([]templates.App, 0, len(groups))
+	for _, g := range groups {
+		first := g.members[0]
+		app := templates.App{ClientID: first.client.ID, Name: first.client.Name, Since: first.consent.CreatedAt,
+			SelfRegistered: first.client.SelfRegistered(), Connections: len(g.members)}
+		var scopes []string
+		for _, m := range g.members {
+			for _, sc := range m.consent.Scopes {
+				if !slices.Contains(scopes, sc) {
+					scopes = append(scopes, sc)
+				}
+			}
+		}
+		app.Scopes = describeScopes(scopes)
+		if app.SelfRegistered && len(first.client.RedirectURIs) > 0 {
+			app.Host = hostOf(first.client.RedirectURIs[0])
+		}
+		apps = append(apps, app)
+	}
+	return apps, nil
+}
+
+// appGroup is what the account page shows as one app: one owned client,
+// or every registration of one self-registered app.
+type appGroup struct {
+	key     string
+	members []appGrant
+}
+
+type appGrant struct {
+	client  *models.Client
+	consent *models.Consent
+}
+
+// groupKey is what makes two clients one app to the user: their id, or
+// for apps that registered themselves, which no one can tell apart but by
+// what they say, their name and the host they send the user to.
+func groupKey(c *models.Client) string {
+	if !c.SelfRegistered() || len(c.RedirectURIs) == 0 {
+		return "id\x00" + c.ID
+	}
+	return "self\x00" + c.Name + "\x00" + hostOf(c.RedirectURIs[0])
+}
+
+// appGroups reads the user's consents and their clients, grouped, in the
+// order of each group's oldest consent.
+func appGroups(ctx context.Context, consents models.ConsentRepository, clients models.ClientRepository, userID string) ([]*appGroup, error) {
 	list, err := consents.List(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	apps := make([]templates.App, 0, len(list))
+	var groups []*appGroup
+	byKey := map[string]*appGroup{}
 	for _, cs := range list {
 		client, err := clients.Get(ctx, cs.ClientID)
 		if errors.Is(err, models.ErrNotFound) {
@@ -48,15 +105,22 @@ func connectedApps(ctx context.Context, consents models.ConsentRepository, clien
 		if err != nil {
 			return nil, err
 		}
-		apps = append(apps, templates.App{ClientID: client.ID, Name: client.Name,
-			Scopes: describeScopes(cs.Scopes), Since: cs.CreatedAt})
+		k := groupKey(client)
+		g := byKey[k]
+		if g == nil {
+			g = &appGroup{key: k}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.members = append(g.members, appGrant{client: client, consent: cs})
 	}
-	return apps, nil
+	return groups, nil
 }
 
 // RevokeApp is POST /account/apps/{client_id}/revoke: it ends the user's
-// grant to the app, consent, codes and tokens (API.md §7).
-func (r *Renderer) RevokeApp(apps AppRevoker) gin.HandlerFunc {
+// grant to the app, consent, codes and tokens (API.md §7), and to every
+// other registration the account page shows as the same app.
+func (r *Renderer) RevokeApp(apps AppRevoker, consents models.ConsentRepository, clients models.ClientRepository) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !r.ReadForm(c) || !r.CheckCSRF(c) {
 			return
@@ -65,9 +129,26 @@ func (r *Renderer) RevokeApp(apps AppRevoker) gin.HandlerFunc {
 		if u == nil {
 			return
 		}
-		if err := apps.EndAppGrant(c.Request.Context(), u.ID, c.Param("client_id")); err != nil {
+		ctx := c.Request.Context()
+		ids := []string{c.Param("client_id")}
+		groups, err := appGroups(ctx, consents, clients, u.ID)
+		if err != nil {
 			r.Fail(c, err)
 			return
+		}
+		for _, g := range groups {
+			if slices.ContainsFunc(g.members, func(m appGrant) bool { return m.client.ID == ids[0] }) {
+				ids = ids[:0]
+				for _, m := range g.members {
+					ids = append(ids, m.client.ID)
+				}
+			}
+		}
+		for _, id := range ids {
+			if err := apps.EndAppGrant(ctx, u.ID, id); err != nil {
+				r.Fail(c, err)
+				return
+			}
 		}
 		c.Redirect(http.StatusSeeOther, "/account")
 	}

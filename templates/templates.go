@@ -88,6 +88,13 @@ type App struct {
 	Name     string
 	Scopes   []Scope
 	Since    time.Time // when the user first allowed it
+	// SelfRegistered marks an app that registered itself; Host is where
+	// it sends the user, and Connections how many registrations of it
+	// the user approved (an agent registers anew for each authorization;
+	// they are one app to the user, revoked together).
+	SelfRegistered bool
+	Host           string
+	Connections    int
 }
 
 // LogoutData is the page where the signed-in user confirms that an app's
