@@ -168,6 +168,74 @@ func TestBrowserConsentFlow(t *testing.T) {
 	b.wantText("main", "Log in")
 }
 
+// TestBrowserSelfRegisteredAgent: an agent that registered itself (RFC
+// 7591, API.md §10) asks a signed-in user for access in a real Chromium;
+// the consent page says that nobody vouches for it and names the host it
+// sends the user to, at desktop and phone widths (screenshots), and Allow
+// gives the agent a code that becomes a working token.
+func TestBrowserSelfRegisteredAgent(t *testing.T) {
+	chromium := findChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	base, _ := e2etest.StartInProcess(t, map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": t.TempDir()})
+	app := newFakeApp(t)
+
+	const user, userPass = "alice", "correct horse battery staple"
+	resp, body := e2etest.RequestJSON(t, "POST", base+"/api/users", fmt.Sprintf(`{"username":%q,"password":%q}`, user, userPass), "", "")
+	if resp.StatusCode != 201 {
+		t.Fatalf("register user: status = %d: %s", resp.StatusCode, body)
+	}
+	reg, _ := json.Marshal(map[string]any{"client_name": "Claude's Beer Agent", "redirect_uris": []string{app.URL + "/callback"},
+		"grant_types": []string{"authorization_code", "refresh_token"}, "token_endpoint_auth_method": "none", "application_type": "native"})
+	resp, body = e2etest.RequestJSON(t, "POST", base+"/api/oauth2/register", string(reg), "", "")
+	var client struct {
+		ID string `json:"client_id"`
+	}
+	if err := json.Unmarshal([]byte(body), &client); resp.StatusCode != 201 || err != nil || client.ID == "" {
+		t.Fatalf("register the agent: status = %d, %v: %s", resp.StatusCode, err, body)
+	}
+	conf := &oauth2.Config{ClientID: client.ID, RedirectURL: app.URL + "/callback", Scopes: []string{"beers:read", "beers:write"},
+		Endpoint: oauth2.Endpoint{AuthURL: base + "/api/oauth2/authorize", TokenURL: base + "/api/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+
+	b := newChromeBrowser(t, ctx, chromium)
+	b.navigate(base + "/login")
+	b.do("fill the login form",
+		chromedp.SendKeys(chromedp.CSS(`form[action="/login"] input[name=username]`), user),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/login"] input[name=password]`), userPass))
+	b.submit("submit the login form", chromedp.CSS(`form[action="/login"] button[type=submit]`))
+	b.wantLocation(base + "/account")
+
+	state, verifier := rand.Text(), oauth2.GenerateVerifier()
+	b.navigate(conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)))
+	host := strings.TrimPrefix(app.URL, "http://")
+	b.wantText("main", "Claude's Beer Agent", "registered itself", "not verified", "It sends you to "+host,
+		"See the beers in your locker", "Add, change and remove beers in your locker")
+	if strings.Contains(b.text("main"), "registered by") {
+		t.Error("the consent page names an owner for an app that registered itself")
+	}
+	b.screenshot("consent-self-registered.png")
+	b.do("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile))
+	b.screenshot("consent-self-registered-390x844.png")
+	b.desktop()
+
+	b.submit("click Allow", chromedp.CSS(`button[name=allow]`))
+	b.wantLocationPrefix(app.URL + "/callback?")
+	q := app.lastCallback(t)
+	if q.Get("state") != state || q.Get("code") == "" {
+		t.Fatalf("callback after Allow = %v", q)
+	}
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange the code: %v", err)
+	}
+	if status := getWithToken(t, base+"/api/beers", tok.AccessToken); status != 200 {
+		t.Fatalf("GET /api/beers with the agent's token: status = %d, want 200", status)
+	}
+	b.navigate(base + "/account")
+	b.wantText("main", "Claude's Beer Agent", "registered itself, not verified, sends you to "+host)
+	b.screenshot("account-self-registered.png")
+}
+
 // findChromium returns the path of the browser, or skips the test (fails
 // it when BEERLOCKER_REQUIRE_TOOLS=1) when there is none.
 func findChromium(t *testing.T) string {
