@@ -42,6 +42,7 @@ postman:
 #   make bench                 # W1-W5 on Beer Locker, medians of REPS runs
 #   make bench PEERS=1         # side by side with ../shared/peers on W1-W3
 #   make bench SCALE=1         # W2 and W1 again on a store holding 10^6 tokens
+#                              # and 10^5 live revocations
 #   make bench REDIS=1         # W1 and W2 again with REDIS_URL on a redis-server
 #                              # of its own, side by side; Redis commands/request
 #   make bench REPS=1 DURATION=3s

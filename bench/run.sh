@@ -7,7 +7,8 @@
 #   bench/run.sh                        # W1-W5 on Beer Locker, REPS runs each
 #   PEERS=1 bench/run.sh                # + node-oauth2-server, go-oauth2, ceiling on W1-W3
 #   SCALE=1 bench/run.sh                # + W2 and W1 again on a store loaded with
-#                                       #   10^6 tokens, 10^5 beers, 10^4 users
+#                                       #   10^6 tokens, 10^5 beers, 10^4 users,
+#                                       #   10^5 grants, 10^5 live revocations
 #   REDIS=1 bench/run.sh                # + W1 and W2 again with REDIS_URL set, on a
 #                                       #   redis-server of its own; Redis commands/request
 #   REPS=1 DURATION=3s bench/run.sh     # quick and noisy
@@ -19,7 +20,8 @@
 # other processes may use before a run is repeated), MAX_TRIES (4),
 # QUIET_MAX (60, seconds to wait for a quiet machine before each run),
 # BENCH_PORT (3010), PEERS_DIR (<repo>/../shared/peers), SCALE_TOKENS (1000000),
-# SCALE_BEERS (100000), SCALE_USERS (10000), REDIS_WORKLOADS ("W1 W2"; those of
+# SCALE_BEERS (100000), SCALE_USERS (10000), SCALE_GRANTS (100000),
+# SCALE_REVOCATIONS (100000, all live: what every instance holds), REDIS_WORKLOADS ("W1 W2"; those of
 # WORKLOADS that REDIS=1 runs again with Redis), REDIS_PORT (a free one),
 # IDTOKEN (1: also measure the cost of an ID token with the Go benchmarks),
 # PEER_LIST ("node go ceiling": the peers PEERS=1 runs),
@@ -65,6 +67,8 @@ PEERS_DIR="${PEERS_DIR:-$REPO/../shared/peers}"
 SCALE_TOKENS="${SCALE_TOKENS:-1000000}"
 SCALE_BEERS="${SCALE_BEERS:-100000}"
 SCALE_USERS="${SCALE_USERS:-10000}"
+SCALE_GRANTS="${SCALE_GRANTS:-100000}"
+SCALE_REVOCATIONS="${SCALE_REVOCATIONS:-100000}"
 read -r -a WORKLOADS <<<"${WORKLOADS:-W1 W2 W3 W4 W5}"
 read -r -a REDIS_WORKLOADS <<<"${REDIS_WORKLOADS:-W1 W2}"
 OUTDIR="${OUTDIR:-$REPO/bench/results/$(date -u +%Y%m%d-%H%M%S)}"
@@ -440,6 +444,7 @@ build_scale_template() {
   stop_server
   t0=$(date +%s.%N)
   "$WORK/load" -dir "$dir" -tokens "$SCALE_TOKENS" -beers "$SCALE_BEERS" -users "$SCALE_USERS" \
+    -grants "$SCALE_GRANTS" -revocations "$SCALE_REVOCATIONS" \
     | tee "$OUTDIR/scale-load.txt" >&2
   t1=$(date +%s.%N)
   SCALE_LOAD_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
@@ -678,7 +683,7 @@ print_table() {
   fi
   if on "$SCALE"; then
     echo
-    echo "SCALE: the same workloads on a store loaded with $SCALE_TOKENS tokens, $SCALE_BEERS beers and $SCALE_USERS users (load took ${SCALE_LOAD_S:-?} s; see scale-load.txt). Flat per-request cost = good."
+    echo "SCALE: the same workloads on a store loaded with $SCALE_TOKENS tokens, $SCALE_BEERS beers, $SCALE_USERS users, $SCALE_GRANTS grants and $SCALE_REVOCATIONS live revocations (load took ${SCALE_LOAD_S:-?} s; see scale-load.txt). Flat per-request cost = good."
     echo
     echo "| workload | store | req/s | p99 (ms) | peak RSS (MiB) | server CPU µs/req | valid runs | req/s vs unloaded | CPU µs/req vs unloaded |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"

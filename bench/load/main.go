@@ -1,9 +1,9 @@
 // Command load fills a Beer Locker data directory with many users, beers,
-// clients and tokens, straight through the store's repository interfaces,
+// clients, tokens, grants (consents) and live revocations, straight through the store's repository interfaces,
 // for the SCALE part of the load benchmark (bench/run.sh). Run it while no
 // server uses the directory:
 //
-//	go run ./bench/load -dir /tmp/data -users 10000 -beers 100000 -tokens 1000000
+//	go run ./bench/load -dir /tmp/data -users 10000 -beers 100000 -tokens 1000000 -grants 100000 -revocations 100000
 //
 // Writes go through the store's group commit: many goroutines call Create at
 // once, so each durable commit carries many of them, and every Tokens.Create
@@ -33,6 +33,8 @@ func main() {
 	nBeers := flag.Int("beers", 100_000, "beers to create, spread evenly over the users")
 	nClients := flag.Int("clients", 100, "confidential clients to create (owned by the first users); tokens are spread over them")
 	nTokens := flag.Int("tokens", 1_000_000, "tokens to create")
+	nGrants := flag.Int("grants", 100_000, "consents to create (user i approves client i mod clients)")
+	nRevocations := flag.Int("revocations", 100_000, "revocations to create, all live (made in the last hour): what every instance holds in memory")
 	batch := flag.Int("batch", 20_000, "tokens per Tokens.Create call (sorted per index; bigger batches touch each index page fewer times)")
 	workers := flag.Int("workers", 8, "concurrent writers (the store groups their writes into shared commits)")
 	password := flag.String("password", "s3cret-pass", "password of every loaded user (hashed once, the hash is reused)")
@@ -41,13 +43,13 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(context.Background(), *dir, *nUsers, *nBeers, *nClients, *nTokens, *batch, *workers, *password); err != nil {
+	if err := run(context.Background(), *dir, *nUsers, *nBeers, *nClients, *nTokens, *nGrants, *nRevocations, *batch, *workers, *password); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dir string, nUsers, nBeers, nClients, nTokens, batch, workers int, password string) error {
+func run(ctx context.Context, dir string, nUsers, nBeers, nClients, nTokens, nGrants, nRevocations, batch, workers int, password string) error {
 	start := time.Now()
 	st, err := sqlite.Open(ctx, dir)
 	if err != nil {
@@ -152,14 +154,50 @@ func run(ctx context.Context, dir string, nUsers, nBeers, nClients, nTokens, bat
 	}
 	report("tokens", nTokens, t0)
 
+	// Grants: user i approved client i mod nClients, a grant per user for
+	// as long as there are users (then the next client).
+	t0 = time.Now()
+	nGrants = min(nGrants, nUsers*nClients)
+	err = parallel(ctx, nGrants, 256, func(i int) error {
+		_, err := st.Consents.Grant(ctx, userIDs[i%nUsers], clientIDs[(i+i/nUsers)%nClients],
+			[]string{models.ScopeProfile, models.ScopeBeersRead}, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("grants: %w", err)
+	}
+	report("grants", nGrants, t0)
+
+	// Revocations, made in the last hour and kept revoked.Keep (2 h): of
+	// single tokens mostly (a revoked access token, a rotated family),
+	// some of users and grants (password changes, an app revoked).
+	t0 = time.Now()
+	err = parallel(ctx, nRevocations, 256, func(i int) error {
+		at := now.Add(-time.Duration(mrand.Int64N(int64(time.Hour)))).Truncate(time.Microsecond)
+		r := &models.Revocation{Kind: models.RevokedToken, Key: randHex(32), At: at, ExpiresAt: at.Add(2 * time.Hour)}
+		switch i % 20 {
+		case 0:
+			r.Kind, r.Key = models.RevokedUser, userIDs[mrand.IntN(nUsers)]
+		case 1:
+			r.Kind, r.Key = models.RevokedGrant, models.GrantKey(userIDs[mrand.IntN(nUsers)], clientIDs[mrand.IntN(nClients)])
+		case 2, 3, 4:
+			r.Kind, r.Key = models.RevokedFamily, models.NewID(at)
+		}
+		return st.Revocations.Add(ctx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("revocations: %w", err)
+	}
+	report("revocations", nRevocations, t0)
+
 	t0 = time.Now()
 	closed = true
 	if err := st.Close(); err != nil {
 		return err
 	}
 	fmt.Printf("close (checkpoint): %.1fs\n", time.Since(t0).Seconds())
-	fmt.Printf("LOAD users=%d beers=%d clients=%d tokens=%d seconds=%.1f\n",
-		nUsers, nBeers, nClients, nTokens, time.Since(start).Seconds())
+	fmt.Printf("LOAD users=%d beers=%d clients=%d tokens=%d grants=%d revocations=%d seconds=%.1f\n",
+		nUsers, nBeers, nClients, nTokens, nGrants, nRevocations, time.Since(start).Seconds())
 	return nil
 }
 
