@@ -176,9 +176,11 @@ func registeredClient(in *registrationRequest) (*models.Client, string, *Error) 
 	if codeFlow != slices.Contains(responses, "code") {
 		return nil, "", errClientMetadata("response_types must be [\"code\"] with the authorization_code grant, and empty without it.")
 	}
-	if _, ok := models.ParseScope(in.Scope); !ok {
+	scopes, ok := models.ParseScope(in.Scope)
+	if !ok {
 		return nil, "", errClientMetadata("scope names an unknown scope; known scopes are: " + models.ScopeString(models.AllScopes()) + ".")
 	}
+	in.Scope = models.ScopeString(scopes) // echoed as registered: canonical order, single spaces
 	if in.ClientURI != "" {
 		if u, err := url.Parse(in.ClientURI); err != nil || u.Scheme != "https" || u.Host == "" || len(in.ClientURI) > 2000 {
 			return nil, "", errClientMetadata("client_uri must be an https URL.")
