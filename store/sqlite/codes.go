@@ -97,12 +97,7 @@ func (r *codes) Consume(ctx context.Context, hash string, now time.Time) (*model
 }
 
 func (r *codes) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := r.db.exec(ctx, `DELETE FROM codes WHERE expires_at < ?`, millis(now))
-	if err != nil {
-		return 0, translate("delete expired codes", err)
-	}
-	n, err := res.RowsAffected()
-	return n, translate("delete expired codes", err)
+	return r.db.deleteExpired(ctx, "delete expired codes", "codes", millis(now))
 }
 
 // usedScanner scans a code's columns followed by one more, the used flag.

@@ -164,10 +164,5 @@ func (r *devices) DeleteUser(ctx context.Context, userID string) error {
 }
 
 func (r *devices) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := r.db.exec(ctx, `DELETE FROM device_codes WHERE expires_at < ?`, millis(now))
-	if err != nil {
-		return 0, translate("delete expired device codes", err)
-	}
-	n, err := res.RowsAffected()
-	return n, translate("delete expired device codes", err)
+	return r.db.deleteExpired(ctx, "delete expired device codes", "device_codes", millis(now))
 }

@@ -103,23 +103,10 @@ func (r *sessions) Take(ctx context.Context, sessionHash, txHash, kind string, n
 // them, and the expired consents of sessions that live on. It counts the
 // rows it deleted itself, not those the cascade took.
 func (r *sessions) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{
-			`DELETE FROM pending_consents WHERE expires_at < ?`,
-			`DELETE FROM sessions WHERE expires_at < ?`,
-		} {
-			res, err := tx.ExecContext(ctx, q, millis(now))
-			if err != nil {
-				return err
-			}
-			m, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			n += m
-		}
-		return nil
-	})
-	return n, translate("delete expired sessions", err)
+	pending, err := r.db.deleteExpired(ctx, "delete expired sessions", "pending_consents", millis(now))
+	if err != nil {
+		return pending, err
+	}
+	n, err := r.db.deleteExpired(ctx, "delete expired sessions", "sessions", millis(now))
+	return pending + n, err
 }

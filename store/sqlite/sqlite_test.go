@@ -375,3 +375,56 @@ func TestClientsRebuildKeepsWhatRefersToThem(t *testing.T) {
 		t.Errorf("consent of a deleted client: %v, want ErrNotFound", err)
 	}
 }
+
+// TestDeleteExpiredInBatches: more expired tokens than one batch are all
+// deleted, and counted, over several transactions, and live ones stay.
+// (One DELETE of them all would hold the writer for its whole run.)
+func TestDeleteExpiredInBatches(t *testing.T) {
+	s := mustOpen(t, t.TempDir())
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	alice := mustCreateUser(t, s, "alice")
+	app := &models.Client{ID: "blci_sweep", OwnerID: alice.ID, Name: "App", SecretHash: "x",
+		RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: models.DefaultGrantTypes(), CreatedAt: now, UpdatedAt: now}
+	if err := s.Clients.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	const expired, live = 2*sweepBatch + 7, 3
+	var list []*models.Token
+	for i := range expired + live {
+		end := now.Add(-time.Minute)
+		if i >= expired {
+			end = now.Add(time.Hour)
+		}
+		list = append(list, &models.Token{Hash: fmt.Sprintf("h%06d", i), Kind: models.AccessToken, ClientID: app.ID,
+			UserID: alice.ID, Scopes: []string{"beers:read"}, FamilyID: "f", CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: end})
+	}
+	if err := s.Tokens.Create(ctx, list...); err != nil {
+		t.Fatal(err)
+	}
+	// A write made while the sweep runs commits between its batches,
+	// before the sweep ends, instead of waiting for all of it.
+	batches, wrote := 0, false
+	afterSweepBatch = func() {
+		batches++
+		if batches == 1 {
+			b := &models.Beer{ID: models.NewID(now), OwnerID: alice.ID, Name: "During the sweep", Quantity: 1, CreatedAt: now, UpdatedAt: now}
+			wrote = s.Beers.Create(ctx, b) == nil
+		}
+	}
+	t.Cleanup(func() { afterSweepBatch = nil })
+	n, err := s.Tokens.DeleteExpired(ctx, now)
+	if err != nil || n != expired {
+		t.Fatalf("Tokens.DeleteExpired = %d, %v; want %d", n, err, expired)
+	}
+	if batches < 2 || !wrote {
+		t.Errorf("the sweep ran %d batches and a write during it succeeded: %v; want several, and true", batches, wrote)
+	}
+	var left int
+	if err := s.DB.(*db).r.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens`).Scan(&left); err != nil || left != live {
+		t.Errorf("tokens left = %d, %v; want the %d live ones", left, err, live)
+	}
+	if n, err := s.Tokens.DeleteExpired(ctx, now); err != nil || n != 0 {
+		t.Errorf("Tokens.DeleteExpired again = %d, %v; want 0", n, err)
+	}
+}

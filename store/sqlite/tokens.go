@@ -108,10 +108,5 @@ func (r *tokens) RevokeUser(ctx context.Context, userID string) error {
 }
 
 func (r *tokens) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res, err := r.db.exec(ctx, `DELETE FROM tokens WHERE expires_at < ?`, millis(now))
-	if err != nil {
-		return 0, translate("delete expired tokens", err)
-	}
-	n, err := res.RowsAffected()
-	return n, translate("delete expired tokens", err)
+	return r.db.deleteExpired(ctx, "delete expired tokens", "tokens", millis(now))
 }
