@@ -26,10 +26,10 @@ type Principal struct {
 
 // TokenVerifier resolves a bearer access token.
 type TokenVerifier interface {
-	// VerifyAccessToken returns the live access token with that value, or
-	// models.ErrNotFound if it is unknown, expired, revoked or not an
-	// access token.
-	VerifyAccessToken(ctx context.Context, token string) (*models.Token, error)
+	// VerifyAccessToken returns the live access token with that value
+	// meant for resource, or models.ErrNotFound if it is unknown, expired,
+	// revoked, meant for another resource or not an access token.
+	VerifyAccessToken(ctx context.Context, token string, resource models.Audience) (*models.Token, error)
 }
 
 // PasswordVerifier checks a user's own username and password;
@@ -191,17 +191,12 @@ func (a *Authenticator) bearer(ctx context.Context, token string) (*Principal, e
 	if token == "" {
 		return nil, errUnauthorized
 	}
-	t, err := a.tokens.VerifyAccessToken(ctx, token)
+	t, err := a.tokens.VerifyAccessToken(ctx, token, a.resource.Audience)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errUnauthorized
 	}
 	if err != nil {
 		return nil, err
-	}
-	// API.md §10: a token meant for another resource is no token here
-	// (RFC 8707 §2: "the resource server MUST ... refuse" it).
-	if !t.Audience.Has(a.resource.Audience) {
-		return nil, errUnauthorized
 	}
 	return &Principal{UserID: t.UserID, ClientID: t.ClientID, Scopes: t.Scopes}, nil
 }

@@ -51,8 +51,8 @@ func FuzzParseBasic(f *testing.F) {
 // fakeTokens knows a few bearer tokens.
 type fakeTokens map[string]*models.Token
 
-func (f fakeTokens) VerifyAccessToken(_ context.Context, token string) (*models.Token, error) {
-	if t, ok := f[token]; ok {
+func (f fakeTokens) VerifyAccessToken(_ context.Context, token string, resource models.Audience) (*models.Token, error) {
+	if t, ok := f[token]; ok && t.Audience.Has(resource) {
 		return t, nil
 	}
 	return nil, models.ErrNotFound

@@ -46,10 +46,7 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 	case code.CodeChallenge != "" && !verifierMatches(verifier, code.CodeChallenge):
 		return nil, errInvalidGrant("code_verifier does not match the code_challenge.")
 	}
-	audience, oerr := s.parseResources(form[resourceParam])
-	if oerr == nil {
-		audience, oerr = narrowAudience(code.Audience, audience)
-	}
+	audience, oerr := s.requestedAudience(form[resourceParam], code.Audience)
 	if oerr != nil {
 		return nil, oerr
 	}

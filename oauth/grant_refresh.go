@@ -41,10 +41,7 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 	}
 	// API.md §10: a refresh without resource keeps the grant's audience;
 	// one with resource may narrow the access token's, never widen it.
-	audience, oerr := s.parseResources(form[resourceParam])
-	if oerr == nil {
-		audience, oerr = narrowAudience(old.Audience, audience)
-	}
+	audience, oerr := s.requestedAudience(form[resourceParam], old.Audience)
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -94,6 +94,16 @@ func (s *Server) grantAudience(values []string) (models.Audience, *Error) {
 	return a, nil
 }
 
+// requestedAudience is the access token's audience for a token request
+// that names values as resources from a grant for audience granted.
+func (s *Server) requestedAudience(values []string, granted models.Audience) (models.Audience, *Error) {
+	requested, err := s.parseResources(values)
+	if err != nil {
+		return 0, err
+	}
+	return narrowAudience(granted, requested)
+}
+
 // narrowAudience is the audience of tokens issued from a grant for
 // audience granted when the request names resources requested (0 for
 // none): the grant's own, or the part of it requested; never more (RFC

@@ -75,16 +75,17 @@ type CredentialVerifier interface {
 // now is the clock at the precision stores keep.
 func (s *Server) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
-// VerifyAccessToken resolves a bearer access token: a sealed one is
-// opened and checked against the revocations in memory, a stored one is
-// one indexed lookup by its hash. Either way a revocation made here takes
-// effect on the next request.
-func (s *Server) VerifyAccessToken(ctx context.Context, token string) (*models.Token, error) {
+// VerifyAccessToken resolves a bearer access token presented at
+// resource: a sealed one is opened and checked against the revocations in
+// memory, a stored one is one indexed lookup by its hash. Either way a
+// revocation made here takes effect on the next request. A token meant
+// for another resource is no token there (RFC 8707, API.md §10).
+func (s *Server) VerifyAccessToken(ctx context.Context, token string, resource models.Audience) (*models.Token, error) {
 	t, err := s.lookupToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	if t.Kind != models.AccessToken {
+	if t.Kind != models.AccessToken || !t.Audience.Has(resource) {
 		return nil, models.ErrNotFound
 	}
 	return t, nil

@@ -33,10 +33,10 @@ func (s *Server) UserInfo() gin.HandlerFunc {
 			s.userInfoRefused(c, "A Bearer access token is required.")
 			return
 		}
-		t, err := s.VerifyAccessToken(c.Request.Context(), token)
 		// UserInfo is below /api, so it is part of the REST API's resource
 		// (API.md §10): a token meant only for /mcp is refused here too.
-		if errors.Is(err, models.ErrNotFound) || (err == nil && (t.UserID == "" || !t.Audience.Has(models.AudienceAPI))) {
+		t, err := s.VerifyAccessToken(c.Request.Context(), token, models.AudienceAPI)
+		if errors.Is(err, models.ErrNotFound) || (err == nil && t.UserID == "") {
 			s.userInfoRefused(c, "The access token is invalid, expired or revoked, or has no user.")
 			return
 		}
