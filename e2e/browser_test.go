@@ -95,10 +95,7 @@ func TestBrowserConsentFlow(t *testing.T) {
 
 	b.navigate(base + "/login")
 	b.screenshot("login.png")
-	b.do("fill the login form",
-		chromedp.SendKeys(chromedp.CSS(`form[action="/login"] input[name=username]`), user),
-		chromedp.SendKeys(chromedp.CSS(`form[action="/login"] input[name=password]`), userPass))
-	b.submit("submit the login form", chromedp.CSS(`form[action="/login"] button[type=submit]`))
+	b.logIn(user, userPass)
 	b.wantLocation(base + "/account")
 	b.wantText("main", "No apps can use your Beer Locker")
 
@@ -199,10 +196,7 @@ func TestBrowserSelfRegisteredAgent(t *testing.T) {
 
 	b := newChromeBrowser(t, ctx, chromium)
 	b.navigate(base + "/login")
-	b.do("fill the login form",
-		chromedp.SendKeys(chromedp.CSS(`form[action="/login"] input[name=username]`), user),
-		chromedp.SendKeys(chromedp.CSS(`form[action="/login"] input[name=password]`), userPass))
-	b.submit("submit the login form", chromedp.CSS(`form[action="/login"] button[type=submit]`))
+	b.logIn(user, userPass)
 	b.wantLocation(base + "/account")
 
 	state, verifier := rand.Text(), oauth2.GenerateVerifier()
@@ -409,6 +403,14 @@ func (b *chromeBrowser) submit(what string, button chromedp.CSS) {
 	if resp.Status != 200 {
 		b.t.Fatalf("browser: %s: landed on %s with status %d", what, resp.URL, resp.Status)
 	}
+}
+
+// logIn fills and submits the login form of the page the browser is on.
+func (b *chromeBrowser) logIn(user, password string) {
+	b.do("fill the login form",
+		chromedp.SendKeys(chromedp.CSS(`form[action="/login"] input[name=username]`), user),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/login"] input[name=password]`), password))
+	b.submit("submit the login form", chromedp.CSS(`form[action="/login"] button[type=submit]`))
 }
 
 func (b *chromeBrowser) logOut() {

@@ -324,11 +324,7 @@ func TestClientsRebuildKeepsWhatRefersToThem(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	alice := mustCreateUser(t, s, "alice")
-	app := &models.Client{ID: "blci_rebuild", OwnerID: alice.ID, Name: "App", SecretHash: "x",
-		RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: models.DefaultGrantTypes(), CreatedAt: now, UpdatedAt: now}
-	if err := s.Clients.Create(ctx, app); err != nil {
-		t.Fatal(err)
-	}
+	app := mustCreateApp(t, s, alice.ID, now)
 	if _, err := s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:read"}, now); err != nil {
 		t.Fatal(err)
 	}
@@ -384,11 +380,7 @@ func TestDeleteExpiredInBatches(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	alice := mustCreateUser(t, s, "alice")
-	app := &models.Client{ID: "blci_sweep", OwnerID: alice.ID, Name: "App", SecretHash: "x",
-		RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: models.DefaultGrantTypes(), CreatedAt: now, UpdatedAt: now}
-	if err := s.Clients.Create(ctx, app); err != nil {
-		t.Fatal(err)
-	}
+	app := mustCreateApp(t, s, alice.ID, now)
 	const expired, live = 2*sweepBatch + 7, 3
 	var list []*models.Token
 	for i := range expired + live {
@@ -427,4 +419,15 @@ func TestDeleteExpiredInBatches(t *testing.T) {
 	if n, err := s.Tokens.DeleteExpired(ctx, now); err != nil || n != 0 {
 		t.Errorf("Tokens.DeleteExpired again = %d, %v; want 0", n, err)
 	}
+}
+
+// mustCreateApp registers a confidential app of owner.
+func mustCreateApp(t *testing.T, s *models.Store, owner string, now time.Time) *models.Client {
+	t.Helper()
+	app := &models.Client{ID: "blci_" + models.NewID(now), OwnerID: owner, Name: "App", SecretHash: "x",
+		RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: models.DefaultGrantTypes(), CreatedAt: now, UpdatedAt: now}
+	if err := s.Clients.Create(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	return app
 }
