@@ -182,6 +182,8 @@ func New(o Options, store *models.Store) (*App, error) {
 		BeerPages: beerPages,
 		Auth: middleware.NewAuthenticator(verifier, server,
 			middleware.Resource{Audience: models.AudienceAPI, MetadataURL: server.ResourceMetadataURL(models.AudienceAPI)}, o.Log, m),
+		MCPAuth: middleware.NewAuthenticator(verifier, server,
+			middleware.Resource{Audience: models.AudienceMCP, MetadataURL: server.ResourceMetadataURL(models.AudienceMCP)}, o.Log, m),
 		Sessions: middleware.Sessions(middleware.SessionConfig{Store: store.Sessions, Key: DeriveKey(o.Secret, "session csrf"),
 			Secure: strings.HasPrefix(o.PublicURL, "https://"), Now: o.Now, Fail: renderer.Fail}),
 		Accounts: accounts.NewService(store.Users, hasher, creds, ender, register, o.Now),

@@ -169,28 +169,46 @@ func deleteBeer(beers models.BeerRepository, log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// parsePage reads limit (1–100, default 20) and the opaque cursor.
+// parsePage reads limit and cursor from the query string.
 func parsePage(c *gin.Context) (models.Page, error) {
-	page := models.Page{Limit: 20}
-	var fields []models.FieldError
+	var limit *int
+	var cursor *string
 	if s, ok := c.GetQuery("limit"); ok {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 100 {
-			fields = append(fields, models.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
+		if err != nil {
+			n = 0 // not an integer: as out of range
 		}
-		page.Limit = n
+		limit = &n
 	}
 	if s, ok := c.GetQuery("cursor"); ok {
-		after, ok := decodeCursor(s)
+		cursor = &s
+	}
+	page, fields := pageOf(limit, cursor)
+	if fields != nil {
+		return page, badRequest("The query parameters are invalid.", fields...)
+	}
+	return page, nil
+}
+
+// pageOf checks a page request, from the query string or an MCP tool's
+// arguments: limit 1–100 (default 20) and an opaque cursor; nil is absent.
+func pageOf(limit *int, cursor *string) (models.Page, []models.FieldError) {
+	page := models.Page{Limit: 20}
+	var fields []models.FieldError
+	if limit != nil {
+		if *limit < 1 || *limit > 100 {
+			fields = append(fields, models.FieldError{Field: "limit", Message: "must be an integer from 1 to 100"})
+		}
+		page.Limit = *limit
+	}
+	if cursor != nil {
+		after, ok := decodeCursor(*cursor)
 		if !ok {
 			fields = append(fields, models.FieldError{Field: "cursor", Message: "is not a cursor this server returned"})
 		}
 		page.After = after
 	}
-	if fields != nil {
-		return page, badRequest("The query parameters are invalid.", fields...)
-	}
-	return page, nil
+	return page, fields
 }
 
 // Cursors are the last id of a page, base64url-encoded so that clients

@@ -15,7 +15,7 @@ func TestCORS(t *testing.T) {
 	const origin = "https://agent.example"
 	open := []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration", "/.well-known/jwks.json",
 		"/.well-known/oauth-protected-resource/api", "/.well-known/oauth-protected-resource/mcp",
-		"/api/oauth2/token", "/api/oauth2/revoke"}
+		"/api/oauth2/token", "/api/oauth2/revoke", "/api/oauth2/register", "/mcp"}
 	for _, path := range open {
 		r := e.request("OPTIONS", path, nil, "Origin: "+origin, "Access-Control-Request-Method: POST",
 			// as browsers send it: lower case, sorted
@@ -52,6 +52,13 @@ func TestCORS(t *testing.T) {
 	exposed := strings.Split(strings.ReplaceAll(r.Header.Get("Access-Control-Expose-Headers"), " ", ""), ",")
 	if !slices.ContainsFunc(exposed, func(h string) bool { return strings.EqualFold(h, "WWW-Authenticate") }) {
 		t.Errorf("POST token: Expose-Headers = %q, lacks WWW-Authenticate", exposed)
+	}
+
+	// So is /mcp's 401, with the challenge an agent in a browser follows.
+	r = e.request("POST", "/mcp", `{}`, "Origin: "+origin)
+	wantStatus(t, r, http.StatusUnauthorized)
+	if r.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(r.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id") {
+		t.Errorf("POST /mcp: Allow-Origin = %q, Expose-Headers = %q", r.Header.Get("Access-Control-Allow-Origin"), r.Header.Get("Access-Control-Expose-Headers"))
 	}
 
 	// Everything else stays same-origin.

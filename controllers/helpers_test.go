@@ -77,10 +77,23 @@ var testLimits = limits.Limits{
 	MaxKeys:  10_000,
 }
 
-// newTestEnvConfig serves the router as if from publicURL, with limits;
-// each of configure then changes the Config.
+// newLiveEnv serves the router with its own address as PUBLIC_URL, as
+// clients that check the issuer or the resource against the URL they
+// called (the MCP SDKs) need.
+func newLiveEnv(t testing.TB, configure ...func(*app.Options)) *testEnv {
+	t.Helper()
+	return newTestEnvConfig(t, openTestStore(t), "", testLimits, configure...)
+}
+
+// newTestEnvConfig serves the router as if from publicURL ("" for the
+// server's own URL), with limits; each of configure then changes the
+// Config.
 func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limits limits.Limits, configure ...func(*app.Options)) *testEnv {
 	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	if publicURL == "" {
+		publicURL = "http://" + srv.Listener.Addr().String()
+	}
 	clock := &testClock{}
 	logs := &logBuffer{}
 	cfg := app.Options{
@@ -108,7 +121,8 @@ func newTestEnvConfig(t testing.TB, store *models.Store, publicURL string, limit
 	}
 	listen(deps)
 	router := deps.Router
-	srv := httptest.NewServer(router)
+	srv.Config.Handler = router
+	srv.Start()
 	t.Cleanup(srv.Close)
 	client := &http.Client{
 		Timeout:       10 * time.Second,

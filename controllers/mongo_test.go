@@ -35,6 +35,9 @@ func TestOnMongo(t *testing.T) {
 		{"RPInitiatedLogout", TestRPInitiatedLogout},
 		{"LogoutNeedsTheCSRFToken", TestLogoutNeedsTheCSRFToken},
 		{"IDTokensAcrossKeyRotation", TestIDTokensAcrossKeyRotation},
+		{"MCPWithGoSDKAgent", TestMCPWithGoSDKAgent},
+		{"MCPStepUpForWriteScope", TestMCPStepUpForWriteScope},
+		{"MCPRefusals", TestMCPRefusals},
 		{"JWKSSameOnTwoInstances", TestJWKSSameOnTwoInstances},
 	} {
 		t.Run(tc.name, tc.fn)

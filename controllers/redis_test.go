@@ -77,6 +77,9 @@ func TestOnRedis(t *testing.T) {
 		{"MaxAge", TestMaxAge},
 		{"RPInitiatedLogout", TestRPInitiatedLogout},
 		{"IDTokensAcrossKeyRotation", TestIDTokensAcrossKeyRotation},
+		{"MCPWithGoSDKAgent", TestMCPWithGoSDKAgent},
+		{"MCPStepUpForWriteScope", TestMCPStepUpForWriteScope},
+		{"MCPRefusals", TestMCPRefusals},
 	} {
 		t.Run(tc.name, tc.fn)
 	}

@@ -42,6 +42,7 @@ type Services struct {
 	Now       func() time.Time
 
 	Auth     *middleware.Authenticator // Basic and Bearer on API routes
+	MCPAuth  *middleware.Authenticator // Bearer tokens for the MCP endpoint
 	Sessions gin.HandlerFunc           // the browser session, on pages and the OAuth flows' pages only
 	Accounts *accounts.Service
 	Verifier *accounts.Verifier // users' own passwords, on the login form
@@ -140,7 +141,7 @@ func addRoutes(r *gin.Engine, s Services) {
 	cors := middleware.CORS()
 	for _, path := range []string{oauth.MetadataPath, oauth.OpenIDConfigurationPath, keys.JWKSPath,
 		oauth.ProtectedResourceMetadataPath + oauth.APIResourcePath, oauth.ProtectedResourceMetadataPath + oauth.MCPResourcePath,
-		oauth.TokenPath, oauth.RevocationPath, oauth.RegistrationPath} {
+		oauth.TokenPath, oauth.RevocationPath, oauth.RegistrationPath, oauth.MCPResourcePath} {
 		r.OPTIONS(path, cors, func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	}
 	r.GET(oauth.MetadataPath, cors, o.Metadata())
@@ -162,6 +163,13 @@ func addRoutes(r *gin.Engine, s Services) {
 	r.POST(oauth.DeviceAuthorizationPath, o.DeviceAuthorization())
 	r.GET(oauth.DevicePath, s.Sessions, o.DevicePage())
 	r.POST(oauth.DevicePath, s.Sessions, o.DeviceSubmit())
+
+	// The MCP endpoint (§10); its GET and DELETE, which a stateless server
+	// does not serve, are the SDK's to answer (405).
+	mcpHandler := mcpEndpoint(store.Beers, now, s.PublicURL, s.OAuth.ResourceMetadataURL(models.AudienceMCP), log)
+	for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodDelete} {
+		r.Handle(method, oauth.MCPResourcePath, cors, s.MCPAuth.RequireBearer(), mcpHandler)
+	}
 
 	p := s.Pages
 	browser := r.Group("", s.Sessions)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -73,12 +72,7 @@ func TestOpenIDClientRelyingParty(t *testing.T) {
 
 	// The issuer is PUBLIC_URL, which openid-client requires to be the URL
 	// it discovers from: the service listens on a port picked beforehand.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := e2etest.FreeAddr(t)
 	issuer := "http://" + addr
 	base, _ := e2etest.StartInProcess(t, map[string]string{
 		"ADDR": addr, "PUBLIC_URL": issuer, "DATA_DIR": t.TempDir(), "SIGNING_KEY_ACTIVATION_DELAY": "0s",

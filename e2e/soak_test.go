@@ -72,6 +72,7 @@ type soakFixture struct {
 	scratchClient, scratchSecret string
 	victimClients                []string // scratch clients that requests may delete or rotate
 	scratchToken, scratchRefresh string
+	scratchMCPToken              string // the scratch user's token for /mcp, every beer scope
 	victimToken, victimRefresh   string // scratch tokens that requests may revoke
 	ccToken                      string // a client_credentials token (no user)
 	sessionCookie                string // "name=value" of the scratch user's logged-in session
@@ -108,6 +109,7 @@ var knownRoutes = []soakRoute{
 	{"/api/oauth2/introspect", []string{"POST"}, "form-revoke"},
 	{"/api/oauth2/device_authorization", []string{"POST"}, "form-token"},
 	{"/api/oauth2/register", []string{"POST"}, "json-client"}, // RFC 7591 metadata is client-shaped
+	{"/mcp", []string{"POST", "GET", "DELETE"}, "json-rpc"},
 	{"/device", []string{"GET", "POST"}, "form-device"},
 	{"/", []string{"GET"}, ""},
 	{"/login", []string{"GET", "POST"}, "form-login"},
@@ -432,6 +434,10 @@ func setupSoakFixture(t *testing.T, base string) *soakFixture {
 	fx.victimToken, fx.victimRefresh = token(fx.scratchClient, fx.scratchSecret, url.Values{"grant_type": {"password"},
 		"username": {fx.scratchUser}, "password": {fx.scratchPass}})
 	fx.ccToken, _ = token(fx.scratchClient, fx.scratchSecret, url.Values{"grant_type": {"client_credentials"}})
+	var mcpResource struct{ Resource string }
+	json.Unmarshal(mustAPICall(t, 200, "GET", base+"/.well-known/oauth-protected-resource/mcp", "", "", nil), &mcpResource)
+	fx.scratchMCPToken, _ = token(fx.scratchClient, fx.scratchSecret, url.Values{"grant_type": {"password"},
+		"username": {fx.scratchUser}, "password": {fx.scratchPass}, "scope": {"beers:read beers:write"}, "resource": {mcpResource.Resource}})
 
 	// A browser session: one anonymous (GET /login), one logged in.
 	jar, _ := cookiejar.New(nil)
@@ -557,9 +563,21 @@ func (g *soakGen) request() *soakReq {
 		r.target += "?" + query
 	}
 	authKind := g.auth(r)
+	if route.body == "json-rpc" && authKind == "none" && g.pct(70) {
+		// Most MCP requests carry a token for /mcp, so the tools are soaked too.
+		authKind = "scratch-mcp-bearer"
+		r.header = append(r.header, [2]string{"Authorization", "Bearer " + fx.scratchMCPToken})
+	}
 	g.knownValid = authKind == "known-basic" || authKind == "known-bearer"
 	g.body(r, route)
 	g.headers(r)
+	if route.body == "json-rpc" && g.pct(80) {
+		// What MCP's Streamable HTTP transport requires, so most reach the tools.
+		r.header = append(r.header, [2]string{"Accept", "application/json, text/event-stream"})
+		if g.pct(50) {
+			r.header = append(r.header, [2]string{"MCP-Protocol-Version", pick(g, "2025-06-18", "2025-11-25", "2026-07-28", "2024-11-05", "1999-01-01", "")})
+		}
+	}
 	if g.knownValid {
 		g.protectKnown(r, route)
 	}
@@ -822,6 +840,8 @@ func (g *soakGen) auth(r *soakReq) string {
 		kind, value = "long", pick(g, "Bearer ", "Basic ")+strings.Repeat(pick(g, "A", "x", "="), n)
 	case 15:
 		kind, value = "long-basic-user", "Basic "+b64(strings.Repeat("u", pick(g, 100, 5000, 40000))+":"+g.weirdString())
+	case 17, 18:
+		kind, value = "scratch-mcp-bearer", "Bearer "+fx.scratchMCPToken
 	case 16:
 		kind = "two-headers"
 		r.header = append(r.header, [2]string{"Authorization", "Bearer " + fx.scratchToken})
@@ -895,6 +915,34 @@ func (g *soakGen) validJSON(kind string) string {
 			m["grant_types"] = pick[any](g, []string{"client_credentials"}, []string{"password", "refresh_token"},
 				[]string{"implicit"}, []string{}, []string{"urn:ietf:params:oauth:grant-type:device_code"}, "password")
 		}
+	case "json-rpc":
+		// A JSON-RPC message of MCP: mostly tool calls, with the beer
+		// bodies' odd values as arguments.
+		m["jsonrpc"] = pick[any](g, "2.0", "2.0", "2.0", "1.0", nil)
+		if g.pct(90) {
+			m["id"] = pick[any](g, 1, "a", g.rng.IntN(1<<30), nil, 1.5, []int{1}, map[string]int{"x": 1})
+		}
+		m["method"] = pick[any](g, "tools/call", "tools/call", "tools/call", "tools/list", "initialize", "ping",
+			"notifications/initialized", "server/discover", "resources/list", "prompts/get", "", 7)
+		args := map[string]any{}
+		if g.pct(70) {
+			args["id"] = pick[any](g, g.fillPath("{id}"), "", g.weirdString(), 12, nil)
+		}
+		for _, f := range []string{"name", "type"} {
+			if g.pct(50) {
+				args[f] = pick[any](g, "Beer "+g.hex(4), "", strings.Repeat("n", 101), "a\x00b", 3, nil)
+			}
+		}
+		if g.pct(50) {
+			args["quantity"] = pick[any](g, 0, 6, 1000001, -1, 1.5, "3", nil, 1e300, true)
+		}
+		if g.pct(30) {
+			args[pick(g, "limit", "cursor")] = pick[any](g, 0, 1, 100, 101, "x", g.weirdString(), nil)
+		}
+		m["params"] = pick[any](g, map[string]any{"name": pick[any](g, "list_beers", "get_beer", "add_beer", "update_beer", "delete_beer", "drop_table", "", nil, 3),
+			"arguments": pick[any](g, args, args, args, "not an object", nil, []any{1})},
+			map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "soak", "version": "1"}},
+			nil, "params", []any{})
 	default:
 		m[pick(g, "name", "username", "password", "quantity", "x")] = g.weirdString()
 	}

@@ -92,7 +92,7 @@ func GetPrincipal(c *gin.Context) *Principal {
 // Require authenticates a user by Basic or Bearer and requires scope.
 func (a *Authenticator) Require(scope string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p, ok := a.authenticate(c, false)
+		p, ok := a.authenticate(c, authAny)
 		if !ok {
 			return
 		}
@@ -106,12 +106,23 @@ func (a *Authenticator) Require(scope string) gin.HandlerFunc {
 	}
 }
 
+// RequireBearer authenticates a user by a Bearer token only, as the MCP
+// endpoint wants (API.md §10): its 401 challenges Bearer alone, and which
+// scope a request needs is the handler's to say, from what it asks for.
+func (a *Authenticator) RequireBearer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, ok := a.authenticate(c, authBearerOnly); ok {
+			c.Next()
+		}
+	}
+}
+
 // RequireBasic authenticates a user by Basic only: the routes that change
 // the account itself want the password, not a token, and check it now,
 // never from the credential cache.
 func (a *Authenticator) RequireBasic() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p, ok := a.authenticate(c, true)
+		p, ok := a.authenticate(c, authFreshBasic)
 		if !ok {
 			return
 		}
@@ -124,38 +135,54 @@ func (a *Authenticator) RequireBasic() gin.HandlerFunc {
 	}
 }
 
+// authMode says which credentials a route takes.
+type authMode int
+
+const (
+	authAny        authMode = iota // Basic (cached check) or Bearer
+	authFreshBasic                 // Basic, checked now, never from the credential cache; Bearer to be refused
+	authBearerOnly                 // Bearer only; Basic is not a credential here
+)
+
 // authenticate stores the request's principal, or answers 401/403, or
 // what the httperr table says of a failure (429, 503, 500), and returns
-// false. fresh checks a Basic password without the credential cache.
-func (a *Authenticator) authenticate(c *gin.Context, fresh bool) (*Principal, bool) {
+// false.
+func (a *Authenticator) authenticate(c *gin.Context, mode authMode) (*Principal, bool) {
 	header := c.GetHeader("Authorization")
 	scheme, cred, _ := strings.Cut(header, " ")
+	bearerOnly := mode == authBearerOnly
 	var p *Principal
 	var err error
 	switch {
-	case strings.EqualFold(scheme, "Basic"):
-		p, err = a.basic(c.Request.Context(), c.ClientIP(), cred, fresh)
+	case strings.EqualFold(scheme, "Basic") && !bearerOnly:
+		p, err = a.basic(c.Request.Context(), c.ClientIP(), cred, mode == authFreshBasic)
 	case strings.EqualFold(scheme, "Bearer"):
 		p, err = a.bearer(c.Request.Context(), strings.TrimSpace(cred))
 		if errors.Is(err, errUnauthorized) {
 			a.obs.AuthFailure("bearer")
-			a.challenge(c, true, "The access token is invalid, expired or revoked.")
+			a.challenge(c, true, bearerOnly, "The access token is invalid, expired, revoked or not meant for this resource.")
 			return nil, false
 		}
 	case header == "":
 		detail := "Authentication is required: HTTP Basic or a Bearer token."
+		if bearerOnly {
+			detail = "Authentication is required: a Bearer token."
+		}
 		if c.Query("access_token") != "" {
 			detail = "Access tokens are not accepted in the query string; send an Authorization: Bearer header."
 		}
-		a.challenge(c, false, detail)
+		a.challenge(c, false, bearerOnly, detail)
+		return nil, false
+	case bearerOnly:
+		a.challenge(c, false, true, "This endpoint takes only a Bearer token in the Authorization header.")
 		return nil, false
 	default:
-		a.challenge(c, false, "The Authorization header is malformed or uses an unsupported scheme.")
+		a.challenge(c, false, false, "The Authorization header is malformed or uses an unsupported scheme.")
 		return nil, false
 	}
 	switch {
 	case errors.Is(err, errUnauthorized):
-		a.challenge(c, false, "The username or password is wrong.")
+		a.challenge(c, false, false, "The username or password is wrong.")
 		return nil, false
 	case err != nil:
 		problem.Error(c, a.log, err, "")
@@ -213,8 +240,13 @@ func parseBasic(cred string) (username, password string, ok bool) {
 }
 
 // challenge answers 401 with both challenges of API.md §1: Bearer (with
-// error="invalid_token" when a bearer token was rejected) and Basic.
-func (a *Authenticator) challenge(c *gin.Context, badToken bool, detail string) {
-	httperr.ChallengeAPI(c.Writer.Header(), badToken, a.resource.MetadataURL)
+// error="invalid_token" when a bearer token was rejected) and Basic; or
+// with Bearer alone where only a token is taken.
+func (a *Authenticator) challenge(c *gin.Context, badToken, bearerOnly bool, detail string) {
+	if bearerOnly {
+		httperr.ChallengeBearer(c.Writer.Header(), badToken, a.resource.MetadataURL)
+	} else {
+		httperr.ChallengeAPI(c.Writer.Header(), badToken, a.resource.MetadataURL)
+	}
 	problem.Abort(c, problem.Problem{Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: detail})
 }

@@ -5,6 +5,8 @@
 #   - newman (npm), for the Postman collection, into .tools/ (git-ignored)
 #   - openid-client (npm), the certified relying party of the OpenID
 #     Connect test (e2e/openid_client_test.go), into .tools/ too
+#   - @modelcontextprotocol/sdk (npm), MCP's official TypeScript SDK, for
+#     the agent test (e2e/mcp_ts_test.go), into .tools/ too
 #   - chromium (Debian), for the headless browser test
 #   - redis-server (Debian), which the Redis store's tests start themselves
 #   - docker-compose (Debian), for the compose test, unless the docker
@@ -45,6 +47,16 @@ if [ "$(node -p 'require("./.tools/node_modules/openid-client/package.json").ver
   log "installing openid-client $OPENID_CLIENT_VERSION (npm)"
   mkdir -p .tools
   npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error "openid-client@$OPENID_CLIENT_VERSION" >/dev/null
+fi
+
+# MCP's TypeScript SDK, pinned, into the same .tools prefix, for the agent
+# test; node loads it from there (e2e/testdata/mcp-ts/agent.mjs).
+MCP_SDK_VERSION=1.32.2
+if [ "$(node -p 'require("./.tools/node_modules/@modelcontextprotocol/sdk/package.json").version' 2>/dev/null)" != "$MCP_SDK_VERSION" ]; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  log "installing @modelcontextprotocol/sdk $MCP_SDK_VERSION (npm)"
+  mkdir -p .tools
+  npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error "@modelcontextprotocol/sdk@$MCP_SDK_VERSION" >/dev/null
 fi
 
 # Chromium for the browser test (chromedp drives it headless).
