@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"beerlocker/clientmeta"
 	"beerlocker/limits"
 	"beerlocker/logbuf"
 	"beerlocker/metrics"
@@ -96,7 +97,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TokenCacheTTL:  cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
 		LimitBuckets: limitBuckets(tokenStore), RevocationChannel: tokenStore != nil,
 		SigningKeyActivationDelay: cfg.SigningKeyActivationDelay, SigningKeyRotation: cfg.SigningKeyRotation,
+		ClientMetadata: clientmeta.Options{AllowHTTPLoopback: cfg.ClientMetadataAllowHTTPLoopback},
 	}, store)
+	if cfg.ClientMetadataAllowHTTPLoopback {
+		log.Warn("CLIENT_METADATA_ALLOW_HTTP_LOOPBACK is set: client metadata documents are fetched from loopback addresses too; never set it in production")
+	}
 	if err != nil {
 		return err
 	}

@@ -119,6 +119,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown argument", nil, []string{"serve-please"}, "unexpected argument"},
 		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, caddy"}, nil, "TRUSTED_PROXIES"},
 		{"bad trusted proxy flag", nil, []string{"-trusted-proxies", "10.0.0.0/33"}, "TRUSTED_PROXIES"},
+		{"bad metadata loopback", map[string]string{"CLIENT_METADATA_ALLOW_HTTP_LOOPBACK": "yes"}, nil, "CLIENT_METADATA_ALLOW_HTTP_LOOPBACK"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,6 +132,26 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("run error = %v, want one line mentioning %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestConfigClientMetadataLoopback: the development setting is off unless
+// set to 1 (or true), by the environment or the flag.
+func TestConfigClientMetadataLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want bool
+	}{{"", nil, false}, {"0", nil, false}, {"1", nil, true}, {"true", nil, true}, {"", []string{"-client-metadata-allow-http-loopback"}, true}} {
+		cfg, err := app.ParseConfig(tc.args, func(k string) string {
+			if k == "CLIENT_METADATA_ALLOW_HTTP_LOOPBACK" {
+				return tc.env
+			}
+			return ""
+		}, io.Discard)
+		if err != nil || cfg.ClientMetadataAllowHTTPLoopback != tc.want {
+			t.Errorf("env %q args %v: %v, %v; want %v", tc.env, tc.args, cfg.ClientMetadataAllowHTTPLoopback, err, tc.want)
+		}
 	}
 }
 

@@ -42,6 +42,13 @@ type Config struct {
 	// SigningKeyActivationDelay is how long a new signing key is
 	// published before it signs.
 	SigningKeyActivationDelay time.Duration
+	// ClientMetadataAllowHTTPLoopback also accepts client metadata
+	// documents at http(s)://127.0.0.1, localhost or [::1] with a port
+	// (API.md §10): for local development and tests only.
+	ClientMetadataAllowHTTPLoopback bool
+	// clientMetadataLoopback is CLIENT_METADATA_ALLOW_HTTP_LOOPBACK as
+	// given, for validate to check.
+	clientMetadataLoopback string
 }
 
 // ParseConfig reads the environment, then flags, and validates the result.
@@ -76,6 +83,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&cfg.Limits.MaxKeys, "rate-limit-max-keys", envInt(getenv, "RATE_LIMIT_MAX_KEYS", def.MaxKeys), "addresses, and accounts, remembered at most by the limits (RATE_LIMIT_MAX_KEYS)")
 	fs.DurationVar(&cfg.SigningKeyRotation, "signing-key-rotation", envDuration(getenv, "SIGNING_KEY_ROTATION", keys.DefaultRotation), "how often the signing keys rotate by themselves; 0 only by rotate-keys (SIGNING_KEY_ROTATION)")
 	fs.DurationVar(&cfg.SigningKeyActivationDelay, "signing-key-activation-delay", envDuration(getenv, "SIGNING_KEY_ACTIVATION_DELAY", keys.DefaultActivationDelay), "how long a new signing key is published before it signs (SIGNING_KEY_ACTIVATION_DELAY)")
+	cfg.clientMetadataLoopback = getenv("CLIENT_METADATA_ALLOW_HTTP_LOOPBACK")
+	fs.BoolVar(&cfg.ClientMetadataAllowHTTPLoopback, "client-metadata-allow-http-loopback", cfg.clientMetadataLoopback == "1" || cfg.clientMetadataLoopback == "true",
+		"also fetch client metadata documents from loopback addresses, over http too; for local development and tests only (CLIENT_METADATA_ALLOW_HTTP_LOOPBACK)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -120,6 +130,11 @@ func (c *Config) validate() error {
 	}
 	if c.DataDir == "" {
 		return errors.New("DATA_DIR must not be empty")
+	}
+	switch c.clientMetadataLoopback {
+	case "", "0", "1", "false", "true":
+	default:
+		return fmt.Errorf("CLIENT_METADATA_ALLOW_HTTP_LOOPBACK %q must be 1 or 0", c.clientMetadataLoopback)
 	}
 	if _, err := c.Proxies(); err != nil {
 		return err

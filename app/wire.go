@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"beerlocker/accounts"
+	"beerlocker/clientmeta"
 	"beerlocker/controllers"
 	"beerlocker/grants"
 	"beerlocker/keys"
@@ -68,11 +69,23 @@ type Options struct {
 	// SigningKeyRotation is how often the signing keys rotate by
 	// themselves (Run's upkeep); 0 never.
 	SigningKeyRotation time.Duration
-	Log                *slog.Logger
+	// ClientMetadata configures the fetching of client metadata documents
+	// (API.md §10); its zero value is production's.
+	ClientMetadata clientmeta.Options
+	Log            *slog.Logger
 	// LogOutput is where Log writes (a logbuf.Writer in the service); the
 	// access log writes its lines there too. nil: no access log.
 	LogOutput io.Writer
 	Now       func() time.Time
+}
+
+// clientMetadataOptions are o's, on o's clock unless they name one.
+func clientMetadataOptions(o Options) clientmeta.Options {
+	opts := o.ClientMetadata
+	if opts.Now == nil {
+		opts.Now = o.Now
+	}
+	return opts
 }
 
 // App is the service assembled: the router, and the parts Run and the
@@ -165,6 +178,7 @@ func New(o Options, store *models.Store) (*App, error) {
 	server := &oauth.Server{
 		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Registrations: register, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
 		Keys: signingKeys, AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
+		Documents: clientmeta.New(clientMetadataOptions(o)),
 	}
 	if revokedList != nil {
 		if server.Sealer, err = oauth.NewSealer(DeriveKey(o.Secret, "access tokens")); err != nil {

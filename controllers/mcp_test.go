@@ -419,6 +419,18 @@ func TestMCPRefusals(t *testing.T) {
 	for _, m := range []string{"GET", "DELETE"} {
 		wantStatus(t, e.request(m, "/mcp", nil, h...), http.StatusMethodNotAllowed)
 	}
+	// Revoking the app on /account ends its /mcp token on the next request.
+	b := e.aliceBrowser()
+	wantStatus(t, b.post("/account/apps/"+e.app.ID+"/revoke", url.Values{"csrf_token": {b.csrfToken("/account")}}), http.StatusSeeOther)
+	r = e.request("POST", "/mcp", `{"jsonrpc":"2.0","id":9,"method":"tools/list"}`, h2...)
+	wantStatus(t, r, http.StatusUnauthorized)
+	if !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("after the revocation: WWW-Authenticate = %q", r.Header.Get("WWW-Authenticate"))
+	}
+	mcpToken = e.mustToken(&e.app, url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alices password"},
+		"scope": {"beers:read"}, "resource": {e.server.URL + "/mcp"}}).AccessToken
+	h = append([]string{"Authorization: Bearer " + mcpToken}, mcpHeaders...)
+
 	// A Host some page's DNS pointed at this loopback server is refused.
 	req, _ := http.NewRequest("POST", e.server.URL+"/mcp", strings.NewReader(initialize))
 	req.Host = "attacker.example"

@@ -38,6 +38,7 @@ func TestOnMongo(t *testing.T) {
 		{"MCPWithGoSDKAgent", TestMCPWithGoSDKAgent},
 		{"MCPStepUpForWriteScope", TestMCPStepUpForWriteScope},
 		{"MCPRefusals", TestMCPRefusals},
+		{"MCPWithGoSDKAgentByMetadataDocument", TestMCPWithGoSDKAgentByMetadataDocument},
 		{"JWKSSameOnTwoInstances", TestJWKSSameOnTwoInstances},
 	} {
 		t.Run(tc.name, tc.fn)

@@ -80,6 +80,7 @@ func TestOnRedis(t *testing.T) {
 		{"MCPWithGoSDKAgent", TestMCPWithGoSDKAgent},
 		{"MCPStepUpForWriteScope", TestMCPStepUpForWriteScope},
 		{"MCPRefusals", TestMCPRefusals},
+		{"MCPWithGoSDKAgentByMetadataDocument", TestMCPWithGoSDKAgentByMetadataDocument},
 	} {
 		t.Run(tc.name, tc.fn)
 	}

@@ -36,8 +36,9 @@ func DefaultGrantTypes() []string { return []string{GrantAuthorizationCode, Gran
 const MaxClientsPerUser = 100
 
 // MaxClientIDLen bounds client ids. They are opaque strings the server
-// generates (not NewID ids), so stores check only the length.
-const MaxClientIDLen = 100
+// generates (not NewID ids), or the URL of a client metadata document (at
+// most 255 bytes, API.md §10), so stores check only the length.
+const MaxClientIDLen = 255
 
 // ValidClientID reports whether s could be a client id.
 func ValidClientID(s string) bool { return s != "" && len(s) <= MaxClientIDLen }

@@ -185,9 +185,16 @@ func (s *Server) registeredRedirect(c *gin.Context, q url.Values) (*models.Clien
 		s.Pages.Error(c, http.StatusBadRequest, "This app sent a malformed request", "The request must name exactly one client_id and at most one redirect_uri.")
 		return nil, "", false
 	}
-	client, err := s.Store.Clients.Get(c.Request.Context(), q.Get("client_id"))
+	client, err := s.lookupClient(c.Request.Context(), q.Get("client_id"), c.ClientIP())
+	var docErr *clientDocumentError
 	if errors.Is(err, models.ErrNotFound) {
 		s.Pages.Error(c, http.StatusBadRequest, "Unknown app", "No app with this client_id is registered here, so there is nowhere safe to send you back to.")
+		return nil, "", false
+	}
+	if errors.As(err, &docErr) {
+		s.Pages.Error(c, http.StatusBadRequest, "This app's details could not be read",
+			"The app names itself by the address of its metadata document, and that document cannot be used: "+docErr.reason+
+				". So there is nowhere safe to send you back to.")
 		return nil, "", false
 	}
 	if err != nil {
@@ -366,10 +373,14 @@ func (s *Server) Decide() gin.HandlerFunc {
 // code nor an error goes there. Otherwise it shows the error page and
 // returns false.
 func (s *Server) stillRegistered(c *gin.Context, req *authRequest) bool {
-	client, err := s.Store.Clients.Get(c.Request.Context(), req.ClientID)
+	client, err := s.lookupClient(c.Request.Context(), req.ClientID, c.ClientIP())
+	var docErr *clientDocumentError
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		s.Pages.Error(c, http.StatusBadRequest, "This app no longer exists", "The app was deleted while you were deciding.")
+		return false
+	case errors.As(err, &docErr):
+		s.Pages.Error(c, http.StatusBadRequest, "This app's details could not be read", "While you were deciding, "+docErr.Error()+".")
 		return false
 	case err != nil:
 		s.Pages.Fail(c, err)

@@ -67,9 +67,13 @@ func (s *Server) authenticateClient(ctx context.Context, addr string, cred clien
 		return nil, err
 	}
 	defer attempt.Done()
-	client, err := s.Store.Clients.Get(ctx, cred.id)
+	client, err := s.lookupClient(ctx, cred.id, addr)
+	var docErr *clientDocumentError
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, s.clientAuthFailed(ctx, attempt, addr, cred.id, "unknown_client", errInvalidClient("Client authentication failed.", cred.basic))
+	}
+	if errors.As(err, &docErr) {
+		return nil, s.clientAuthFailed(ctx, attempt, addr, cred.id, "client_metadata_document", errInvalidClient("Client authentication failed: "+docErr.Error()+".", cred.basic))
 	}
 	if err != nil {
 		return nil, err

@@ -106,8 +106,9 @@ func (s *Server) parseLogout(c *gin.Context, params url.Values) (*logoutRequest,
 	}
 	l := &logoutRequest{redirect: params.Get("post_logout_redirect_uri"), state: params.Get("state")}
 	if clientID != "" {
-		client, err := s.Store.Clients.Get(ctx, clientID)
-		if errors.Is(err, models.ErrNotFound) {
+		client, err := s.lookupClient(ctx, clientID, c.ClientIP())
+		var docErr *clientDocumentError
+		if errors.Is(err, models.ErrNotFound) || errors.As(err, &docErr) {
 			s.Pages.Error(c, http.StatusBadRequest, "Unknown app", "No app with this client_id is registered here, so there is nowhere safe to send you afterwards.")
 			return nil, false
 		}

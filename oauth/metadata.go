@@ -18,6 +18,7 @@ type metadata struct {
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
 	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"` // RFC 8628 §4
 	RegistrationEndpoint              string   `json:"registration_endpoint"`         // RFC 7591
+	ClientIDMetadataDocumentSupported bool     `json:"client_id_metadata_document_supported"`
 	ScopesSupported                   []string `json:"scopes_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
@@ -80,6 +81,7 @@ func (s *Server) metadata() metadata {
 		IntrospectionEndpoint:             s.Issuer + IntrospectionPath,
 		DeviceAuthorizationEndpoint:       s.Issuer + DeviceAuthorizationPath,
 		RegistrationEndpoint:              s.Issuer + RegistrationPath,
+		ClientIDMetadataDocumentSupported: s.Documents != nil,
 		ScopesSupported:                   models.AllScopes(),
 		ResponseTypesSupported:            []string{"code"},
 		ResponseModesSupported:            []string{"query"},

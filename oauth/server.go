@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"beerlocker/accounts"
+	"beerlocker/clientmeta"
 	"beerlocker/keys"
 	"beerlocker/limits"
 	"beerlocker/metrics"
@@ -41,10 +42,13 @@ type Server struct {
 	// Registrations limits dynamic client registration per address, as
 	// account registration is (API.md §8); nil for no limit.
 	Registrations *limits.Throttle
-	Pages         *pages.Renderer  // draws the consent, device and error pages
-	Issuer        string           // PUBLIC_URL: the base of every endpoint URL
-	Metrics       *metrics.Metrics // nil records nothing
-	Keys          *keys.Manager    // signs ID tokens (OpenID Connect); nil issues none
+	Pages         *pages.Renderer // draws the consent, device and error pages
+	// Documents fetches the client metadata documents that client_ids
+	// which are URLs name (API.md §10); nil: such ids are unknown apps.
+	Documents *clientmeta.Fetcher
+	Issuer    string           // PUBLIC_URL: the base of every endpoint URL
+	Metrics   *metrics.Metrics // nil records nothing
+	Keys      *keys.Manager    // signs ID tokens (OpenID Connect); nil issues none
 	// Sealer and Revoked, both set, make access tokens sealed rather than
 	// stored (see Sealer); Revoked must then be the list that the store's
 	// revocations go through (revoked.Wrap).

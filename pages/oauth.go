@@ -3,6 +3,7 @@ package pages
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -41,8 +42,17 @@ func (r *Renderer) ShowConsent(c *gin.Context, v Consent) {
 	r.page(c, http.StatusOK, "consent", "Allow "+v.Client.Name+"?", func(b templates.Base) any {
 		return templates.ConsentData{Base: b, Action: v.Action, ClientName: v.Client.Name, OwnerName: owner,
 			RedirectURI: v.RedirectURI, Scopes: describeScopes(v.Scopes), TxID: v.TxID, UserCode: v.UserCode,
-			SelfRegistered: v.Client.SelfRegistered(), RedirectHost: hostOf(redirect)}
+			SelfRegistered: v.Client.SelfRegistered(), RedirectHost: hostOf(redirect), DocumentHost: documentHost(v.Client)}
 	})
+}
+
+// documentHost is the host of the metadata document an app's client_id
+// names (API.md §10), or "" for an app registered here.
+func documentHost(c *models.Client) string {
+	if !strings.HasPrefix(c.ID, "https://") && !strings.HasPrefix(c.ID, "http://") {
+		return ""
+	}
+	return hostOf(c.ID)
 }
 
 // hostOf is the host of a redirect URI as a user should read it: the

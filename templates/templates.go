@@ -49,6 +49,9 @@ type ConsentData struct {
 	// RedirectHost, the host it sends users to, as the one thing known.
 	SelfRegistered bool
 	RedirectHost   string
+	// DocumentHost is the host of the app's client metadata document, for
+	// an app whose client_id is that document's URL.
+	DocumentHost string
 }
 
 // HomeData is the front page.
