@@ -242,3 +242,40 @@ func TestRepeatedRegistrationsAreOneApp(t *testing.T) {
 		t.Errorf("/account after Revoke:\n%s", page)
 	}
 }
+
+// TestRegistrationAsVSCodeDoes: VS Code registers its web redirects and
+// two loopback ones, one without a port, then authorizes from whichever
+// port it could listen on (RFC 8252 §7.3 lets a native app do so); Claude
+// and the MCP Inspector register an https callback and a localhost one.
+// Each gets a code for /mcp at the redirect it uses.
+func TestRegistrationAsVSCodeDoes(t *testing.T) {
+	e := newOAuthEnvOn(newLiveEnv(t))
+	for _, tc := range []struct {
+		name      string
+		redirects []string
+		use       string
+	}{
+		{"Visual Studio Code", []string{"https://insiders.vscode.dev/redirect", "https://vscode.dev/redirect", "http://127.0.0.1/", "http://127.0.0.1:33418/"}, "http://127.0.0.1:59656/"},
+		{"Claude", []string{"https://claude.ai/api/mcp/auth_callback"}, "https://claude.ai/api/mcp/auth_callback"},
+		{"MCP Inspector", []string{"http://localhost:6274/oauth/callback", "http://localhost:6274/oauth/callback/debug"}, "http://localhost:6274/oauth/callback"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.request("POST", "/api/oauth2/register", map[string]any{
+				"client_name": tc.name, "redirect_uris": tc.redirects, "grant_types": []string{"authorization_code", "refresh_token"},
+				"response_types": []string{"code"}, "token_endpoint_auth_method": "none", "application_type": "native",
+			})
+			wantStatus(t, r, http.StatusCreated)
+			app := client{ID: r.json(t)["client_id"].(string), RedirectURI: tc.use}
+			verifier, challenge := pkce()
+			q := authQuery(app, "beers:read beers:write", "st", challenge)
+			q.Set("resource", e.server.URL+"/mcp")
+			code := e.aliceBrowser().mustCode(q)
+			form := codeForm(app, code, verifier)
+			form.Set("resource", e.server.URL+"/mcp")
+			tok := e.mustToken(&app, form)
+			if tok.AccessToken == "" || tok.RefreshToken == "" {
+				t.Errorf("tokens: %+v", tok)
+			}
+		})
+	}
+}
