@@ -142,6 +142,9 @@ func (e *fuzzEnv) mustConsent(f *testing.F, q url.Values) {
 		f.Fatalf("authorize: %d without a consent form: %s", w.Code, w.Body)
 	}
 	form := url.Values{"tx": {string(tx[1])}, "csrf_token": {string(csrf[1])}, "decision": {"allow"}}
+	for _, box := range checkboxField.FindAllStringSubmatch(w.Body.String(), -1) {
+		form.Add(box[1], box[2])
+	}
 	// The pending request is kept on the server: the session's cookie is
 	// the same before and after the page.
 	w = e.serve("POST", "/api/oauth2/authorize/decision", "application/x-www-form-urlencoded", form.Encode(), "Cookie: "+e.session.String())

@@ -38,6 +38,8 @@ func TestOnMongo(t *testing.T) {
 		{"MCPWithGoSDKAgent", TestMCPWithGoSDKAgent},
 		{"MCPStepUpForWriteScope", TestMCPStepUpForWriteScope},
 		{"MCPRefusals", TestMCPRefusals},
+		{"ConsentPerScope", TestConsentPerScope},
+		{"DeviceConsentPerScope", TestDeviceConsentPerScope},
 		{"MCPWithGoSDKAgentByMetadataDocument", TestMCPWithGoSDKAgentByMetadataDocument},
 		{"JWKSSameOnTwoInstances", TestJWKSSameOnTwoInstances},
 	} {

@@ -113,14 +113,19 @@ func bearer(token string) string { return "Authorization: Bearer " + token }
 
 var txField = regexp.MustCompile(`<input type="hidden" name="tx" value="([^"]+)">`)
 
-// consentForm returns the fields of a consent page's forms, without the decision.
+// consentForm returns the fields a browser sends from a consent page with
+// every scope left ticked, without the decision.
 func consentForm(t testing.TB, r *response) url.Values {
 	t.Helper()
 	m := txField.FindSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("no tx field in the consent page:\n%s", r.body)
 	}
-	return url.Values{"tx": {string(m[1])}, "csrf_token": {csrfFrom(t, r)}}
+	form := url.Values{"tx": {string(m[1])}, "csrf_token": {csrfFrom(t, r)}}
+	for _, box := range checkboxField.FindAllStringSubmatch(string(r.body), -1) {
+		form.Add(box[1], box[2])
+	}
+	return form
 }
 
 // location parses a redirect's Location header.

@@ -80,6 +80,8 @@ func TestOnRedis(t *testing.T) {
 		{"MCPWithGoSDKAgent", TestMCPWithGoSDKAgent},
 		{"MCPStepUpForWriteScope", TestMCPStepUpForWriteScope},
 		{"MCPRefusals", TestMCPRefusals},
+		{"ConsentPerScope", TestConsentPerScope},
+		{"DeviceConsentPerScope", TestDeviceConsentPerScope},
 		{"MCPWithGoSDKAgentByMetadataDocument", TestMCPWithGoSDKAgentByMetadataDocument},
 	} {
 		t.Run(tc.name, tc.fn)

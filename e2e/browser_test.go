@@ -110,6 +110,9 @@ func TestBrowserConsentFlow(t *testing.T) {
 	b.screenshot("consent-390x844.png")
 	b.desktop()
 
+	// The user unticks one scope (API.md §11): the app gets the rest.
+	b.do("untick profile", chromedp.Click(chromedp.CSS(`input[type=checkbox][value="profile"]`)))
+	b.screenshot("consent-unticked.png")
 	b.submit("click Allow", chromedp.CSS(`button[name=allow]`))
 	b.wantLocationPrefix(app.URL + "/callback?")
 	b.wantText("body", "Got code")
@@ -127,11 +130,14 @@ func TestBrowserConsentFlow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exchange the code: %v", err)
 	}
-	if scope, _ := tok.Extra("scope").(string); scope != "profile beers:read" {
-		t.Errorf("token scope = %q, want %q", scope, "profile beers:read")
+	if scope, _ := tok.Extra("scope").(string); scope != "beers:read" {
+		t.Errorf("token scope = %q, want %q: profile was unticked", scope, "beers:read")
 	}
 	if status := getWithToken(t, base+"/api/beers", tok.AccessToken); status != 200 {
 		t.Fatalf("GET /api/beers with the new token: status = %d, want 200", status)
+	}
+	if status := getWithToken(t, base+"/api/users/me", tok.AccessToken); status != 403 {
+		t.Errorf("GET /api/users/me with the token whose profile was unticked: status = %d, want 403", status)
 	}
 
 	// 4. The app asks again with prompt=consent; the user denies.

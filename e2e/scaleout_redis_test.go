@@ -103,7 +103,7 @@ func TestTwoInstancesWithRedis(t *testing.T) {
 		// /account); prompt=consent asks again, so the decision is made at B.
 		"prompt": {"consent"}}.Encode()
 	consent := getBody(t, cookieClient, authURL)
-	resp, err = cookieClient.PostForm(b+"/api/oauth2/authorize/decision", url.Values{"tx": {hiddenInput(t, consent, "tx")}, "csrf_token": {hiddenInput(t, consent, "csrf_token")}, "decision": {"allow"}})
+	resp, err = cookieClient.PostForm(b+"/api/oauth2/authorize/decision", allowForm(t, consent))
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("allow at B: %v %v", resp.Status, err)
 	}
@@ -205,7 +205,7 @@ func authorizeAt(t *testing.T, cookieClient *http.Client, base, clientID string)
 	t.Helper()
 	authURL := base + "/api/oauth2/authorize?" + url.Values{"response_type": {"code"}, "client_id": {clientID}, "state": {"s"}, "prompt": {"consent"}}.Encode()
 	consent := getBody(t, cookieClient, authURL)
-	resp, err := cookieClient.PostForm(base+"/api/oauth2/authorize/decision", url.Values{"tx": {hiddenInput(t, consent, "tx")}, "csrf_token": {hiddenInput(t, consent, "csrf_token")}, "decision": {"allow"}})
+	resp, err := cookieClient.PostForm(base+"/api/oauth2/authorize/decision", allowForm(t, consent))
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("allow at %s: %v %v", base, resp.Status, err)
 	}

@@ -65,7 +65,7 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 		// /account); prompt=consent asks again, so the decision is made at B.
 		"prompt": {"consent"}}.Encode()
 	consent := getBody(t, cookieClient, authURL)
-	resp, err = cookieClient.PostForm(b+"/api/oauth2/authorize/decision", url.Values{"tx": {hiddenInput(t, consent, "tx")}, "csrf_token": {hiddenInput(t, consent, "csrf_token")}, "decision": {"allow"}})
+	resp, err = cookieClient.PostForm(b+"/api/oauth2/authorize/decision", allowForm(t, consent))
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("allow at B: %v %v", resp.Status, err)
 	}
@@ -146,6 +146,17 @@ func getBody(t *testing.T, c *http.Client, target string) string {
 }
 
 // hiddenInput returns the value of the page's hidden form field name.
+// allowForm is what a browser sends when the user presses Allow on the
+// consent page with every scope left ticked.
+func allowForm(t *testing.T, page string) url.Values {
+	t.Helper()
+	form := url.Values{"tx": {hiddenInput(t, page, "tx")}, "csrf_token": {hiddenInput(t, page, "csrf_token")}, "decision": {"allow"}}
+	for _, m := range regexp.MustCompile(`type="checkbox" name="([^"]+)" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		form.Add(m[1], m[2])
+	}
+	return form
+}
+
 func hiddenInput(t *testing.T, page, name string) string {
 	t.Helper()
 	m := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindStringSubmatch(page)

@@ -17,8 +17,10 @@ type Consent struct {
 
 // ConsentRepository stores remembered consents, one per (user, client).
 type ConsentRepository interface {
-	// Grant adds scopes to the user's consent for the client, creating it
-	// at now if there is none, and returns the result.
+	// Grant sets the user's consent for the client to scopes, creating it
+	// at now if there is none, and returns the result. It replaces the
+	// scopes the consent held: the latest decision is the one that counts
+	// (API.md §11), so a narrower one narrows it.
 	Grant(ctx context.Context, userID, clientID string, scopes []string, now time.Time) (*Consent, error)
 	// Get returns the user's consent for the client, or ErrNotFound.
 	Get(ctx context.Context, userID, clientID string) (*Consent, error)

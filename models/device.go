@@ -62,6 +62,9 @@ type DeviceDecision struct {
 	UserID   string
 	Status   DeviceStatus // DeviceApproved or DeviceDenied
 	AuthTime time.Time    // when the user last entered a password in that browser session
+	// Scopes are the requested scopes the user left ticked (API.md §11),
+	// which the device's tokens get; nil keeps the code's.
+	Scopes []string
 }
 
 // Expired reports whether the code has expired at now.

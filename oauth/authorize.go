@@ -353,12 +353,21 @@ func (s *Server) Decide() gin.HandlerFunc {
 		if !s.stillRegistered(c, req) {
 			return
 		}
+		granted, ok := tickedScopes(c.Request.PostForm, req.Scopes)
+		if !ok {
+			s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form ticked a scope the app did not ask for.")
+			return
+		}
+		if len(granted) == 0 {
+			decision = "deny" // API.md §11: nothing ticked is a Deny
+		}
 		switch decision {
 		case "allow":
-			if _, err := s.Store.Consents.Grant(c.Request.Context(), userID, req.ClientID, req.Scopes, s.now()); err != nil {
+			if _, err := s.Store.Consents.Grant(c.Request.Context(), userID, req.ClientID, granted, s.now()); err != nil {
 				s.Pages.Fail(c, err)
 				return
 			}
+			req.Scopes = granted
 			// RFC 9700 §4.12: 303, so the browser does not re-post the form.
 			s.approve(c, http.StatusSeeOther, userID, req)
 		case "deny":

@@ -185,24 +185,32 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 		s.Pages.Fail(c, err)
 		return
 	}
+	granted, ok := tickedScopes(form, tx.Scopes)
+	if !ok {
+		s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form ticked a scope the device did not ask for.")
+		return
+	}
+	if len(granted) == 0 {
+		decision = "deny" // API.md §11: nothing ticked is a Deny
+	}
 	switch decision {
 	case "allow":
 		// The consent is remembered first, so the tokens the device gets
 		// are always listed, and revocable, on the account page.
-		if _, err := s.Store.Consents.Grant(c.Request.Context(), user.ID, client.ID, tx.Scopes, s.now()); err != nil {
+		if _, err := s.Store.Consents.Grant(c.Request.Context(), user.ID, client.ID, granted, s.now()); err != nil {
 			s.Pages.Fail(c, err)
 			return
 		}
-		s.finishDevice(c, user, client, tx.Hash, models.DeviceApproved)
+		s.finishDevice(c, user, client, tx.Hash, models.DeviceApproved, granted)
 	case "deny":
-		s.finishDevice(c, user, client, tx.Hash, models.DeviceDenied)
+		s.finishDevice(c, user, client, tx.Hash, models.DeviceDenied, nil)
 	}
 }
 
 // finishDevice records the decision and tells the user to go back to the
 // device.
-func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.Client, hash string, status models.DeviceStatus) {
-	d := models.DeviceDecision{UserID: user.ID, Status: status, AuthTime: middleware.SessionAuthTime(c)}
+func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.Client, hash string, status models.DeviceStatus, scopes []string) {
+	d := models.DeviceDecision{UserID: user.ID, Status: status, AuthTime: middleware.SessionAuthTime(c), Scopes: scopes}
 	err := s.Store.DeviceCodes.Decide(c.Request.Context(), hash, d, s.now())
 	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
 		s.Pages.Error(c, http.StatusBadRequest, "This code can no longer be used",

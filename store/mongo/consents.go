@@ -2,7 +2,7 @@ package mongo
 
 import (
 	"context"
-	"errors"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -24,33 +24,13 @@ const maxConsentsPerUser = 1000
 // knows only a handful of scopes.
 const maxScopesPerConsent = 64
 
-// Grant stamps the consent's head with one upsert and adds each scope as
-// its own document with a unique _id. Merging is thus a set of inserts,
-// where a scope that is already there is a duplicate key to ignore, and
-// that is atomic on every server. ($addToSet on an array would be atomic
-// on MongoDB, but FerretDB v1 applies an update by reading the document
-// and writing all of it back, so concurrent grants lose each other's
-// scopes; a compare-and-swap loop fails there for the same reason.)
+// Grant sets the consent's head, scopes included, with one upsert: a
+// single-document write, atomic on every server, and the last of two
+// concurrent grants is the one that stays, as it should. Scope documents
+// of a consent written by an older version (see consentDoc.Scopes) are
+// deleted after it, so they are never read again.
 func (r *consentRepo) Grant(ctx context.Context, userID, clientID string, scopes []string, now time.Time) (*models.Consent, error) {
-	if err := r.upsertHead(ctx, userID, clientID, now); err != nil {
-		return nil, wrap("grant consent", err)
-	}
-	if len(scopes) > 0 {
-		docs := make([]any, len(scopes))
-		for i, sc := range scopes {
-			docs[i] = newScopeDoc(userID, clientID, sc)
-		}
-		if err := r.insertScopes(ctx, docs); err != nil {
-			return nil, wrap("grant consent", err)
-		}
-	}
-	return r.Get(ctx, userID, clientID)
-}
-
-// upsertHead creates the consent's head at now, or sets its UpdatedAt.
-// Two concurrent first grants can both try to insert it; the loser then
-// finds it and updates it.
-func (r *consentRepo) upsertHead(ctx context.Context, userID, clientID string, now time.Time) error {
+	scopes = nonNil(slices.Compact(slices.Clone(scopes)))
 	filter := bson.D{{Key: "_id", Value: consentID(userID, clientID)}}
 	update := bson.D{
 		{Key: "$setOnInsert", Value: bson.D{
@@ -58,9 +38,11 @@ func (r *consentRepo) upsertHead(ctx context.Context, userID, clientID string, n
 			{Key: "client_id", Value: clientID},
 			{Key: "created_at", Value: now},
 		}},
-		{Key: "$set", Value: bson.D{{Key: "updated_at", Value: now}}},
+		{Key: "$set", Value: bson.D{{Key: "updated_at", Value: now}, {Key: "scopes", Value: scopes}}},
 	}
 	var err error
+	// Two concurrent first grants can both try to insert the head; the
+	// loser then finds it and updates it.
 	for range 3 {
 		err = func() error {
 			ctx, cancel := withTimeout(ctx)
@@ -72,27 +54,13 @@ func (r *consentRepo) upsertHead(ctx context.Context, userID, clientID string, n
 			break
 		}
 	}
-	return err
-}
-
-// errDuplicateKey is the server's error code for a unique index violation.
-const errDuplicateKey = 11000
-
-// insertScopes inserts the scope documents, ignoring those already there.
-func (r *consentRepo) insertScopes(ctx context.Context, docs []any) error {
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	_, err := r.d.scopes.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	var bwe mongo.BulkWriteException
-	if errors.As(err, &bwe) && bwe.WriteConcernError == nil {
-		for _, we := range bwe.WriteErrors {
-			if we.Code != errDuplicateKey {
-				return err
-			}
-		}
-		return nil
+	if err != nil {
+		return nil, wrap("grant consent", err)
 	}
-	return err
+	if err := deleteMany(r.d.scopes, bson.D{{Key: "consent_id", Value: consentID(userID, clientID)}})(ctx); err != nil {
+		return nil, wrap("grant consent", err)
+	}
+	return r.Get(ctx, userID, clientID)
 }
 
 func (r *consentRepo) Get(ctx context.Context, userID, clientID string) (*models.Consent, error) {
@@ -104,6 +72,9 @@ func (r *consentRepo) Get(ctx context.Context, userID, clientID string) (*models
 	}()
 	if err != nil {
 		return nil, wrap("get consent", err)
+	}
+	if head.Scopes != nil {
+		return head.model(*head.Scopes), nil
 	}
 	scopes, err := r.scopesOf(ctx, []string{head.ID}, maxScopesPerConsent)
 	if err != nil {
@@ -142,16 +113,24 @@ func (r *consentRepo) List(ctx context.Context, userID string) ([]*models.Consen
 	if len(heads) == 0 {
 		return consents, nil
 	}
-	ids := make([]string, len(heads))
+	var legacy []string // heads whose scopes are scope documents
+	for _, h := range heads {
+		if h.Scopes == nil {
+			legacy = append(legacy, h.ID)
+		}
+	}
+	scopes := map[string][]string{}
+	if len(legacy) > 0 {
+		if scopes, err = r.scopesOf(ctx, legacy, int64(len(legacy))*maxScopesPerConsent); err != nil {
+			return nil, wrap("list consents", err)
+		}
+	}
 	for i, h := range heads {
-		ids[i] = h.ID
-	}
-	scopes, err := r.scopesOf(ctx, ids, int64(len(ids))*maxScopesPerConsent)
-	if err != nil {
-		return nil, wrap("list consents", err)
-	}
-	for i := range heads {
-		consents[i] = heads[i].model(scopes[heads[i].ID])
+		if h.Scopes != nil {
+			consents[i] = h.model(*h.Scopes)
+		} else {
+			consents[i] = h.model(scopes[h.ID])
+		}
 	}
 	return consents, nil
 }

@@ -161,6 +161,9 @@ func (r *deviceRepo) Decide(ctx context.Context, hash string, d models.DeviceDec
 	if !d.AuthTime.IsZero() {
 		set = append(set, bson.E{Key: "auth_time", Value: d.AuthTime})
 	}
+	if d.Scopes != nil {
+		set = append(set, bson.E{Key: "scopes", Value: d.Scopes})
+	}
 	return wrap("decide device code", r.set(ctx, hash, set))
 }
 

@@ -137,9 +137,13 @@ func (d *clientDoc) model() *models.Client {
 // which makes the pair unique without another index. Its scopes are
 // separate scopeDocs: see consentRepo.Grant for why.
 type consentDoc struct {
-	ID        string    `bson:"_id"`
-	UserID    string    `bson:"user_id"`
-	ClientID  string    `bson:"client_id"`
+	ID       string `bson:"_id"`
+	UserID   string `bson:"user_id"`
+	ClientID string `bson:"client_id"`
+	// Scopes are the consent's scopes, set whole by each Grant. nil in a
+	// consent written before grants replaced scopes: its scopes are then
+	// the scopeDocs (the merge of every grant).
+	Scopes    *[]string `bson:"scopes,omitempty"`
 	CreatedAt time.Time `bson:"created_at"`
 	UpdatedAt time.Time `bson:"updated_at"`
 }
@@ -164,11 +168,6 @@ type scopeDoc struct {
 	UserID    string `bson:"user_id"`
 	ClientID  string `bson:"client_id"`
 	Scope     string `bson:"scope"`
-}
-
-func newScopeDoc(userID, clientID, scope string) scopeDoc {
-	cid := consentID(userID, clientID)
-	return scopeDoc{ID: cid + " " + scope, ConsentID: cid, UserID: userID, ClientID: clientID, Scope: scope}
 }
 
 type codeDoc struct {

@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	driver "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
 	"beerlocker/models"
 	"beerlocker/store/mongo"
 	"beerlocker/store/mongo/mongotest"
@@ -122,5 +126,52 @@ func TestTTLRefusalWarnsOncePerStore(t *testing.T) {
 	}
 	if global.Len() != 0 {
 		t.Errorf("the default logger got:\n%s", global.String())
+	}
+}
+
+// TestConsentsWrittenBeforeGrantsReplaced: a consent stored by an older
+// version, its scopes as documents of their own (the merge of every
+// grant), reads as it did, and the next grant replaces it whole and
+// removes those documents.
+func TestConsentsWrittenBeforeGrantsReplaced(t *testing.T) {
+	ctx := t.Context()
+	uri := mongotest.URI(t)
+	name := mongotest.DatabaseName()
+	s, err := mongo.Open(ctx, uri, name, mongo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mongotest.DropDatabase(uri, name)
+	defer s.Close()
+	client, err := driver.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(ctx)
+	db := client.Database(name)
+	if _, err := db.Collection("consents").InsertOne(ctx, bson.D{{Key: "_id", Value: "u1/c1"}, {Key: "user_id", Value: "u1"},
+		{Key: "client_id", Value: "c1"}, {Key: "created_at", Value: testNow}, {Key: "updated_at", Value: testNow}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []string{"beers:read", "beers:write"} {
+		if _, err := db.Collection("consent_scopes").InsertOne(ctx, bson.D{{Key: "_id", Value: "u1/c1 " + sc}, {Key: "consent_id", Value: "u1/c1"},
+			{Key: "user_id", Value: "u1"}, {Key: "client_id", Value: "c1"}, {Key: "scope", Value: sc}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Consents.Get(ctx, "u1", "c1")
+	if err != nil || !slices.Equal(got.Scopes, []string{"beers:read", "beers:write"}) {
+		t.Fatalf("old consent: %+v, %v", got, err)
+	}
+	list, err := s.Consents.List(ctx, "u1")
+	if err != nil || len(list) != 1 || !slices.Equal(list[0].Scopes, got.Scopes) {
+		t.Fatalf("old consent listed: %+v, %v", list, err)
+	}
+	got, err = s.Consents.Grant(ctx, "u1", "c1", []string{"beers:read"}, testNow.Add(time.Hour))
+	if err != nil || !slices.Equal(got.Scopes, []string{"beers:read"}) || !got.CreatedAt.Equal(testNow) {
+		t.Fatalf("grant over the old consent: %+v, %v", got, err)
+	}
+	if n, err := db.Collection("consent_scopes").CountDocuments(ctx, bson.D{{Key: "consent_id", Value: "u1/c1"}}); err != nil || n != 0 {
+		t.Errorf("%d old scope documents left (%v)", n, err)
 	}
 }

@@ -51,7 +51,7 @@ func (r *devices) Decide(ctx context.Context, hash string, d models.DeviceDecisi
 		return errors.New("redis: decide device code: status must be approved or denied")
 	}
 	return status("decide device code", r.s.run(ctx, deviceDecide, r.key(hash), hash, d.UserID, string(d.Status), ms(now),
-		optionalMS(d.AuthTime)))
+		optionalMS(d.AuthTime), joinScopes(d.Scopes)))
 }
 
 func (r *devices) Poll(ctx context.Context, hash, clientID string, now time.Time) (*models.DeviceCode, bool, error) {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"slices"
 	"time"
 
@@ -37,26 +36,15 @@ func scanConsent(s scanner) (*models.Consent, error) {
 // ones in one IMMEDIATE transaction, so that concurrent grants all count.
 // Scopes already granted keep their order; new ones follow in the order given.
 func (r *consents) Grant(ctx context.Context, userID, clientID string, scopes []string, now time.Time) (*models.Consent, error) {
+	const q = `INSERT INTO consents (` + consentColumns + `) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, client_id) DO UPDATE SET
+			scopes = excluded.scopes,
+			updated_at = excluded.updated_at
+		RETURNING ` + consentColumns
 	var c *models.Consent
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		var have string
-		const get = `SELECT scopes FROM consents WHERE user_id = ? AND client_id = ?`
-		err := tx.QueryRowContext(ctx, get, userID, clientID).Scan(&have)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		merged := splitScopes(have)
-		for _, s := range scopes {
-			if s != "" && !slices.Contains(merged, s) {
-				merged = append(merged, s)
-			}
-		}
-		const q = `INSERT INTO consents (` + consentColumns + `) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (user_id, client_id) DO UPDATE SET
-				scopes = excluded.scopes,
-				updated_at = excluded.updated_at
-			RETURNING ` + consentColumns
-		c, err = scanConsent(tx.QueryRowContext(ctx, q, userID, clientID, joinScopes(merged), millis(now), millis(now)))
+		var err error
+		c, err = scanConsent(tx.QueryRowContext(ctx, q, userID, clientID, joinScopes(slices.Compact(slices.Clone(scopes))), millis(now), millis(now)))
 		return err
 	})
 	if err != nil {

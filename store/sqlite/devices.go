@@ -75,9 +75,13 @@ func (r *devices) Decide(ctx context.Context, hash string, d models.DeviceDecisi
 		return errors.New("sqlite: decide device code: status must be approved or denied")
 	}
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		const q = `UPDATE device_codes SET status = ?, user_id = ?, auth_time = ?
+		const q = `UPDATE device_codes SET status = ?, user_id = ?, auth_time = ?, scopes = COALESCE(?, scopes)
 			WHERE hash = ? AND status = 'pending' AND expires_at > ?`
-		res, err := tx.ExecContext(ctx, q, string(d.Status), d.UserID, nullableMillis(d.AuthTime), hash, millis(now))
+		var scopes any // NULL keeps the requested scopes
+		if d.Scopes != nil {
+			scopes = joinScopes(d.Scopes)
+		}
+		res, err := tx.ExecContext(ctx, q, string(d.Status), d.UserID, nullableMillis(d.AuthTime), scopes, hash, millis(now))
 		if err != nil {
 			return err
 		}

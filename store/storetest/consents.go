@@ -11,7 +11,7 @@ import (
 
 var consentTests = []test{
 	{"GrantCreates", testConsentGrantCreates},
-	{"GrantMergesScopes", testConsentGrantMerges},
+	{"GrantReplacesScopes", testConsentGrantReplaces},
 	{"GetUnknownIsNotFound", testConsentGetUnknown},
 	{"ListOldestFirst", testConsentListOldestFirst},
 	{"DeleteRevokesCodesAndTokens", testConsentDelete},
@@ -42,7 +42,7 @@ func testConsentGrantCreates(t *testing.T, s *models.Store) {
 	checkEqual(t, "Consents.Get", normConsent(got), normConsent(want))
 }
 
-func testConsentGrantMerges(t *testing.T, s *models.Store) {
+func testConsentGrantReplaces(t *testing.T, s *models.Store) {
 	ctx := t.Context()
 	alice := mustCreateUser(t, s, "alice")
 	bob := mustCreateUser(t, s, "bob")
@@ -53,10 +53,12 @@ func testConsentGrantMerges(t *testing.T, s *models.Store) {
 	mustGrant(t, s, bob.ID, app.ID, first, "clients")
 	got, err := s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:write", "beers:read"}, second)
 	mustOK(t, "second Consents.Grant", err)
+	// The latest decision replaces the earlier one, wider or narrower:
+	// profile, granted first, is gone.
 	want := &models.Consent{
 		UserID:    alice.ID,
 		ClientID:  app.ID,
-		Scopes:    []string{"profile", "beers:read", "beers:write"},
+		Scopes:    []string{"beers:write", "beers:read"},
 		CreatedAt: first,
 		UpdatedAt: second,
 	}
@@ -65,10 +67,10 @@ func testConsentGrantMerges(t *testing.T, s *models.Store) {
 	mustOK(t, "Consents.Get", err)
 	checkEqual(t, "Consents.Get after second Grant", normConsent(got), normConsent(want))
 
-	// Granting what is already granted changes no scope.
-	got, err = s.Consents.Grant(ctx, alice.ID, app.ID, []string{"profile"}, second.Add(time.Minute))
+	// A narrower one narrows it; the consent keeps its creation time.
+	got, err = s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:read", "beers:read"}, second.Add(time.Minute))
 	mustOK(t, "third Consents.Grant", err)
-	checkEqual(t, "third Consents.Grant scopes", normConsent(got).Scopes, normConsent(want).Scopes)
+	checkEqual(t, "third Consents.Grant scopes", normConsent(got).Scopes, []string{"beers:read"})
 	if !sameTime(got.CreatedAt, first) {
 		t.Errorf("third Consents.Grant CreatedAt = %v, want %v", got.CreatedAt, first)
 	}
@@ -119,9 +121,9 @@ func testConsentListOldestFirst(t *testing.T, s *models.Store) {
 		want = append(want, &models.Consent{UserID: alice.ID, ClientID: app.ID, Scopes: []string{"profile"}, CreatedAt: at, UpdatedAt: at})
 		mustGrant(t, s, bob.ID, app.ID, at, "profile")
 	}
-	// A later grant to the oldest consent adds a scope but does not move it.
+	// A later grant to the oldest consent changes its scopes but does not move it.
 	later := base.Add(time.Hour)
-	mustGrant(t, s, alice.ID, want[0].ClientID, later, "beers:read")
+	mustGrant(t, s, alice.ID, want[0].ClientID, later, "profile", "beers:read")
 	want[0].Scopes = []string{"profile", "beers:read"}
 	want[0].UpdatedAt = later
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ var deviceTests = []test{
 	{"GetByUserCodeUnknownOrExpiredIsNotFound", testDeviceGetUnknown},
 	{"UserCodeCollision", testDeviceUserCodeCollision},
 	{"Decide", testDeviceDecide},
+	{"DecideNarrowsScopes", testDeviceDecideNarrows},
 	{"DecideTwice", testDeviceDecideTwice},
 	{"DecideUnknownOrExpiredIsNotFound", testDeviceDecideUnknown},
 	{"PollRecordsAndSlowsDown", testDevicePoll},
@@ -203,6 +205,30 @@ func testDeviceDecide(t *testing.T, s *models.Store) {
 	if err := s.DeviceCodes.Decide(ctx, mustCreateDevice(t, s, app.ID).Hash, models.DeviceDecision{UserID: alice.ID, Status: models.DevicePending}, now); err == nil {
 		t.Error("DeviceCodes.Decide(pending) error = nil, want an error")
 	}
+}
+
+// testDeviceDecideNarrows: the scopes the user left ticked replace the
+// requested ones, for the poll and the redemption alike; a decision
+// without scopes keeps the requested ones.
+func testDeviceDecideNarrows(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	narrowed := mustCreateDevice(t, s, app.ID) // asks for profile beers:read
+	kept := mustCreateDevice(t, s, app.ID)
+	mustOK(t, "DeviceCodes.Decide(narrowed)", s.DeviceCodes.Decide(ctx, narrowed.Hash,
+		models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved, Scopes: []string{"beers:read"}}, now))
+	mustOK(t, "DeviceCodes.Decide(kept)", s.DeviceCodes.Decide(ctx, kept.Hash,
+		models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now))
+	polled, _, err := s.DeviceCodes.Poll(ctx, narrowed.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Poll", err)
+	checkEqual(t, "Poll scopes", polled.Scopes, []string{"beers:read"})
+	redeemed, err := s.DeviceCodes.Redeem(ctx, narrowed.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Redeem", err)
+	checkEqual(t, "Redeem scopes", redeemed.Scopes, []string{"beers:read"})
+	redeemed, err = s.DeviceCodes.Redeem(ctx, kept.Hash, app.ID, now)
+	mustOK(t, "DeviceCodes.Redeem(kept)", err)
+	checkEqual(t, "Redeem(kept) scopes", slices.Sorted(slices.Values(redeemed.Scopes)), slices.Sorted(slices.Values(kept.Scopes)))
 }
 
 func testDeviceDecideTwice(t *testing.T, s *models.Store) {
