@@ -97,7 +97,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TokenCacheTTL:  cfg.TokenCacheTTL, Limits: cfg.Limits, Metrics: m,
 		LimitBuckets: limitBuckets(tokenStore), RevocationChannel: tokenStore != nil,
 		SigningKeyActivationDelay: cfg.SigningKeyActivationDelay, SigningKeyRotation: cfg.SigningKeyRotation,
-		ClientMetadata: clientmeta.Options{AllowHTTPLoopback: cfg.ClientMetadataAllowHTTPLoopback},
+		ClientMetadata:    clientmeta.Options{AllowHTTPLoopback: cfg.ClientMetadataAllowHTTPLoopback},
+		RefreshReuseGrace: cfg.RefreshReuseGrace,
 	}, store)
 	if cfg.ClientMetadataAllowHTTPLoopback {
 		log.Warn("CLIENT_METADATA_ALLOW_HTTP_LOOPBACK is set: client metadata documents are fetched from loopback addresses too; never set it in production")

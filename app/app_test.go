@@ -119,6 +119,9 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown argument", nil, []string{"serve-please"}, "unexpected argument"},
 		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, caddy"}, nil, "TRUSTED_PROXIES"},
 		{"bad trusted proxy flag", nil, []string{"-trusted-proxies", "10.0.0.0/33"}, "TRUSTED_PROXIES"},
+		{"bad refresh grace", map[string]string{"REFRESH_REUSE_GRACE": "soon"}, nil, "REFRESH_REUSE_GRACE"},
+		{"long refresh grace", map[string]string{"REFRESH_REUSE_GRACE": "61s"}, nil, "REFRESH_REUSE_GRACE"},
+		{"negative refresh grace", nil, []string{"-refresh-reuse-grace", "-1s"}, "REFRESH_REUSE_GRACE"},
 		{"bad metadata loopback", map[string]string{"CLIENT_METADATA_ALLOW_HTTP_LOOPBACK": "yes"}, nil, "CLIENT_METADATA_ALLOW_HTTP_LOOPBACK"},
 	}
 	for _, tc := range tests {

@@ -3,6 +3,7 @@ package app
 import (
 	"beerlocker/keys"
 	"beerlocker/limits"
+	"beerlocker/oauth"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -42,6 +43,10 @@ type Config struct {
 	// SigningKeyActivationDelay is how long a new signing key is
 	// published before it signs.
 	SigningKeyActivationDelay time.Duration
+	// RefreshReuseGrace is REFRESH_REUSE_GRACE: how long after a rotation
+	// the same client may present the rotated refresh token again
+	// (API.md §11); 0s–60s.
+	RefreshReuseGrace time.Duration
 	// ClientMetadataAllowHTTPLoopback also accepts client metadata
 	// documents at http(s)://127.0.0.1, localhost or [::1] with a port
 	// (API.md §10): for local development and tests only.
@@ -83,6 +88,8 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&cfg.Limits.MaxKeys, "rate-limit-max-keys", envInt(getenv, "RATE_LIMIT_MAX_KEYS", def.MaxKeys), "addresses, and accounts, remembered at most by the limits (RATE_LIMIT_MAX_KEYS)")
 	fs.DurationVar(&cfg.SigningKeyRotation, "signing-key-rotation", envDuration(getenv, "SIGNING_KEY_ROTATION", keys.DefaultRotation), "how often the signing keys rotate by themselves; 0 only by rotate-keys (SIGNING_KEY_ROTATION)")
 	fs.DurationVar(&cfg.SigningKeyActivationDelay, "signing-key-activation-delay", envDuration(getenv, "SIGNING_KEY_ACTIVATION_DELAY", keys.DefaultActivationDelay), "how long a new signing key is published before it signs (SIGNING_KEY_ACTIVATION_DELAY)")
+	fs.DurationVar(&cfg.RefreshReuseGrace, "refresh-reuse-grace", envDuration(getenv, "REFRESH_REUSE_GRACE", 0),
+		"how long after a refresh the same client may present the old refresh token again and get fresh tokens, for clients that refresh twice at once; 0s–60s (REFRESH_REUSE_GRACE)")
 	cfg.clientMetadataLoopback = getenv("CLIENT_METADATA_ALLOW_HTTP_LOOPBACK")
 	fs.BoolVar(&cfg.ClientMetadataAllowHTTPLoopback, "client-metadata-allow-http-loopback", cfg.clientMetadataLoopback == "1" || cfg.clientMetadataLoopback == "true",
 		"also fetch client metadata documents from loopback addresses, over http too; for local development and tests only (CLIENT_METADATA_ALLOW_HTTP_LOOPBACK)")
@@ -130,6 +137,9 @@ func (c *Config) validate() error {
 	}
 	if c.DataDir == "" {
 		return errors.New("DATA_DIR must not be empty")
+	}
+	if c.RefreshReuseGrace < 0 || c.RefreshReuseGrace > oauth.MaxRefreshReuseGrace {
+		return fmt.Errorf("REFRESH_REUSE_GRACE %s must be between 0s and %s", c.RefreshReuseGrace, oauth.MaxRefreshReuseGrace)
 	}
 	switch c.clientMetadataLoopback {
 	case "", "0", "1", "false", "true":

@@ -69,6 +69,8 @@ type Options struct {
 	// SigningKeyRotation is how often the signing keys rotate by
 	// themselves (Run's upkeep); 0 never.
 	SigningKeyRotation time.Duration
+	// RefreshReuseGrace: see oauth.Server.RefreshReuseGrace.
+	RefreshReuseGrace time.Duration
 	// ClientMetadata configures the fetching of client metadata documents
 	// (API.md §10); its zero value is production's.
 	ClientMetadata clientmeta.Options
@@ -178,7 +180,7 @@ func New(o Options, store *models.Store) (*App, error) {
 	server := &oauth.Server{
 		Metrics: m, Store: store, Credentials: verifier, Limits: guard, Registrations: register, Pages: renderer, Issuer: o.PublicURL, Log: o.Log, Now: o.Now,
 		Keys: signingKeys, AccessTTL: oauth.DefaultAccessTTL, RefreshTTL: oauth.DefaultRefreshTTL,
-		Documents: clientmeta.New(clientMetadataOptions(o)),
+		Documents: clientmeta.New(clientMetadataOptions(o)), RefreshReuseGrace: o.RefreshReuseGrace,
 	}
 	if revokedList != nil {
 		if server.Sealer, err = oauth.NewSealer(DeriveKey(o.Secret, "access tokens")); err != nil {

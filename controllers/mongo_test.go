@@ -39,6 +39,8 @@ func TestOnMongo(t *testing.T) {
 		{"MCPStepUpForWriteScope", TestMCPStepUpForWriteScope},
 		{"MCPRefusals", TestMCPRefusals},
 		{"ConsentPerScope", TestConsentPerScope},
+		{"RefreshReuseGrace", TestRefreshReuseGrace},
+		{"RefreshRaceWithinGrace", TestRefreshRaceWithinGrace},
 		{"DeviceConsentPerScope", TestDeviceConsentPerScope},
 		{"MCPWithGoSDKAgentByMetadataDocument", TestMCPWithGoSDKAgentByMetadataDocument},
 		{"JWKSSameOnTwoInstances", TestJWKSSameOnTwoInstances},

@@ -81,6 +81,8 @@ func TestOnRedis(t *testing.T) {
 		{"MCPStepUpForWriteScope", TestMCPStepUpForWriteScope},
 		{"MCPRefusals", TestMCPRefusals},
 		{"ConsentPerScope", TestConsentPerScope},
+		{"RefreshReuseGrace", TestRefreshReuseGrace},
+		{"RefreshRaceWithinGrace", TestRefreshRaceWithinGrace},
 		{"DeviceConsentPerScope", TestDeviceConsentPerScope},
 		{"MCPWithGoSDKAgentByMetadataDocument", TestMCPWithGoSDKAgentByMetadataDocument},
 	} {

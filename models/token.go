@@ -42,6 +42,9 @@ type Token struct {
 	// Rotated is true for a refresh token that was already exchanged; it
 	// is kept until it expires so that its reuse can be detected.
 	Rotated bool
+	// RotatedAt is when it was exchanged, which the refresh reuse grace
+	// counts from; zero if not rotated, or rotated before it was kept.
+	RotatedAt time.Time
 }
 
 // GrantStart is when the token's grant began: GrantedAt, or for a token

@@ -29,7 +29,11 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 	if old.Kind != models.RefreshToken || old.ClientID != client.ID {
 		return nil, errInvalidGrant("The refresh token is invalid, expired or revoked.")
 	}
-	if old.Rotated {
+	// API.md §11: within the grace after its rotation, the same client
+	// (checked above) may present the token again and get fresh tokens;
+	// the window counts from the rotation, so a reuse does not extend it.
+	graced := old.Rotated && s.withinReuseGrace(old)
+	if old.Rotated && !graced {
 		return nil, s.refreshReused(ctx, old)
 	}
 	scopes := old.Scopes
@@ -60,9 +64,19 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 		s.discard(ctx, resp)
 		return nil, err
 	}
+	if graced {
+		s.refreshGraced(ctx, old)
+		return resp, nil
+	}
 	switch err := s.Store.Tokens.Rotate(ctx, hash, s.Now()); {
 	case errors.Is(err, models.ErrConflict):
-		return nil, s.refreshReused(ctx, old) // lost a race with another use
+		// Lost a race with another use: a reuse, graced or not, decided by
+		// the rotation the winner recorded.
+		if rotated, err := s.Store.Tokens.Get(ctx, hash, s.Now()); err == nil && s.withinReuseGrace(rotated) {
+			s.refreshGraced(ctx, old)
+			return resp, nil
+		}
+		return nil, s.refreshReused(ctx, old)
 	case err != nil:
 		s.discard(ctx, resp)
 		if errors.Is(err, models.ErrNotFound) {
@@ -80,6 +94,21 @@ func (s *Server) discard(ctx context.Context, resp *tokenResponse) {
 			s.Log.Error("revoke the tokens of a failed rotation", "request_id", httperr.RequestID(ctx), "err", err)
 		}
 	}
+}
+
+// withinReuseGrace reports whether a rotated refresh token is still within
+// RefreshReuseGrace of its rotation. A token rotated before its rotation
+// time was kept never is.
+func (s *Server) withinReuseGrace(t *models.Token) bool {
+	return s.RefreshReuseGrace > 0 && t.Rotated && !t.RotatedAt.IsZero() &&
+		s.Now().Before(t.RotatedAt.Add(s.RefreshReuseGrace))
+}
+
+// refreshGraced records a reuse that the grace answered: it is still a
+// reuse, which the security log shows, but the family lives on.
+func (s *Server) refreshGraced(ctx context.Context, old *models.Token) {
+	security.Log(ctx, s.Log, security.EventRefreshGraced,
+		slog.String("client_id", old.ClientID), slog.String("user_id", old.UserID))
 }
 
 // refreshReused answers the reuse of a rotated refresh token. RFC 6819

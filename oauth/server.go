@@ -23,6 +23,9 @@ import (
 const (
 	DefaultAccessTTL  = time.Hour
 	DefaultRefreshTTL = 30 * 24 * time.Hour
+	// MaxRefreshReuseGrace bounds RefreshReuseGrace (API.md §11): a
+	// window for two tabs refreshing at once, not for a stolen token.
+	MaxRefreshReuseGrace = 60 * time.Second
 	// MaxGrantTTL caps a token family: rotation gives each refresh token a
 	// fresh RefreshTTL, but no token of a grant outlives MaxGrantTTL from
 	// the grant (RFC 9700 §4.14.2 lets a server bound a refresh token's
@@ -63,6 +66,10 @@ type Server struct {
 
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// RefreshReuseGrace is how long after a rotation the same client may
+	// present the rotated refresh token again and get fresh tokens rather
+	// than have the family revoked (API.md §11); 0 for never.
+	RefreshReuseGrace time.Duration
 	// DeviceInterval is the polling interval given to devices (RFC 8628
 	// §3.2); 0 means DefaultDeviceInterval.
 	DeviceInterval time.Duration

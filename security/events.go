@@ -25,6 +25,7 @@ const (
 	EventLockout          = "lockout"                 // a failure emptied an address's or an account's bucket
 	EventCodeReplayed     = "code_replayed"           // a used authorization code was presented again
 	EventRefreshReused    = "refresh_token_reused"    // a rotated refresh token was presented again
+	EventRefreshGraced    = "refresh_reuse_graced"    // ... by its client within REFRESH_REUSE_GRACE, and answered
 	EventFamilyRevoked    = "token_family_revoked"    // every token of a grant was revoked after a replay
 	EventSecretRotated    = "client_secret_rotated"   // an owner rotated a client's secret
 	EventAppRevoked       = "app_revoked"             // a user revoked an app on the account page

@@ -275,6 +275,9 @@ func toTokenDoc(t *models.Token) tokenDoc {
 	}
 	if t.Rotated {
 		at := t.CreatedAt
+		if !t.RotatedAt.IsZero() {
+			at = t.RotatedAt
+		}
 		d.RotatedAt = &at
 	}
 	return d
@@ -296,6 +299,9 @@ func (d *tokenDoc) model() *models.Token {
 	}
 	if d.GrantedAt != nil {
 		t.GrantedAt = d.GrantedAt.UTC()
+	}
+	if d.RotatedAt != nil {
+		t.RotatedAt = d.RotatedAt.UTC()
 	}
 	return t
 }

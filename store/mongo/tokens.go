@@ -54,7 +54,11 @@ func (r *tokenRepo) find(ctx context.Context, filter bson.D, d *tokenDoc) error 
 // concurrent calls one matches; when none does, a second read tells a
 // rotated token (ErrConflict) from an unknown, revoked or expired one
 // (ErrNotFound). RFC 6819 §5.2.2.3: the caller revokes the family on
-// ErrConflict, so the rotated token is kept until it expires.
+// ErrConflict, so the rotated token is kept until it expires. FerretDB
+// applies an update by reading and writing the document back, so two
+// racers may both match; the claim then picks the one winner, and
+// rotated_at holds one of the racers' times, which differ by the race's
+// length (the refresh reuse grace counts from it).
 func (r *tokenRepo) Rotate(ctx context.Context, hash string, now time.Time) error {
 	if hash == "" {
 		return models.ErrNotFound

@@ -57,7 +57,15 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	}
 	t := &models.Token{Hash: hash, Kind: models.TokenKind(f[0]), ClientID: f[1], UserID: f[2],
 		Scopes: splitScopes(f[3]), FamilyID: f[4], CreatedAt: fromMS(atoi(f[5])),
-		ExpiresAt: fromMS(atoi(f[6])), Rotated: f[7] == "1"}
+		ExpiresAt: fromMS(atoi(f[6]))}
+	// r: "0" until rotated, then the time it was; "1" in tokens rotated
+	// before the time was kept.
+	if f[7] != "" && f[7] != "0" {
+		t.Rotated = true
+		if f[7] != "1" {
+			t.RotatedAt = fromMS(atoi(f[7]))
+		}
+	}
 	if f[8] != "" { // "" for the zero time, and in tokens written before ga existed
 		t.GrantedAt = fromMS(atoi(f[8]))
 	}

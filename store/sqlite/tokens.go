@@ -36,15 +36,15 @@ func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 }
 
 func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.Token, error) {
-	const q = `SELECT ` + tokenColumns + `, rotated_at IS NOT NULL
+	const q = `SELECT ` + tokenColumns + `, rotated_at
 		FROM tokens WHERE hash = ? AND expires_at > ?`
 	var t models.Token
 	var kind, scopes string
 	var user sql.NullString
 	var created, expires int64
-	var granted, authTime sql.NullInt64
+	var granted, authTime, rotated sql.NullInt64
 	err := r.db.queryRow(ctx, q, hash, millis(now)).Scan(&t.Hash, &kind, &t.ClientID, &user,
-		&scopes, &t.FamilyID, &created, &expires, &granted, &authTime, &t.Audience, &t.Rotated)
+		&scopes, &t.FamilyID, &created, &expires, &granted, &authTime, &t.Audience, &rotated)
 	if err != nil {
 		return nil, translate("get token", err)
 	}
@@ -55,6 +55,9 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	}
 	if authTime.Valid {
 		t.AuthTime = fromMillis(authTime.Int64)
+	}
+	if rotated.Valid {
+		t.Rotated, t.RotatedAt = true, fromMillis(rotated.Int64)
 	}
 	return &t, nil
 }

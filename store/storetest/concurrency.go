@@ -320,8 +320,12 @@ func testRotateRace(t *testing.T, s *models.Store) {
 	bulkRace(t, bulkRacers, func(trial int) error {
 		tokens[trial] = newToken(models.RefreshToken, app.ID, alice.ID, models.NewID(base))
 		return s.Tokens.Create(ctx, tokens[trial])
-	}, func(trial, _ int) error {
-		return s.Tokens.Rotate(ctx, tokens[trial].Hash, now)
+	}, func(trial, i int) error {
+		// Each racer rotates at its own millisecond. The time kept is one
+		// of theirs, never none: the refresh reuse grace counts from it.
+		// (On FerretDB the loser's write may land after the winner's, so
+		// it can be the loser's, a race's length later.)
+		return s.Tokens.Rotate(ctx, tokens[trial].Hash, now.Add(time.Duration(i)*time.Millisecond))
 	}, func(trial int, errs []error) {
 		ty.winner(trial, errs)
 		got, err := s.Tokens.Get(ctx, tokens[trial].Hash, now)
@@ -329,6 +333,8 @@ func testRotateRace(t *testing.T, s *models.Store) {
 			ty.errorf(trial, "Tokens.Get after the race error = %v, want nil", err)
 		} else if !got.Rotated {
 			ty.errorf(trial, "Tokens.Get after the race: Rotated = false, want true")
+		} else if d := got.RotatedAt.Sub(now); d < 0 || d >= time.Duration(len(errs))*time.Millisecond || d%time.Millisecond != 0 {
+			ty.errorf(trial, "Tokens.Get after the race: RotatedAt = %v, want one of the racers' times, %v + 0–%d ms", got.RotatedAt, now, len(errs)-1)
 		}
 	}, func(lo, hi int) error {
 		_, err := s.Tokens.DeleteExpired(ctx, base.Add(tokenLife+time.Second))

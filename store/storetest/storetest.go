@@ -193,6 +193,9 @@ func normToken(tk *models.Token) *models.Token {
 	if !c.GrantedAt.IsZero() {
 		c.GrantedAt = ms(c.GrantedAt)
 	}
+	if !c.RotatedAt.IsZero() {
+		c.RotatedAt = ms(c.RotatedAt)
+	}
 	if !c.AuthTime.IsZero() {
 		c.AuthTime = ms(c.AuthTime)
 	}

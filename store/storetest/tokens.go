@@ -100,12 +100,19 @@ func testTokenRotate(t *testing.T, s *models.Store) {
 	// A rotated token is kept, marked, so that its reuse can be detected.
 	got, err := s.Tokens.Get(ctx, refresh.Hash, now)
 	mustOK(t, "Tokens.Get after Rotate", err)
+	// It says when, for the refresh reuse grace (API.md §11).
 	want := *refresh
-	want.Rotated = true
+	want.Rotated, want.RotatedAt = true, now
 	checkEqual(t, "Tokens.Get after Rotate", normToken(got), normToken(&want))
 
 	for i := 2; i <= 3; i++ {
 		wantErr(t, fmt.Sprintf("Tokens.Rotate #%d", i), s.Tokens.Rotate(ctx, refresh.Hash, now.Add(time.Second)), models.ErrConflict)
+	}
+	// A refused second rotation does not move the time.
+	got, err = s.Tokens.Get(ctx, refresh.Hash, now)
+	mustOK(t, "Tokens.Get after refused Rotates", err)
+	if !sameTime(got.RotatedAt, now) {
+		t.Errorf("RotatedAt after refused Rotates = %v, want %v", got.RotatedAt, now)
 	}
 
 	got, err = s.Tokens.Get(ctx, sibling.Hash, now)
