@@ -253,7 +253,7 @@ func connectApp(t *testing.T, e *testEnv, ownerID, userID, name string, scopes [
 	if err := e.deps.Store.Clients.Create(ctx, c); err != nil {
 		t.Fatalf("create client: %v", err)
 	}
-	if _, err := e.deps.Store.Consents.Grant(ctx, userID, c.ID, scopes, now); err != nil {
+	if _, err := e.deps.Store.Consents.Grant(ctx, userID, c.ID, scopes, time.Time{}, now); err != nil {
 		t.Fatalf("grant consent: %v", err)
 	}
 	hash := oauth.HashSecret("access token for " + name)

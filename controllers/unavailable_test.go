@@ -339,9 +339,10 @@ func (downClients) DeleteUnapproved(context.Context, time.Time) (int64, error) {
 
 type downConsents struct{}
 
-func (downConsents) Grant(context.Context, string, string, []string, time.Time) (*models.Consent, error) {
+func (downConsents) Grant(context.Context, string, string, []string, time.Time, time.Time) (*models.Consent, error) {
 	return nil, errDown
 }
+func (downConsents) Touch(context.Context, string, string, time.Time) error { return errDown }
 func (downConsents) Get(context.Context, string, string) (*models.Consent, error) {
 	return nil, errDown
 }

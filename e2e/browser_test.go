@@ -111,8 +111,12 @@ func TestBrowserConsentFlow(t *testing.T) {
 	b.desktop()
 
 	// The user unticks one scope (API.md §11): the app gets the rest.
-	b.do("untick profile", chromedp.Click(chromedp.CSS(`input[type=checkbox][value="profile"]`)))
+	b.do("untick profile, choose 1 day", chromedp.Click(chromedp.CSS(`input[type=checkbox][value="profile"]`)),
+		chromedp.Click(chromedp.CSS(`input[type=radio][name=lifetime][value="1d"]`)))
 	b.screenshot("consent-unticked.png")
+	b.do("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile))
+	b.screenshot("consent-unticked-390x844.png")
+	b.desktop()
 	b.submit("click Allow", chromedp.CSS(`button[name=allow]`))
 	b.wantLocationPrefix(app.URL + "/callback?")
 	b.wantText("body", "Got code")
@@ -153,8 +157,11 @@ func TestBrowserConsentFlow(t *testing.T) {
 
 	// 5. The account page lists the app; revoking it ends the token at once.
 	b.navigate(base + "/account")
-	b.wantText("main", "Beer Buddy", "See the beers in your locker")
+	b.wantText("main", "Beer Buddy", "See the beers in your locker", "until "+time.Now().UTC().Add(24*time.Hour).Format("2 January 2006"), "last used")
 	b.screenshot("account.png")
+	b.do("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile))
+	b.screenshot("account-390x844.png")
+	b.desktop()
 	b.submit("click Revoke", chromedp.CSS(`form[action="/account/apps/`+client.ID+`/revoke"] button`))
 	b.wantLocation(base + "/account")
 	if text := b.text("main"); strings.Contains(text, "Beer Buddy") || !strings.Contains(text, "No apps can use your Beer Locker") {

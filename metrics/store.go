@@ -147,9 +147,14 @@ type timedConsents struct {
 	m    *Metrics
 }
 
-func (r timedConsents) Grant(ctx context.Context, userID string, clientID string, scopes []string, now time.Time) (*models.Consent, error) {
+func (r timedConsents) Grant(ctx context.Context, userID string, clientID string, scopes []string, until, now time.Time) (*models.Consent, error) {
 	defer r.m.ObserveDB("consents.grant", time.Now())
-	return r.next.Grant(ctx, userID, clientID, scopes, now)
+	return r.next.Grant(ctx, userID, clientID, scopes, until, now)
+}
+
+func (r timedConsents) Touch(ctx context.Context, userID string, clientID string, at time.Time) error {
+	defer r.m.ObserveDB("consents.touch", time.Now())
+	return r.next.Touch(ctx, userID, clientID, at)
 }
 
 func (r timedConsents) Get(ctx context.Context, userID string, clientID string) (*models.Consent, error) {

@@ -32,6 +32,9 @@ type Code struct {
 	// Audience is the resources the request named (RFC 8707), the REST
 	// API when it named none; the grant's tokens are valid only there.
 	Audience Audience
+	// GrantEndsAt is the end the user chose for the grant on the consent
+	// page (API.md §11); zero for until revoked.
+	GrantEndsAt time.Time
 }
 
 // CodeRepository stores authorization codes.

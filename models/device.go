@@ -55,6 +55,9 @@ type DeviceCode struct {
 	// Audience is the resources the device asked for (RFC 8707), the REST
 	// API when it named none.
 	Audience Audience
+	// GrantEndsAt is the end the user chose for the grant when approving
+	// (API.md §11); zero for until revoked, and while pending.
+	GrantEndsAt time.Time
 }
 
 // DeviceDecision is what the user decided on a device code's consent page.
@@ -65,6 +68,9 @@ type DeviceDecision struct {
 	// Scopes are the requested scopes the user left ticked (API.md §11),
 	// which the device's tokens get; nil keeps the code's.
 	Scopes []string
+	// GrantEndsAt is the end the user chose for the grant; zero for until
+	// revoked.
+	GrantEndsAt time.Time
 }
 
 // Expired reports whether the code has expired at now.

@@ -45,6 +45,10 @@ type Token struct {
 	// RotatedAt is when it was exchanged, which the refresh reuse grace
 	// counts from; zero if not rotated, or rotated before it was kept.
 	RotatedAt time.Time
+	// GrantEndsAt is the end the user chose for the family's grant (API.md
+	// §11): no token of it lives past it, and rotation keeps it. Zero for
+	// until revoked (and in tokens stored before it existed).
+	GrantEndsAt time.Time
 }
 
 // GrantStart is when the token's grant began: GrantedAt, or for a token

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -137,8 +138,10 @@ func (s *Server) Authorize() gin.HandlerFunc {
 				s.Pages.Fail(c, err)
 				return
 			}
-			if err == nil && models.HasScopes(consent.Scopes, req.Scopes) {
-				s.approve(c, http.StatusFound, userID, req)
+			// A limited grant's consent is remembered only until its end
+			// (API.md §11), and a grant it answers ends with it.
+			if err == nil && consent.Live(s.now()) && models.HasScopes(consent.Scopes, req.Scopes) {
+				s.approve(c, http.StatusFound, userID, req, consent.ExpiresAt)
 				return
 			}
 		}
@@ -358,18 +361,23 @@ func (s *Server) Decide() gin.HandlerFunc {
 			s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form ticked a scope the app did not ask for.")
 			return
 		}
+		until, ok := chosenEnd(c.Request.PostForm, s.now())
+		if !ok {
+			s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form chose a lifetime the page does not offer.")
+			return
+		}
 		if len(granted) == 0 {
 			decision = "deny" // API.md §11: nothing ticked is a Deny
 		}
 		switch decision {
 		case "allow":
-			if _, err := s.Store.Consents.Grant(c.Request.Context(), userID, req.ClientID, granted, s.now()); err != nil {
+			if _, err := s.Store.Consents.Grant(c.Request.Context(), userID, req.ClientID, granted, until, s.now()); err != nil {
 				s.Pages.Fail(c, err)
 				return
 			}
 			req.Scopes = granted
 			// RFC 9700 §4.12: 303, so the browser does not re-post the form.
-			s.approve(c, http.StatusSeeOther, userID, req)
+			s.approve(c, http.StatusSeeOther, userID, req, until)
 		case "deny":
 			s.redirectError(c, http.StatusSeeOther, req.Redirect, req.State, &Error{Code: "access_denied", Description: "The user denied the request."})
 		}
@@ -402,15 +410,16 @@ func (s *Server) stillRegistered(c *gin.Context, req *authRequest) bool {
 	return true
 }
 
-// approve issues a code and sends the browser back to the app with it.
-func (s *Server) approve(c *gin.Context, status int, userID string, req *authRequest) {
+// approve issues a code for a grant that ends at until (zero: until
+// revoked) and sends the browser back to the app with it.
+func (s *Server) approve(c *gin.Context, status int, userID string, req *authRequest, until time.Time) {
 	value, hash := newSecret(prefixCode)
 	now := s.now()
 	code := &models.Code{
 		Hash: hash, ClientID: req.ClientID, UserID: userID,
 		RedirectURI: req.Redirect, RedirectURIOmitted: req.RedirectURI == "",
 		Scopes: req.Scopes, CodeChallenge: req.Challenge, CreatedAt: now, ExpiresAt: now.Add(CodeTTL),
-		Nonce: req.Nonce, AuthTime: middleware.SessionAuthTime(c), Audience: req.Audience,
+		Nonce: req.Nonce, AuthTime: middleware.SessionAuthTime(c), Audience: req.Audience, GrantEndsAt: until,
 	}
 	if err := s.Store.Codes.Create(c.Request.Context(), code); err != nil {
 		s.Pages.Fail(c, err)

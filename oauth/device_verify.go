@@ -190,6 +190,11 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 		s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form ticked a scope the device did not ask for.")
 		return
 	}
+	until, ok := chosenEnd(form, s.now())
+	if !ok {
+		s.Pages.Error(c, http.StatusBadRequest, "Malformed form", "The form chose a lifetime the page does not offer.")
+		return
+	}
 	if len(granted) == 0 {
 		decision = "deny" // API.md §11: nothing ticked is a Deny
 	}
@@ -197,20 +202,21 @@ func (s *Server) deviceDecide(c *gin.Context, user *models.User, form url.Values
 	case "allow":
 		// The consent is remembered first, so the tokens the device gets
 		// are always listed, and revocable, on the account page.
-		if _, err := s.Store.Consents.Grant(c.Request.Context(), user.ID, client.ID, granted, s.now()); err != nil {
+		if _, err := s.Store.Consents.Grant(c.Request.Context(), user.ID, client.ID, granted, until, s.now()); err != nil {
 			s.Pages.Fail(c, err)
 			return
 		}
-		s.finishDevice(c, user, client, tx.Hash, models.DeviceApproved, granted)
+		s.finishDevice(c, user, client, tx.Hash, models.DeviceDecision{Status: models.DeviceApproved, Scopes: granted, GrantEndsAt: until})
 	case "deny":
-		s.finishDevice(c, user, client, tx.Hash, models.DeviceDenied, nil)
+		s.finishDevice(c, user, client, tx.Hash, models.DeviceDecision{Status: models.DeviceDenied})
 	}
 }
 
 // finishDevice records the decision and tells the user to go back to the
 // device.
-func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.Client, hash string, status models.DeviceStatus, scopes []string) {
-	d := models.DeviceDecision{UserID: user.ID, Status: status, AuthTime: middleware.SessionAuthTime(c), Scopes: scopes}
+func (s *Server) finishDevice(c *gin.Context, user *models.User, client *models.Client, hash string, d models.DeviceDecision) {
+	d.UserID, d.AuthTime = user.ID, middleware.SessionAuthTime(c)
+	status := d.Status
 	err := s.Store.DeviceCodes.Decide(c.Request.Context(), hash, d, s.now())
 	if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
 		s.Pages.Error(c, http.StatusBadRequest, "This code can no longer be used",

@@ -54,7 +54,7 @@ func (s *Server) grantCode(ctx context.Context, client *models.Client, form url.
 	// family: if a concurrent redemption wins, or wins and then sees this
 	// one as a replay, revoking the family always finds these tokens.
 	resp, err := s.issue(ctx, client, code.UserID, code.Scopes, code.Scopes, audience,
-		family{id: hash, authTime: code.AuthTime, audience: code.Audience.Effective()}, client.AllowsGrant(models.GrantRefreshToken))
+		family{id: hash, authTime: code.AuthTime, audience: code.Audience.Effective(), ends: code.GrantEndsAt}, client.AllowsGrant(models.GrantRefreshToken))
 	if err != nil {
 		return nil, err
 	}

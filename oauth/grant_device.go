@@ -58,7 +58,7 @@ func (s *Server) grantDevice(ctx context.Context, client *models.Client, form ur
 		return nil, oerr
 	}
 	resp, err := s.issue(ctx, client, dc.UserID, dc.Scopes, dc.Scopes, audience,
-		family{id: models.NewID(now), authTime: dc.AuthTime, audience: dc.Audience.Effective()}, client.AllowsGrant(models.GrantRefreshToken))
+		family{id: models.NewID(now), authTime: dc.AuthTime, audience: dc.Audience.Effective(), ends: dc.GrantEndsAt}, client.AllowsGrant(models.GrantRefreshToken))
 	if err != nil {
 		return nil, err
 	}

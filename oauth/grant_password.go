@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"time"
 
 	"beerlocker/accounts"
 	"beerlocker/models"
@@ -54,7 +55,7 @@ func (s *Server) rememberPasswordConsent(ctx context.Context, userID, clientID s
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
-	_, err = s.Store.Consents.Grant(ctx, userID, clientID, scopes, s.now())
+	_, err = s.Store.Consents.Grant(ctx, userID, clientID, scopes, time.Time{}, s.now())
 	if errors.Is(err, models.ErrNotFound) {
 		return errInvalidGrant("The grant's user or client no longer exists.")
 	}

@@ -54,7 +54,7 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 	// old one is rotated: a concurrent use that loses the rotation then
 	// revokes the family after they exist, so they cannot escape it.
 	resp, err := s.issue(ctx, client, old.UserID, scopes, old.Scopes, audience,
-		family{id: old.FamilyID, since: old.GrantStart(), authTime: old.AuthTime, audience: old.Audience.Effective()}, true)
+		family{id: old.FamilyID, since: old.GrantStart(), authTime: old.AuthTime, audience: old.Audience.Effective(), ends: old.GrantEndsAt}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +64,7 @@ func (s *Server) grantRefresh(ctx context.Context, client *models.Client, form u
 		s.discard(ctx, resp)
 		return nil, err
 	}
+	s.recordUse(ctx, old.UserID, client.ID) // API.md §11: a refresh counts
 	if graced {
 		s.refreshGraced(ctx, old)
 		return resp, nil

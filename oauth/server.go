@@ -66,6 +66,8 @@ type Server struct {
 
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	usage      usage // the hours of use already recorded (recordUse)
+
 	// RefreshReuseGrace is how long after a rotation the same client may
 	// present the rotated refresh token again and get fresh tokens rather
 	// than have the family revoked (API.md §11); 0 for never.
@@ -99,6 +101,7 @@ func (s *Server) VerifyAccessToken(ctx context.Context, token string, resource m
 	if t.Kind != models.AccessToken || !t.Audience.Has(resource) {
 		return nil, models.ErrNotFound
 	}
+	s.recordUse(ctx, t.UserID, t.ClientID)
 	return t, nil
 }
 
@@ -157,27 +160,34 @@ type family struct {
 	// audience is the grant's (RFC 8707): the refresh token keeps it, so
 	// a refresh may narrow an access token's but never widen it.
 	audience models.Audience
+	// ends is the end the user chose for the grant (API.md §11), zero for
+	// until revoked: no token of the family outlives it.
+	ends time.Time
 }
 
 // issue creates an access token for scopes at audience, and a refresh
 // token when withRefresh, in family f. refreshScopes are the scopes the
 // refresh token keeps (RFC 6749 §6: a rotated refresh token has the scope
 // of the old one), as it keeps the family's audience.
-// No token outlives MaxGrantTTL from the grant, and expires_in says so.
+// No token outlives MaxGrantTTL from the grant, or the end the user chose
+// for it, and expires_in says so.
 func (s *Server) issue(ctx context.Context, client *models.Client, userID string, scopes, refreshScopes []string, audience models.Audience, f family, withRefresh bool) (*tokenResponse, error) {
 	now := s.now()
 	if f.since.IsZero() {
 		f.since = now
 	}
 	end := f.since.Add(MaxGrantTTL)
+	if !f.ends.IsZero() {
+		end = earlier(end, f.ends)
+	}
 	if end.Sub(now) < time.Second { // the last second: expires_in would be 0
-		return nil, errInvalidGrant("The grant has reached its maximum lifetime; ask the user again.")
+		return nil, errInvalidGrant("The grant has reached its end; ask the user again.")
 	}
 	accessEnd := earlier(now.Add(s.AccessTTL), end)
 	accessToken := &models.Token{
 		Kind: models.AccessToken, ClientID: client.ID, UserID: userID,
 		Scopes: scopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: accessEnd, GrantedAt: f.since, AuthTime: f.authTime,
-		Audience: audience,
+		Audience: audience, GrantEndsAt: f.ends,
 	}
 	var access string
 	var tokens []*models.Token
@@ -196,7 +206,7 @@ func (s *Server) issue(ctx context.Context, client *models.Client, userID string
 		tokens = append(tokens, &models.Token{
 			Hash: refreshHash, Kind: models.RefreshToken, ClientID: client.ID, UserID: userID,
 			Scopes: refreshScopes, FamilyID: f.id, CreatedAt: now, ExpiresAt: earlier(now.Add(s.RefreshTTL), end), GrantedAt: f.since, AuthTime: f.authTime,
-			Audience: f.audience,
+			Audience: f.audience, GrantEndsAt: f.ends,
 		})
 		resp.RefreshToken = refresh
 	}

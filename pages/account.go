@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -24,7 +25,7 @@ func (r *Renderer) Account(consents models.ConsentRepository, clients models.Cli
 		if u == nil {
 			return
 		}
-		apps, err := connectedApps(c.Request.Context(), consents, clients, u.ID)
+		apps, err := connectedApps(c.Request.Context(), consents, clients, u.ID, r.now())
 		if err != nil {
 			r.Fail(c, err)
 			return
@@ -35,27 +36,46 @@ func (r *Renderer) Account(consents models.ConsentRepository, clients models.Cli
 	}
 }
 
-// connectedApps lists the apps the user allowed, oldest first. The
+// connectedApps lists the apps the user allowed, oldest first, with
+// their scopes, since, until (for a limited grant) and when they last used
+// their access; a grant past its end is gone (API.md §11). The
 // registrations of one self-registered app (same name, same host: an
 // agent registers anew each time it asks) are one entry, with the union
 // of their scopes; revoking it revokes them all (see RevokeApp).
-func connectedApps(ctx context.Context, consents models.ConsentRepository, clients models.ClientRepository, userID string) ([]templates.App, error) {
+func connectedApps(ctx context.Context, consents models.ConsentRepository, clients models.ClientRepository, userID string, now time.Time) ([]templates.App, error) {
 	groups, err := appGroups(ctx, consents, clients, userID)
 	if err != nil {
 		return nil, err
 	}
 	apps := make([]templates.App, 0, len(groups))
 	for _, g := range groups {
+		g.members = slices.DeleteFunc(g.members, func(m appGrant) bool { return !m.consent.Live(now) })
+		if len(g.members) == 0 {
+			continue
+		}
 		first := g.members[0]
 		app := templates.App{ClientID: first.client.ID, Name: first.client.Name, Since: first.consent.CreatedAt,
 			SelfRegistered: first.client.SelfRegistered(), Connections: len(g.members)}
 		var scopes []string
+		limited := true
 		for _, m := range g.members {
 			for _, sc := range m.consent.Scopes {
 				if !slices.Contains(scopes, sc) {
 					scopes = append(scopes, sc)
 				}
 			}
+			// The group lasts as long as its longest grant; one without
+			// an end lasts until revoked.
+			limited = limited && !m.consent.ExpiresAt.IsZero()
+			if limited && m.consent.ExpiresAt.After(app.Until) {
+				app.Until = m.consent.ExpiresAt
+			}
+			if m.consent.LastUsedAt.After(app.LastUsed) {
+				app.LastUsed = m.consent.LastUsedAt
+			}
+		}
+		if !limited {
+			app.Until = time.Time{}
 		}
 		app.Scopes = describeScopes(scopes)
 		if app.SelfRegistered && len(first.client.RedirectURIs) > 0 {

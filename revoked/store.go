@@ -97,8 +97,12 @@ type consents struct {
 	l    *List
 }
 
-func (r *consents) Grant(ctx context.Context, userID, clientID string, scopes []string, now time.Time) (*models.Consent, error) {
-	return r.next.Grant(ctx, userID, clientID, scopes, now)
+func (r *consents) Grant(ctx context.Context, userID, clientID string, scopes []string, until, now time.Time) (*models.Consent, error) {
+	return r.next.Grant(ctx, userID, clientID, scopes, until, now)
+}
+
+func (r *consents) Touch(ctx context.Context, userID, clientID string, at time.Time) error {
+	return r.next.Touch(ctx, userID, clientID, at)
 }
 
 func (r *consents) Get(ctx context.Context, userID, clientID string) (*models.Consent, error) {

@@ -91,6 +91,12 @@ type App struct {
 	Name     string
 	Scopes   []Scope
 	Since    time.Time // when the user first allowed it
+	// Until is the end the user chose for its access (API.md §11); zero
+	// for until revoked.
+	Until time.Time
+	// LastUsed is when it last used its access, to the hour; zero for
+	// never.
+	LastUsed time.Time
 	// SelfRegistered marks an app that registered itself; Host is where
 	// it sends the user, and Connections how many registrations of it
 	// the user approved (an agent registers anew for each authorization;
@@ -134,6 +140,10 @@ type Set struct {
 
 var funcs = template.FuncMap{
 	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	// hour is a time to the hour, as last-used times are kept.
+	"hour": func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:00 UTC") },
+	// minute is a grant's end, which a "1 hour" choice puts mid-hour.
+	"minute": func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
 }
 
 // Parse parses layout.html together with each other page.

@@ -160,7 +160,7 @@ func run(ctx context.Context, dir string, nUsers, nBeers, nClients, nTokens, nGr
 	nGrants = min(nGrants, nUsers*nClients)
 	err = parallel(ctx, nGrants, 256, func(i int) error {
 		_, err := st.Consents.Grant(ctx, userIDs[i%nUsers], clientIDs[(i+i/nUsers)%nClients],
-			[]string{models.ScopeProfile, models.ScopeBeersRead}, now)
+			[]string{models.ScopeProfile, models.ScopeBeersRead}, time.Time{}, now)
 		return err
 	})
 	if err != nil {

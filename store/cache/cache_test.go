@@ -78,7 +78,7 @@ func TestTokenCacheServesAndEvicts(t *testing.T) {
 		{"RevokeFamily", func() error { return wrapped.Tokens.RevokeFamily(ctx, "f2") }},
 		{"RevokeUser", func() error { return wrapped.Tokens.RevokeUser(ctx, u.ID) }},
 		{"Consents.Delete", func() error {
-			if _, err := wrapped.Consents.Grant(ctx, u.ID, c.ID, []string{"profile"}, now); err != nil {
+			if _, err := wrapped.Consents.Grant(ctx, u.ID, c.ID, []string{"profile"}, time.Time{}, now); err != nil {
 				return err
 			}
 			return wrapped.Consents.Delete(ctx, u.ID, c.ID)

@@ -336,6 +336,7 @@ func (d *db) deleteClients(ctx context.Context, ids []string) error {
 		deleteMany(d.codes, byClient),
 		deleteMany(d.devices, byClient),
 		deleteMany(d.scopes, byClient),
+		deleteMany(d.uses, byClient),
 		deleteMany(d.consents, byClient),
 		deleteMany(d.clients, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}),
 	} {

@@ -49,6 +49,9 @@ type deviceDoc struct {
 	AuthTime *time.Time `bson:"auth_time,omitempty"`
 	// Absent (0, the REST API) in documents written before audiences.
 	Audience models.Audience `bson:"audience,omitempty"`
+	// GrantEndsAt is set by Decide when the user chose an end; absent for
+	// until revoked.
+	GrantEndsAt *time.Time `bson:"grant_ends_at,omitempty"`
 }
 
 // devicePollDoc is the polling state of a device code, created by its
@@ -88,6 +91,7 @@ func (d *deviceDoc) model(poll *devicePollDoc) *models.DeviceCode {
 		ExpiresAt:    d.ExpiresAt.UTC(),
 		Used:         d.UsedAt != nil,
 		Audience:     d.Audience,
+		GrantEndsAt:  timeOrZero(d.GrantEndsAt),
 	}
 	if d.AuthTime != nil {
 		m.AuthTime = d.AuthTime.UTC()
@@ -163,6 +167,9 @@ func (r *deviceRepo) Decide(ctx context.Context, hash string, d models.DeviceDec
 	}
 	if d.Scopes != nil {
 		set = append(set, bson.E{Key: "scopes", Value: d.Scopes})
+	}
+	if !d.GrantEndsAt.IsZero() {
+		set = append(set, bson.E{Key: "grant_ends_at", Value: d.GrantEndsAt})
 	}
 	return wrap("decide device code", r.set(ctx, hash, set))
 }

@@ -146,17 +146,31 @@ type consentDoc struct {
 	Scopes    *[]string `bson:"scopes,omitempty"`
 	CreatedAt time.Time `bson:"created_at"`
 	UpdatedAt time.Time `bson:"updated_at"`
+	// Absent for a consent until revoked, and in documents written before
+	// grants had an end.
+	ExpiresAt *time.Time `bson:"expires_at,omitempty"`
+}
+
+// useDoc is a consent's last use, kept apart from the consent (see
+// consentRepo.Touch); absent until the first use.
+type useDoc struct {
+	ID         string    `bson:"_id"` // the consent's
+	UserID     string    `bson:"user_id"`
+	ClientID   string    `bson:"client_id"`
+	LastUsedAt time.Time `bson:"last_used_at"`
 }
 
 func consentID(userID, clientID string) string { return userID + "/" + clientID }
 
-func (d *consentDoc) model(scopes []string) *models.Consent {
+func (d *consentDoc) model(scopes []string, lastUsed time.Time) *models.Consent {
 	return &models.Consent{
-		UserID:    d.UserID,
-		ClientID:  d.ClientID,
-		Scopes:    scopes,
-		CreatedAt: d.CreatedAt.UTC(),
-		UpdatedAt: d.UpdatedAt.UTC(),
+		UserID:     d.UserID,
+		ClientID:   d.ClientID,
+		Scopes:     scopes,
+		CreatedAt:  d.CreatedAt.UTC(),
+		UpdatedAt:  d.UpdatedAt.UTC(),
+		ExpiresAt:  timeOrZero(d.ExpiresAt),
+		LastUsedAt: lastUsed,
 	}
 }
 
@@ -187,6 +201,9 @@ type codeDoc struct {
 	AuthTime *time.Time `bson:"auth_time,omitempty"`
 	// Absent (0, the REST API) in documents written before audiences.
 	Audience models.Audience `bson:"audience,omitempty"`
+	// Absent for a grant until revoked, and in documents written before
+	// grants had an end.
+	GrantEndsAt *time.Time `bson:"grant_ends_at,omitempty"`
 }
 
 func toCodeDoc(c *models.Code) codeDoc {
@@ -203,6 +220,7 @@ func toCodeDoc(c *models.Code) codeDoc {
 		Nonce:              c.Nonce,
 		AuthTime:           optionalTime(c.AuthTime),
 		Audience:           c.Audience,
+		GrantEndsAt:        optionalTime(c.GrantEndsAt),
 	}
 	return d
 }
@@ -237,6 +255,7 @@ func (d *codeDoc) model() *models.Code {
 		Nonce:              d.Nonce,
 		AuthTime:           timeOrZero(d.AuthTime),
 		Audience:           d.Audience,
+		GrantEndsAt:        timeOrZero(d.GrantEndsAt),
 	}
 }
 
@@ -254,20 +273,24 @@ type tokenDoc struct {
 	AuthTime  *time.Time `bson:"auth_time,omitempty"`  // OpenID Connect; absent when unknown
 	// Absent (0, the REST API) in documents written before audiences.
 	Audience models.Audience `bson:"audience,omitempty"`
+	// Absent for a grant until revoked, and in documents written before
+	// grants had an end.
+	GrantEndsAt *time.Time `bson:"grant_ends_at,omitempty"`
 }
 
 func toTokenDoc(t *models.Token) tokenDoc {
 	d := tokenDoc{
-		Hash:      t.Hash,
-		Kind:      string(t.Kind),
-		ClientID:  t.ClientID,
-		UserID:    t.UserID,
-		Scopes:    nonNil(t.Scopes),
-		FamilyID:  t.FamilyID,
-		CreatedAt: t.CreatedAt,
-		ExpiresAt: t.ExpiresAt,
-		AuthTime:  optionalTime(t.AuthTime),
-		Audience:  t.Audience,
+		Hash:        t.Hash,
+		Kind:        string(t.Kind),
+		ClientID:    t.ClientID,
+		UserID:      t.UserID,
+		Scopes:      nonNil(t.Scopes),
+		FamilyID:    t.FamilyID,
+		CreatedAt:   t.CreatedAt,
+		ExpiresAt:   t.ExpiresAt,
+		AuthTime:    optionalTime(t.AuthTime),
+		Audience:    t.Audience,
+		GrantEndsAt: optionalTime(t.GrantEndsAt),
 	}
 	if !t.GrantedAt.IsZero() {
 		at := t.GrantedAt
@@ -285,17 +308,18 @@ func toTokenDoc(t *models.Token) tokenDoc {
 
 func (d *tokenDoc) model() *models.Token {
 	t := &models.Token{
-		Hash:      d.Hash,
-		Kind:      models.TokenKind(d.Kind),
-		ClientID:  d.ClientID,
-		UserID:    d.UserID,
-		Scopes:    d.Scopes,
-		FamilyID:  d.FamilyID,
-		CreatedAt: d.CreatedAt.UTC(),
-		ExpiresAt: d.ExpiresAt.UTC(),
-		Rotated:   d.RotatedAt != nil,
-		AuthTime:  timeOrZero(d.AuthTime),
-		Audience:  d.Audience,
+		Hash:        d.Hash,
+		Kind:        models.TokenKind(d.Kind),
+		ClientID:    d.ClientID,
+		UserID:      d.UserID,
+		Scopes:      d.Scopes,
+		FamilyID:    d.FamilyID,
+		CreatedAt:   d.CreatedAt.UTC(),
+		ExpiresAt:   d.ExpiresAt.UTC(),
+		Rotated:     d.RotatedAt != nil,
+		AuthTime:    timeOrZero(d.AuthTime),
+		Audience:    d.Audience,
+		GrantEndsAt: timeOrZero(d.GrantEndsAt),
 	}
 	if d.GrantedAt != nil {
 		t.GrantedAt = d.GrantedAt.UTC()

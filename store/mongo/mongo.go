@@ -61,6 +61,7 @@ const (
 	colClients  = "clients"
 	colConsents = "consents"
 	colScopes   = "consent_scopes"
+	colUses     = "consent_uses"
 	colCodes    = "codes"
 	colTokens   = "tokens"
 	colClaims   = "claims"
@@ -82,6 +83,7 @@ type db struct {
 	clients  *mongo.Collection
 	consents *mongo.Collection
 	scopes   *mongo.Collection
+	uses     *mongo.Collection // consents' last use, apart (see consentRepo.Touch)
 	codes    *mongo.Collection
 	tokens   *mongo.Collection
 	claims   *mongo.Collection
@@ -139,6 +141,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 	d.clients = mdb.Collection(colClients)
 	d.consents = mdb.Collection(colConsents)
 	d.scopes = mdb.Collection(colScopes)
+	d.uses = mdb.Collection(colUses)
 	d.codes = mdb.Collection(colCodes)
 	d.tokens = mdb.Collection(colTokens)
 	d.claims = mdb.Collection(colClaims)
@@ -217,6 +220,8 @@ func (d *db) createIndexes(ctx context.Context) error {
 		{d.scopes, "consent_id", bson.D{{Key: "consent_id", Value: 1}}, false},
 		{d.scopes, "user_id", bson.D{{Key: "user_id", Value: 1}}, false},
 		{d.scopes, "client_id", bson.D{{Key: "client_id", Value: 1}}, false},
+		{d.uses, "user_id", bson.D{{Key: "user_id", Value: 1}}, false},
+		{d.uses, "client_id", bson.D{{Key: "client_id", Value: 1}}, false},
 		{d.codes, "user_id", bson.D{{Key: "user_id", Value: 1}}, false},
 		{d.codes, "client_id", bson.D{{Key: "client_id", Value: 1}}, false},
 		{d.tokens, "user_id", bson.D{{Key: "user_id", Value: 1}}, false},

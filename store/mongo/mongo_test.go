@@ -167,7 +167,7 @@ func TestConsentsWrittenBeforeGrantsReplaced(t *testing.T) {
 	if err != nil || len(list) != 1 || !slices.Equal(list[0].Scopes, got.Scopes) {
 		t.Fatalf("old consent listed: %+v, %v", list, err)
 	}
-	got, err = s.Consents.Grant(ctx, "u1", "c1", []string{"beers:read"}, testNow.Add(time.Hour))
+	got, err = s.Consents.Grant(ctx, "u1", "c1", []string{"beers:read"}, time.Time{}, testNow.Add(time.Hour))
 	if err != nil || !slices.Equal(got.Scopes, []string{"beers:read"}) || !got.CreatedAt.Equal(testNow) {
 		t.Fatalf("grant over the old consent: %+v, %v", got, err)
 	}

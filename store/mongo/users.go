@@ -106,6 +106,7 @@ func (r *userRepo) Delete(ctx context.Context, id string) error {
 		{"delete user's codes", deleteMany(r.d.codes, byUser)},
 		{"delete user's device codes", deleteMany(r.d.devices, byUser)},
 		{"delete user's consent scopes", deleteMany(r.d.scopes, byUser)},
+		{"delete user's consent uses", deleteMany(r.d.uses, byUser)},
 		{"delete user's consents", deleteMany(r.d.consents, byUser)},
 		{"delete user's clients", func(ctx context.Context) error { return r.d.deleteOwnedClients(ctx, id) }},
 		{"delete user's beers", deleteMany(r.d.beers, bson.D{{Key: "owner_id", Value: id}})},

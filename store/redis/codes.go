@@ -19,13 +19,13 @@ var (
 )
 
 // codeFields are the fields a code is read from, in order.
-var codeFields = []string{"c", "u", "ru", "s", "cc", "ca", "ea", "used", "ro", "n", "at", "au"}
+var codeFields = []string{"c", "u", "ru", "s", "cc", "ca", "ea", "used", "ro", "n", "at", "au", "ge"}
 
 func (r *codes) Create(ctx context.Context, c *models.Code) error {
 	return status("create code", r.s.run(ctx, codeCreate, []string{r.s.key("c:", c.Hash)},
 		c.Hash, c.ClientID, c.UserID, c.RedirectURI, joinScopes(c.Scopes), c.CodeChallenge,
 		ms(c.CreatedAt), ms(c.ExpiresAt), r.s.grace.Milliseconds(), bit(c.RedirectURIOmitted),
-		c.Nonce, optionalMS(c.AuthTime), int(c.Audience)))
+		c.Nonce, optionalMS(c.AuthTime), int(c.Audience), optionalMS(c.GrantEndsAt)))
 }
 
 func (r *codes) Get(ctx context.Context, hash string, now time.Time) (*models.Code, error) {
@@ -72,7 +72,7 @@ func decodeCode(hash string, v []any) (c *models.Code, used bool, err error) {
 		Scopes: splitScopes(f[3]), CodeChallenge: f[4],
 		CreatedAt: fromMS(atoi(f[5])), ExpiresAt: fromMS(atoi(f[6])),
 		Nonce: f[9], AuthTime: fromOptionalMS(f[10]), // "" in codes written before they existed
-		Audience: audience(f[11])}
+		Audience: audience(f[11]), GrantEndsAt: fromOptionalMS(f[12])}
 	return c, f[7] == "1", nil
 }
 

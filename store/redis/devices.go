@@ -51,7 +51,7 @@ func (r *devices) Decide(ctx context.Context, hash string, d models.DeviceDecisi
 		return errors.New("redis: decide device code: status must be approved or denied")
 	}
 	return status("decide device code", r.s.run(ctx, deviceDecide, r.key(hash), hash, d.UserID, string(d.Status), ms(now),
-		optionalMS(d.AuthTime), joinScopes(d.Scopes)))
+		optionalMS(d.AuthTime), joinScopes(d.Scopes), optionalMS(d.GrantEndsAt)))
 }
 
 func (r *devices) Poll(ctx context.Context, hash, clientID string, now time.Time) (*models.DeviceCode, bool, error) {
@@ -86,10 +86,10 @@ func (r *devices) DeleteExpired(ctx context.Context, now time.Time) (int64, erro
 	return r.s.deleteExpired(ctx, "d", now)
 }
 
-// decodeDevice reads the fields n c s st u iv lp ca ea used at au.
+// decodeDevice reads the fields n c s st u iv lp ca ea used at au ge.
 func decodeDevice(hash string, v []any) (*models.DeviceCode, error) {
 	f, ok := strs(v)
-	if !ok || len(f) != 12 {
+	if !ok || len(f) != 13 {
 		return nil, models.ErrNotFound
 	}
 	d := &models.DeviceCode{Hash: hash, UserCodeHash: f[0], ClientID: f[1], Scopes: splitScopes(f[2]),
@@ -97,7 +97,7 @@ func decodeDevice(hash string, v []any) (*models.DeviceCode, error) {
 		Interval:  time.Duration(atoi(f[5])) * time.Millisecond,
 		CreatedAt: fromMS(atoi(f[7])), ExpiresAt: fromMS(atoi(f[8])), Used: f[9] == "1",
 		AuthTime: fromOptionalMS(f[10]), // "" in codes decided before it was kept
-		Audience: audience(f[11])}
+		Audience: audience(f[11]), GrantEndsAt: fromOptionalMS(f[12])}
 	if lp := atoi(f[6]); lp != 0 {
 		d.LastPollAt = fromMS(lp)
 	}

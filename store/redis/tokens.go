@@ -27,20 +27,21 @@ var (
 )
 
 // tokenFields are the fields Get reads, in order.
-var tokenFields = []string{"k", "c", "u", "s", "f", "ca", "ea", "r", "ga", "at", "au"}
+var tokenFields = []string{"k", "c", "u", "s", "f", "ca", "ea", "r", "ga", "at", "au", "ge"}
 
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 	if len(list) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 11*len(list))
+	args := make([]any, 0, 12*len(list))
 	for _, t := range list {
 		granted := "" // the zero time
 		if !t.GrantedAt.IsZero() {
 			granted = strconv.FormatInt(ms(t.GrantedAt), 10)
 		}
 		args = append(args, t.Hash, string(t.Kind), t.ClientID, t.UserID, joinScopes(t.Scopes),
-			t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt), granted, optionalMS(t.AuthTime), int(t.Audience))
+			t.FamilyID, ms(t.CreatedAt), ms(t.ExpiresAt), granted, optionalMS(t.AuthTime), int(t.Audience),
+			optionalMS(t.GrantEndsAt))
 	}
 	return status("create tokens", r.s.run(ctx, tokenCreate, nil, args...))
 }
@@ -71,6 +72,7 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	}
 	t.AuthTime = fromOptionalMS(f[9])
 	t.Audience = audience(f[10]) // "" in tokens written before audiences
+	t.GrantEndsAt = fromOptionalMS(f[11])
 	if !t.ExpiresAt.After(now) {
 		return nil, models.ErrNotFound
 	}

@@ -14,15 +14,15 @@ type codes struct{ db *db }
 
 var _ models.CodeRepository = (*codes)(nil)
 
-const codeColumns = `hash, client_id, user_id, redirect_uri, redirect_uri_omitted, scopes, code_challenge, created_at, expires_at, nonce, auth_time, audience`
+const codeColumns = `hash, client_id, user_id, redirect_uri, redirect_uri_omitted, scopes, code_challenge, created_at, expires_at, nonce, auth_time, audience, grant_ends_at`
 
 func scanCode(s scanner) (*models.Code, error) {
 	var c models.Code
 	var scopes string
 	var created, expires int64
 	var nonce sql.NullString
-	var authTime sql.NullInt64
-	err := s.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.RedirectURIOmitted, &scopes, &c.CodeChallenge, &created, &expires, &nonce, &authTime, &c.Audience)
+	var authTime, grantEnds sql.NullInt64
+	err := s.Scan(&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &c.RedirectURIOmitted, &scopes, &c.CodeChallenge, &created, &expires, &nonce, &authTime, &c.Audience, &grantEnds)
 	if err != nil {
 		return nil, err
 	}
@@ -32,13 +32,17 @@ func scanCode(s scanner) (*models.Code, error) {
 	if authTime.Valid {
 		c.AuthTime = fromMillis(authTime.Int64)
 	}
+	if grantEnds.Valid {
+		c.GrantEndsAt = fromMillis(grantEnds.Int64)
+	}
 	return &c, nil
 }
 
 func (r *codes) Create(ctx context.Context, c *models.Code) error {
-	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	const q = `INSERT INTO codes (` + codeColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	_, err := r.db.exec(ctx, q, c.Hash, c.ClientID, c.UserID, c.RedirectURI, c.RedirectURIOmitted,
-		joinScopes(c.Scopes), c.CodeChallenge, millis(c.CreatedAt), millis(c.ExpiresAt), nullable(c.Nonce), nullableMillis(c.AuthTime), int(c.Audience))
+		joinScopes(c.Scopes), c.CodeChallenge, millis(c.CreatedAt), millis(c.ExpiresAt), nullable(c.Nonce), nullableMillis(c.AuthTime), int(c.Audience),
+		nullableMillis(c.GrantEndsAt))
 	return translate("create code", err)
 }
 

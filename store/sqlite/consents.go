@@ -14,7 +14,7 @@ type consents struct{ db *db }
 
 var _ models.ConsentRepository = (*consents)(nil)
 
-const consentColumns = `user_id, client_id, scopes, created_at, updated_at`
+const consentColumns = `user_id, client_id, scopes, created_at, updated_at, expires_at, last_used_at`
 
 // maxConsents bounds List. A user approves apps one by one, so this is far
 // more than anyone has.
@@ -24,33 +24,54 @@ func scanConsent(s scanner) (*models.Consent, error) {
 	var c models.Consent
 	var scopes string
 	var created, updated int64
-	if err := s.Scan(&c.UserID, &c.ClientID, &scopes, &created, &updated); err != nil {
+	var expires, lastUsed sql.NullInt64
+	if err := s.Scan(&c.UserID, &c.ClientID, &scopes, &created, &updated, &expires, &lastUsed); err != nil {
 		return nil, err
 	}
 	c.Scopes = splitScopes(scopes)
 	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+	if expires.Valid {
+		c.ExpiresAt = fromMillis(expires.Int64)
+	}
+	if lastUsed.Valid {
+		c.LastUsedAt = fromMillis(lastUsed.Int64)
+	}
 	return &c, nil
 }
 
-// Grant reads the consent and writes the union of its scopes and the new
-// ones in one IMMEDIATE transaction, so that concurrent grants all count.
-// Scopes already granted keep their order; new ones follow in the order given.
-func (r *consents) Grant(ctx context.Context, userID, clientID string, scopes []string, now time.Time) (*models.Consent, error) {
-	const q = `INSERT INTO consents (` + consentColumns + `) VALUES (?, ?, ?, ?, ?)
+// Grant is one upsert: the latest decision replaces the scopes and the
+// end (NULL for until revoked), and a consent's creation and last use are
+// kept.
+func (r *consents) Grant(ctx context.Context, userID, clientID string, scopes []string, until, now time.Time) (*models.Consent, error) {
+	const q = `INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (user_id, client_id) DO UPDATE SET
 			scopes = excluded.scopes,
-			updated_at = excluded.updated_at
+			updated_at = excluded.updated_at,
+			expires_at = excluded.expires_at
 		RETURNING ` + consentColumns
 	var c *models.Consent
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		c, err = scanConsent(tx.QueryRowContext(ctx, q, userID, clientID, joinScopes(slices.Compact(slices.Clone(scopes))), millis(now), millis(now)))
+		c, err = scanConsent(tx.QueryRowContext(ctx, q, userID, clientID, joinScopes(slices.Compact(slices.Clone(scopes))),
+			millis(now), millis(now), nullableMillis(until)))
 		return err
 	})
 	if err != nil {
 		return nil, translate("grant consent", err)
 	}
 	return c, nil
+}
+
+// Touch is one conditional UPDATE, so that of concurrent touches the
+// latest hour wins whatever their order, and a use within the hour already
+// recorded writes nothing.
+func (r *consents) Touch(ctx context.Context, userID, clientID string, at time.Time) error {
+	const q = `UPDATE consents SET last_used_at = ?
+		WHERE user_id = ? AND client_id = ? AND (last_used_at IS NULL OR last_used_at < ?)`
+	hour := millis(at.Truncate(time.Hour))
+	_, err := r.db.exec(ctx, q, hour, userID, clientID, hour)
+	return translate("touch consent", err)
 }
 
 func (r *consents) Get(ctx context.Context, userID, clientID string) (*models.Consent, error) {

@@ -18,16 +18,16 @@ type devices struct{ db *db }
 var _ models.DeviceCodeRepository = (*devices)(nil)
 
 const deviceColumns = `hash, user_code_hash, client_id, scopes, status, user_id,
-	interval_ms, last_poll_at, created_at, expires_at, used_at IS NOT NULL, auth_time, audience`
+	interval_ms, last_poll_at, created_at, expires_at, used_at IS NOT NULL, auth_time, audience, grant_ends_at`
 
 func scanDevice(s scanner) (*models.DeviceCode, error) {
 	var d models.DeviceCode
 	var scopes, status string
 	var user sql.NullString
 	var interval, created, expires int64
-	var lastPoll, authTime sql.NullInt64
+	var lastPoll, authTime, grantEnds sql.NullInt64
 	err := s.Scan(&d.Hash, &d.UserCodeHash, &d.ClientID, &scopes, &status, &user,
-		&interval, &lastPoll, &created, &expires, &d.Used, &authTime, &d.Audience)
+		&interval, &lastPoll, &created, &expires, &d.Used, &authTime, &d.Audience, &grantEnds)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +38,9 @@ func scanDevice(s scanner) (*models.DeviceCode, error) {
 	}
 	if authTime.Valid {
 		d.AuthTime = fromMillis(authTime.Int64)
+	}
+	if grantEnds.Valid {
+		d.GrantEndsAt = fromMillis(grantEnds.Int64)
 	}
 	d.CreatedAt, d.ExpiresAt = fromMillis(created), fromMillis(expires)
 	return &d, nil
@@ -75,13 +78,15 @@ func (r *devices) Decide(ctx context.Context, hash string, d models.DeviceDecisi
 		return errors.New("sqlite: decide device code: status must be approved or denied")
 	}
 	err := r.db.tx(ctx, func(tx *sql.Tx) error {
-		const q = `UPDATE device_codes SET status = ?, user_id = ?, auth_time = ?, scopes = COALESCE(?, scopes)
+		const q = `UPDATE device_codes SET status = ?, user_id = ?, auth_time = ?, scopes = COALESCE(?, scopes),
+				grant_ends_at = ?
 			WHERE hash = ? AND status = 'pending' AND expires_at > ?`
 		var scopes any // NULL keeps the requested scopes
 		if d.Scopes != nil {
 			scopes = joinScopes(d.Scopes)
 		}
-		res, err := tx.ExecContext(ctx, q, string(d.Status), d.UserID, nullableMillis(d.AuthTime), scopes, hash, millis(now))
+		res, err := tx.ExecContext(ctx, q, string(d.Status), d.UserID, nullableMillis(d.AuthTime), scopes,
+			nullableMillis(d.GrantEndsAt), hash, millis(now))
 		if err != nil {
 			return err
 		}

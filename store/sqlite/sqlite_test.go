@@ -325,7 +325,7 @@ func TestClientsRebuildKeepsWhatRefersToThem(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	alice := mustCreateUser(t, s, "alice")
 	app := mustCreateApp(t, s, alice.ID, now)
-	if _, err := s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:read"}, now); err != nil {
+	if _, err := s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:read"}, time.Time{}, now); err != nil {
 		t.Fatal(err)
 	}
 	refresh := &models.Token{Hash: "h-refresh", Kind: models.RefreshToken, ClientID: app.ID, UserID: alice.ID,

@@ -13,9 +13,9 @@ type tokens struct{ db *db }
 
 var _ models.TokenRepository = (*tokens)(nil)
 
-const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at, granted_at, auth_time, audience`
+const tokenColumns = `hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at, granted_at, auth_time, audience, grant_ends_at`
 
-const insertTokenSQL = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertTokenSQL = `INSERT INTO tokens (` + tokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 	if len(list) == 0 {
@@ -25,7 +25,8 @@ func (r *tokens) Create(ctx context.Context, list ...*models.Token) error {
 		stmt := tx.StmtContext(ctx, r.db.insertToken)
 		for _, t := range list {
 			_, err := stmt.ExecContext(ctx, t.Hash, string(t.Kind), t.ClientID, nullable(t.UserID),
-				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt), nullableMillis(t.GrantedAt), nullableMillis(t.AuthTime), int(t.Audience))
+				joinScopes(t.Scopes), t.FamilyID, millis(t.CreatedAt), millis(t.ExpiresAt), nullableMillis(t.GrantedAt), nullableMillis(t.AuthTime), int(t.Audience),
+				nullableMillis(t.GrantEndsAt))
 			if err != nil {
 				return err
 			}
@@ -42,9 +43,9 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	var kind, scopes string
 	var user sql.NullString
 	var created, expires int64
-	var granted, authTime, rotated sql.NullInt64
+	var granted, authTime, grantEnds, rotated sql.NullInt64
 	err := r.db.queryRow(ctx, q, hash, millis(now)).Scan(&t.Hash, &kind, &t.ClientID, &user,
-		&scopes, &t.FamilyID, &created, &expires, &granted, &authTime, &t.Audience, &rotated)
+		&scopes, &t.FamilyID, &created, &expires, &granted, &authTime, &t.Audience, &grantEnds, &rotated)
 	if err != nil {
 		return nil, translate("get token", err)
 	}
@@ -55,6 +56,9 @@ func (r *tokens) Get(ctx context.Context, hash string, now time.Time) (*models.T
 	}
 	if authTime.Valid {
 		t.AuthTime = fromMillis(authTime.Int64)
+	}
+	if grantEnds.Valid {
+		t.GrantEndsAt = fromMillis(grantEnds.Int64)
 	}
 	if rotated.Valid {
 		t.Rotated, t.RotatedAt = true, fromMillis(rotated.Int64)

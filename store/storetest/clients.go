@@ -401,7 +401,7 @@ func testClientDeleteUnapproved(t *testing.T, s *models.Store) {
 	oldApproved := mustCreateClient(t, s, "", "Old, approved", base)
 	newUnused := mustCreateClient(t, s, "", "New, unused", cutoff.Add(time.Second))
 	owned := mustCreateClient(t, s, alice.ID, "Owned, unused", base)
-	_, err := s.Consents.Grant(ctx, alice.ID, oldApproved.ID, []string{models.ScopeBeersRead}, base)
+	_, err := s.Consents.Grant(ctx, alice.ID, oldApproved.ID, []string{models.ScopeBeersRead}, time.Time{}, base)
 	mustOK(t, "Consents.Grant", err)
 	device := newDevice(oldUnused.ID, base) // asked for, never approved
 	mustOK(t, "DeviceCodes.Create", s.DeviceCodes.Create(ctx, device))

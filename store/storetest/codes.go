@@ -73,9 +73,11 @@ func testCodeConsumeReturnsCode(t *testing.T, s *models.Store) {
 			AuthTime: created.Add(-90*time.Minute + 321*time.Millisecond),
 			// RFC 8707: both resources.
 			Audience: models.AudienceAPI | models.AudienceMCP,
+			// API.md §11: the end the user chose for the grant.
+			GrantEndsAt: created.Add(30*24*time.Hour + 789*time.Millisecond),
 		},
-		// Without PKCE, nonce or auth time, with a single scope, and for a request that named
-		// no redirect_uri.
+		// Without PKCE, nonce, auth time or grant end, with a single scope, and for a request
+		// that named no redirect_uri.
 		{
 			Hash:               newHash(),
 			ClientID:           app.ID,

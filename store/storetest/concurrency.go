@@ -18,6 +18,8 @@ var concurrencyTests = []test{
 	{"ConsumeRace", testConsumeRace},
 	{"RotateRace", testRotateRace},
 	{"GrantRace", testGrantRace},
+	{"TouchRace", testTouchRace},
+	{"TouchGrantRace", testTouchGrantRace},
 	{"TakeRace", testTakeRace},
 	{"SigningKeyCreateRace", testSigningKeyCreateRace},
 }
@@ -373,7 +375,7 @@ func testGrantRace(t *testing.T, s *models.Store) {
 		return s.Users.Create(ctx, users[trial])
 	}, func(trial, i int) error {
 		var err error
-		got[trial][i], err = s.Consents.Grant(ctx, users[trial].ID, app.ID, grants[i], now)
+		got[trial][i], err = s.Consents.Grant(ctx, users[trial].ID, app.ID, grants[i], time.Time{}, now)
 		return err
 	}, func(trial int, errs []error) {
 		for i, err := range errs {
@@ -410,6 +412,124 @@ func testGrantRace(t *testing.T, s *models.Store) {
 	})
 	t.Logf("Consents.Grant: %d trials of %d goroutines, %d with exactly one consent, %d holding exactly one decision, %d failures",
 		bulkTrials, len(grants), oneConsent, oneDecision, ty.failures)
+	ty.summarize()
+}
+
+// testTouchRace races uses of one grant recorded at once, each at its own
+// hour (which racer has the later one alternates from trial to trial).
+// Every call succeeds, and the hour kept is one of theirs. It should be
+// the later one: Touch is one conditional write, not a read followed by a
+// write. But FerretDB v1 answers an update by reading the document and
+// writing all of it back, so there the earlier hour's write can land last;
+// the next use, at the later hour, must then still move it forward, which
+// the check does. The log counts the trials that kept the later hour:
+// every one on a server whose conditional updates are atomic.
+func testTouchRace(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	owner := mustCreateUser(t, s, "owner")
+	app := mustCreateClient(t, s, owner.ID, "App", base)
+	users := make([]*models.User, bulkTrials)
+	hour := now.Truncate(time.Hour)
+	earlier, later := hour, hour.Add(time.Hour)
+	at := func(trial, i int) time.Time { // half past one of the hours
+		if (trial+i)%2 == 0 {
+			return earlier.Add(30 * time.Minute)
+		}
+		return later.Add(30 * time.Minute)
+	}
+	ty := newTally(t, "Consents.Touch")
+	var mu sync.Mutex
+	var kept int
+	bulkRace(t, bulkRacers, func(trial int) error {
+		users[trial] = &models.User{ID: models.NewID(base), Username: fmt.Sprintf("user-%04d", trial),
+			PasswordHash: newHash(), CreatedAt: base, UpdatedAt: base}
+		if err := s.Users.Create(ctx, users[trial]); err != nil {
+			return err
+		}
+		_, err := s.Consents.Grant(ctx, users[trial].ID, app.ID, []string{"profile"}, time.Time{}, base)
+		return err
+	}, func(trial, i int) error {
+		return s.Consents.Touch(ctx, users[trial].ID, app.ID, at(trial, i))
+	}, func(trial int, errs []error) {
+		for i, err := range errs {
+			if err != nil {
+				ty.errorf(trial, "goroutine %d error = %v, want nil", i, err)
+			}
+		}
+		user := users[trial].ID
+		got, err := s.Consents.Get(ctx, user, app.ID)
+		if err != nil {
+			ty.errorf(trial, "Consents.Get error = %v", err)
+			return
+		}
+		switch {
+		case got.LastUsedAt.Equal(later):
+			mu.Lock()
+			kept++
+			mu.Unlock()
+			return
+		case !got.LastUsedAt.Equal(earlier):
+			ty.errorf(trial, "LastUsedAt = %v, want one of the racers' hours, %v or %v", got.LastUsedAt, later, earlier)
+			return
+		}
+		if err := s.Consents.Touch(ctx, user, app.ID, later.Add(45*time.Minute)); err != nil {
+			ty.errorf(trial, "Consents.Touch after the race error = %v", err)
+			return
+		}
+		if got, err := s.Consents.Get(ctx, user, app.ID); err != nil || !got.LastUsedAt.Equal(later) {
+			ty.errorf(trial, "after a use at the later hour: Consents.Get = %+v, %v; want LastUsedAt %v", got, err, later)
+		}
+	}, func(lo, hi int) error {
+		return parallel(hi-lo, func(k int) error { return s.Consents.Delete(ctx, users[lo+k].ID, app.ID) })
+	})
+	t.Logf("Consents.Touch: %d trials of %d goroutines, %d keeping the later hour, %d failures",
+		bulkTrials, bulkRacers, kept, ty.failures)
+	ty.summarize()
+}
+
+// testTouchGrantRace races an app's use (Touch) with the user's narrower
+// decision (Grant) on the same consent: the decision must stand whole,
+// whichever lands last. A store that wrote the use by rewriting the whole
+// consent could put the wider scopes back.
+func testTouchGrantRace(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	owner := mustCreateUser(t, s, "owner")
+	app := mustCreateClient(t, s, owner.ID, "App", base)
+	users := make([]*models.User, bulkTrials)
+	ty := newTally(t, "Consents.Touch with Grant")
+	bulkRace(t, bulkRacers, func(trial int) error {
+		users[trial] = &models.User{ID: models.NewID(base), Username: fmt.Sprintf("user-%04d", trial),
+			PasswordHash: newHash(), CreatedAt: base, UpdatedAt: base}
+		if err := s.Users.Create(ctx, users[trial]); err != nil {
+			return err
+		}
+		_, err := s.Consents.Grant(ctx, users[trial].ID, app.ID, []string{"profile", "beers:read", "beers:write"}, time.Time{}, base)
+		return err
+	}, func(trial, i int) error {
+		if i == 0 {
+			_, err := s.Consents.Grant(ctx, users[trial].ID, app.ID, []string{"beers:read"}, now.Add(time.Hour), now)
+			return err
+		}
+		return s.Consents.Touch(ctx, users[trial].ID, app.ID, now)
+	}, func(trial int, errs []error) {
+		for i, err := range errs {
+			if err != nil {
+				ty.errorf(trial, "goroutine %d error = %v, want nil", i, err)
+			}
+		}
+		got, err := s.Consents.Get(ctx, users[trial].ID, app.ID)
+		switch {
+		case err != nil:
+			ty.errorf(trial, "Consents.Get error = %v", err)
+		case !slices.Equal(got.Scopes, []string{"beers:read"}) || !sameTime(got.ExpiresAt, now.Add(time.Hour)):
+			ty.errorf(trial, "after the race: scopes %v, ExpiresAt %v; want the decision's [beers:read] until %v", got.Scopes, got.ExpiresAt, now.Add(time.Hour))
+		case !got.LastUsedAt.IsZero() && !got.LastUsedAt.Equal(now.Truncate(time.Hour)):
+			ty.errorf(trial, "after the race: LastUsedAt = %v, want none or %v", got.LastUsedAt, now.Truncate(time.Hour))
+		}
+	}, func(lo, hi int) error {
+		return parallel(hi-lo, func(k int) error { return s.Consents.Delete(ctx, users[lo+k].ID, app.ID) })
+	})
+	t.Logf("Consents.Touch with Grant: %d trials, %d failures", bulkTrials, ty.failures)
 	ty.summarize()
 }
 

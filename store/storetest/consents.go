@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -18,6 +19,151 @@ var consentTests = []test{
 	{"DeleteUnknownIsNotFound", testConsentDeleteUnknown},
 	{"DeleteWithoutConsentEndsAccess", testConsentDeleteWithoutConsent},
 	{"DeleteEndsApprovedDeviceCodes", testConsentDeleteDeviceCodes},
+	{"GrantReplacesEnd", testConsentGrantEnd},
+	{"GrantKeepsLastUse", testConsentGrantKeepsLastUse},
+	{"TouchRecordsTheHour", testConsentTouch},
+	{"TouchUnknownIsNoOp", testConsentTouchUnknown},
+}
+
+// wantConsent fails the test unless Get, and List among the user's
+// consents, return want.
+func wantConsent(t testing.TB, s *models.Store, what string, want *models.Consent) {
+	t.Helper()
+	got, err := s.Consents.Get(t.Context(), want.UserID, want.ClientID)
+	if err != nil {
+		t.Errorf("%s: Consents.Get error = %v", what, err)
+		return
+	}
+	checkEqual(t, what+": Consents.Get", normConsent(got), normConsent(want))
+	list, err := s.Consents.List(t.Context(), want.UserID)
+	if err != nil {
+		t.Errorf("%s: Consents.List error = %v", what, err)
+		return
+	}
+	i := slices.IndexFunc(list, func(c *models.Consent) bool { return c.ClientID == want.ClientID })
+	if i < 0 {
+		t.Errorf("%s: Consents.List = %d consents without the client's", what, len(list))
+		return
+	}
+	checkEqual(t, what+": Consents.List", normConsent(list[i]), normConsent(want))
+}
+
+// testConsentGrantEnd: the end the user chose for the grant (API.md §11)
+// is the consent's ExpiresAt, which every grant replaces as it replaces
+// the scopes: a later end moves it, and a grant until revoked clears it.
+func testConsentGrantEnd(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	ends := base.Add(30*24*time.Hour + 123*time.Millisecond)
+	want := &models.Consent{UserID: alice.ID, ClientID: app.ID, Scopes: []string{"profile"},
+		CreatedAt: base, UpdatedAt: base, ExpiresAt: ends}
+	got, err := s.Consents.Grant(ctx, alice.ID, app.ID, want.Scopes, ends, base)
+	mustOK(t, "Consents.Grant(with an end)", err)
+	checkEqual(t, "Consents.Grant(with an end)", normConsent(got), normConsent(want))
+	wantConsent(t, s, "after a grant with an end", want)
+
+	later := base.Add(time.Hour)
+	want.ExpiresAt, want.UpdatedAt = ends.Add(7*24*time.Hour), later
+	got, err = s.Consents.Grant(ctx, alice.ID, app.ID, want.Scopes, want.ExpiresAt, later)
+	mustOK(t, "Consents.Grant(with a later end)", err)
+	checkEqual(t, "Consents.Grant(with a later end)", normConsent(got), normConsent(want))
+	wantConsent(t, s, "after a grant with a later end", want)
+
+	last := later.Add(time.Hour)
+	want.ExpiresAt, want.UpdatedAt = time.Time{}, last
+	got, err = s.Consents.Grant(ctx, alice.ID, app.ID, want.Scopes, time.Time{}, last)
+	mustOK(t, "Consents.Grant(until revoked)", err)
+	checkEqual(t, "Consents.Grant(until revoked)", normConsent(got), normConsent(want))
+	wantConsent(t, s, "after a grant until revoked", want)
+}
+
+// testConsentGrantKeepsLastUse: a new decision on the consent page
+// replaces the scopes and the end, but the app's last use stays what it
+// was.
+func testConsentGrantKeepsLastUse(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	mustGrant(t, s, alice.ID, app.ID, base, "profile")
+	used := base.Add(2*time.Hour + 17*time.Minute)
+	mustOK(t, "Consents.Touch", s.Consents.Touch(ctx, alice.ID, app.ID, used))
+
+	later, ends := base.Add(3*time.Hour), base.Add(90*24*time.Hour)
+	want := &models.Consent{UserID: alice.ID, ClientID: app.ID, Scopes: []string{"beers:read"},
+		CreatedAt: base, UpdatedAt: later, ExpiresAt: ends, LastUsedAt: used.Truncate(time.Hour)}
+	got, err := s.Consents.Grant(ctx, alice.ID, app.ID, want.Scopes, ends, later)
+	mustOK(t, "Consents.Grant after Touch", err)
+	checkEqual(t, "Consents.Grant after Touch", normConsent(got), normConsent(want))
+	wantConsent(t, s, "after Grant", want)
+}
+
+// testConsentTouch: Touch records the hour of a use and only ever moves
+// it forward; it changes nothing else, and no other consent.
+func testConsentTouch(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	bob := mustCreateUser(t, s, "bob")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	other := mustCreateClient(t, s, alice.ID, "Other", base)
+	want := mustGrant(t, s, alice.ID, app.ID, base, "profile", "beers:read")
+	bobs := mustGrant(t, s, bob.ID, app.ID, base, "profile")
+	others := mustGrant(t, s, alice.ID, other.ID, base, "profile")
+
+	first := base.Add(5*time.Hour + 23*time.Minute + 45*time.Second + 678*time.Millisecond)
+	hour, later := first.Truncate(time.Hour), first.Truncate(time.Hour).Add(3*time.Hour)
+	for _, step := range []struct {
+		name string
+		at   time.Time
+		want time.Time // LastUsedAt afterwards
+	}{
+		{"first use", first, hour},
+		{"an earlier hour", first.Add(-2 * time.Hour), hour},
+		{"later in the same hour", hour.Add(59*time.Minute + 59*time.Second), hour},
+		{"the hour itself", hour, hour},
+		{"a later hour", later.Add(time.Minute), later},
+		{"the hour before it", later.Add(-time.Minute), later},
+	} {
+		mustOK(t, "Consents.Touch("+step.name+")", s.Consents.Touch(ctx, alice.ID, app.ID, step.at))
+		want.LastUsedAt = step.want
+		wantConsent(t, s, "after Touch("+step.name+")", want)
+	}
+	wantConsent(t, s, "another user's consent", bobs)
+	wantConsent(t, s, "the user's consent for another client", others)
+}
+
+// testConsentTouchUnknown: touching a consent that does not exist, or no
+// longer does, is not an error, and creates none.
+func testConsentTouchUnknown(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	bob := mustCreateUser(t, s, "bob")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	other := mustCreateClient(t, s, alice.ID, "Other", base)
+	want := mustGrant(t, s, alice.ID, app.ID, base, "profile")
+
+	for _, tc := range []struct{ name, userID, clientID string }{
+		{"other user, same client", bob.ID, app.ID},
+		{"same user, other client", alice.ID, other.ID},
+		{"unknown client", alice.ID, models.NewID(base)},
+		{"malformed ids", "not-an-id", "not-an-id"},
+	} {
+		if err := s.Consents.Touch(ctx, tc.userID, tc.clientID, now); err != nil {
+			t.Errorf("Consents.Touch(%s) error = %v, want nil", tc.name, err)
+		}
+	}
+	wantConsentGone(t, s, "bob's consent for app", bob.ID, app.ID)
+	wantConsentGone(t, s, "alice's consent for the other client", alice.ID, other.ID)
+	if list, err := s.Consents.List(ctx, bob.ID); err != nil || len(list) != 0 {
+		t.Errorf("Consents.List(bob) = %d consents, %v; want none", len(list), err)
+	}
+	wantConsent(t, s, "alice's consent, not touched", want)
+
+	mustOK(t, "Consents.Delete", s.Consents.Delete(ctx, alice.ID, app.ID))
+	if err := s.Consents.Touch(ctx, alice.ID, app.ID, now); err != nil {
+		t.Errorf("Consents.Touch(deleted) error = %v, want nil", err)
+	}
+	wantConsentGone(t, s, "alice's deleted consent, touched", alice.ID, app.ID)
 }
 
 func testConsentGrantCreates(t *testing.T, s *models.Store) {
@@ -33,7 +179,7 @@ func testConsentGrantCreates(t *testing.T, s *models.Store) {
 		UpdatedAt: at,
 	}
 
-	got, err := s.Consents.Grant(ctx, alice.ID, app.ID, want.Scopes, at)
+	got, err := s.Consents.Grant(ctx, alice.ID, app.ID, want.Scopes, time.Time{}, at)
 	mustOK(t, "Consents.Grant", err)
 	checkEqual(t, "Consents.Grant", normConsent(got), normConsent(want))
 
@@ -51,7 +197,7 @@ func testConsentGrantReplaces(t *testing.T, s *models.Store) {
 
 	mustGrant(t, s, alice.ID, app.ID, first, "profile", "beers:read")
 	mustGrant(t, s, bob.ID, app.ID, first, "clients")
-	got, err := s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:write", "beers:read"}, second)
+	got, err := s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:write", "beers:read"}, time.Time{}, second)
 	mustOK(t, "second Consents.Grant", err)
 	// The latest decision replaces the earlier one, wider or narrower:
 	// profile, granted first, is gone.
@@ -68,7 +214,7 @@ func testConsentGrantReplaces(t *testing.T, s *models.Store) {
 	checkEqual(t, "Consents.Get after second Grant", normConsent(got), normConsent(want))
 
 	// A narrower one narrows it; the consent keeps its creation time.
-	got, err = s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:read", "beers:read"}, second.Add(time.Minute))
+	got, err = s.Consents.Grant(ctx, alice.ID, app.ID, []string{"beers:read", "beers:read"}, time.Time{}, second.Add(time.Minute))
 	mustOK(t, "third Consents.Grant", err)
 	checkEqual(t, "third Consents.Grant scopes", normConsent(got).Scopes, []string{"beers:read"})
 	if !sameTime(got.CreatedAt, first) {

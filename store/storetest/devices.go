@@ -16,6 +16,7 @@ var deviceTests = []test{
 	{"UserCodeCollision", testDeviceUserCodeCollision},
 	{"Decide", testDeviceDecide},
 	{"DecideNarrowsScopes", testDeviceDecideNarrows},
+	{"DecideRecordsGrantEnd", testDeviceDecideGrantEnd},
 	{"DecideTwice", testDeviceDecideTwice},
 	{"DecideUnknownOrExpiredIsNotFound", testDeviceDecideUnknown},
 	{"PollRecordsAndSlowsDown", testDevicePoll},
@@ -47,6 +48,12 @@ func normDevice(dc *models.DeviceCode) *models.DeviceCode {
 	c.CreatedAt, c.ExpiresAt = ms(c.CreatedAt), ms(c.ExpiresAt)
 	if !c.LastPollAt.IsZero() {
 		c.LastPollAt = ms(c.LastPollAt)
+	}
+	if !c.AuthTime.IsZero() {
+		c.AuthTime = ms(c.AuthTime)
+	}
+	if !c.GrantEndsAt.IsZero() {
+		c.GrantEndsAt = ms(c.GrantEndsAt)
 	}
 	return &c
 }
@@ -229,6 +236,51 @@ func testDeviceDecideNarrows(t *testing.T, s *models.Store) {
 	redeemed, err = s.DeviceCodes.Redeem(ctx, kept.Hash, app.ID, now)
 	mustOK(t, "DeviceCodes.Redeem(kept)", err)
 	checkEqual(t, "Redeem(kept) scopes", slices.Sorted(slices.Values(redeemed.Scopes)), slices.Sorted(slices.Values(kept.Scopes)))
+}
+
+// testDeviceDecideGrantEnd: the end the user chose for the grant (API.md
+// §11) is recorded by Decide and read back by GetByUserCode, Poll and
+// Redeem; a decision without one leaves it zero, as it is while pending.
+func testDeviceDecideGrantEnd(t *testing.T, s *models.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice")
+	app := mustCreateClient(t, s, alice.ID, "App", base)
+	ends := now.Add(7*24*time.Hour + 654*time.Millisecond)
+	bounded, unbounded := mustCreateDevice(t, s, app.ID), mustCreateDevice(t, s, app.ID)
+	read := func(what string, dc *models.DeviceCode, redeem bool) map[string]time.Time {
+		t.Helper()
+		byUser, err := s.DeviceCodes.GetByUserCode(ctx, dc.UserCodeHash, now)
+		mustOK(t, "DeviceCodes.GetByUserCode("+what+")", err)
+		polled, _, err := s.DeviceCodes.Poll(ctx, dc.Hash, app.ID, now)
+		mustOK(t, "DeviceCodes.Poll("+what+")", err)
+		got := map[string]time.Time{"GetByUserCode": byUser.GrantEndsAt, "Poll": polled.GrantEndsAt}
+		if redeem {
+			redeemed, err := s.DeviceCodes.Redeem(ctx, dc.Hash, app.ID, now)
+			mustOK(t, "DeviceCodes.Redeem("+what+")", err)
+			got["Redeem"] = redeemed.GrantEndsAt
+		}
+		return got
+	}
+	for op, got := range read("pending", bounded, false) {
+		if !got.IsZero() {
+			t.Errorf("%s(pending) GrantEndsAt = %v, want zero", op, got)
+		}
+	}
+
+	mustOK(t, "DeviceCodes.Decide(with an end)", s.DeviceCodes.Decide(ctx, bounded.Hash,
+		models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved, GrantEndsAt: ends}, now))
+	mustOK(t, "DeviceCodes.Decide(until revoked)", s.DeviceCodes.Decide(ctx, unbounded.Hash,
+		models.DeviceDecision{UserID: alice.ID, Status: models.DeviceApproved}, now))
+	for op, got := range read("with an end", bounded, true) {
+		if !sameTime(got, ends) {
+			t.Errorf("%s(with an end) GrantEndsAt = %v, want %v", op, got, ends)
+		}
+	}
+	for op, got := range read("until revoked", unbounded, true) {
+		if !got.IsZero() {
+			t.Errorf("%s(until revoked) GrantEndsAt = %v, want zero", op, got)
+		}
+	}
 }
 
 func testDeviceDecideTwice(t *testing.T, s *models.Store) {

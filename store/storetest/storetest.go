@@ -167,6 +167,12 @@ func normConsent(cs *models.Consent) *models.Consent {
 	c := *cs
 	c.Scopes = orNil(slices.Sorted(slices.Values(c.Scopes)))
 	c.CreatedAt, c.UpdatedAt = ms(c.CreatedAt), ms(c.UpdatedAt)
+	if !c.ExpiresAt.IsZero() {
+		c.ExpiresAt = ms(c.ExpiresAt)
+	}
+	if !c.LastUsedAt.IsZero() {
+		c.LastUsedAt = ms(c.LastUsedAt)
+	}
 	return &c
 }
 
@@ -179,6 +185,9 @@ func normCode(cd *models.Code) *models.Code {
 	c.CreatedAt, c.ExpiresAt = ms(c.CreatedAt), ms(c.ExpiresAt)
 	if !c.AuthTime.IsZero() {
 		c.AuthTime = ms(c.AuthTime)
+	}
+	if !c.GrantEndsAt.IsZero() {
+		c.GrantEndsAt = ms(c.GrantEndsAt)
 	}
 	return &c
 }
@@ -198,6 +207,9 @@ func normToken(tk *models.Token) *models.Token {
 	}
 	if !c.AuthTime.IsZero() {
 		c.AuthTime = ms(c.AuthTime)
+	}
+	if !c.GrantEndsAt.IsZero() {
+		c.GrantEndsAt = ms(c.GrantEndsAt)
 	}
 	return &c
 }
@@ -297,7 +309,7 @@ func mustCreateToken(t testing.TB, s *models.Store, kind models.TokenKind, clien
 // mustGrant grants the user's consent to the client at the given time.
 func mustGrant(t testing.TB, s *models.Store, userID, clientID string, at time.Time, scopes ...string) *models.Consent {
 	t.Helper()
-	c, err := s.Consents.Grant(t.Context(), userID, clientID, scopes, at)
+	c, err := s.Consents.Grant(t.Context(), userID, clientID, scopes, time.Time{}, at)
 	mustOK(t, "Consents.Grant", err)
 	return c
 }

@@ -29,19 +29,20 @@ func testTokenCreateAndGet(t *testing.T, s *models.Store) {
 	created := base.Add(1234 * time.Millisecond)
 	family := newHash() // a code's hash, as for the authorization code grant
 	granted := base.Add(-40*24*time.Hour + 567*time.Millisecond)
-	authTime := granted.Add(-5*time.Minute + 89*time.Millisecond) // OpenID Connect's auth_time
+	authTime := granted.Add(-5*time.Minute + 89*time.Millisecond)    // OpenID Connect's auth_time
+	grantEnds := granted.Add(90*24*time.Hour + 321*time.Millisecond) // the end the user chose (API.md §11)
 	tokens := []*models.Token{
 		// A rotation's tokens: the grant began before they were created.
 		{Hash: newHash(), Kind: models.AccessToken, ClientID: app.ID, UserID: alice.ID,
 			Scopes: []string{"profile", "beers:write", "beers:read"}, FamilyID: family,
 			CreatedAt: created, ExpiresAt: created.Add(tokenLife), GrantedAt: granted, AuthTime: authTime,
-			Audience: models.AudienceMCP},
+			Audience: models.AudienceMCP, GrantEndsAt: grantEnds},
 		{Hash: newHash(), Kind: models.RefreshToken, ClientID: app.ID, UserID: alice.ID,
 			Scopes: []string{"profile", "beers:write", "beers:read"}, FamilyID: family,
 			CreatedAt: created, ExpiresAt: created.Add(30 * 24 * time.Hour), GrantedAt: granted, AuthTime: authTime,
-			Audience: models.AudienceAPI | models.AudienceMCP},
-		// client_credentials: no user, and no GrantedAt, AuthTime or
-		// Audience (zero round-trips).
+			Audience: models.AudienceAPI | models.AudienceMCP, GrantEndsAt: grantEnds},
+		// client_credentials: no user, and no GrantedAt, AuthTime,
+		// Audience or GrantEndsAt (zero round-trips).
 		{Hash: newHash(), Kind: models.AccessToken, ClientID: app.ID, UserID: "",
 			Scopes: []string{"clients"}, FamilyID: models.NewID(created),
 			CreatedAt: created, ExpiresAt: created.Add(tokenLife)},
@@ -92,7 +93,9 @@ func testTokenRotate(t *testing.T, s *models.Store) {
 	alice := mustCreateUser(t, s, "alice")
 	app := mustCreateClient(t, s, alice.ID, "App", base)
 	family := models.NewID(base)
-	refresh := mustCreateToken(t, s, models.RefreshToken, app.ID, alice.ID, family)
+	refresh := newToken(models.RefreshToken, app.ID, alice.ID, family)
+	refresh.GrantEndsAt = base.Add(7 * 24 * time.Hour) // which rotation leaves as it is
+	mustOK(t, "Tokens.Create", s.Tokens.Create(ctx, refresh))
 	sibling := mustCreateToken(t, s, models.RefreshToken, app.ID, alice.ID, family)
 
 	mustOK(t, "first Tokens.Rotate", s.Tokens.Rotate(ctx, refresh.Hash, now))

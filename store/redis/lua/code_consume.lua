@@ -12,4 +12,4 @@ if tonumber(f[2]) <= tonumber(ARGV[2]) then
   return 'NOTFOUND'
 end
 redis.call('HSET', KEYS[1], 'used', 1)
-return redis.call('HMGET', KEYS[1], 'c', 'u', 'ru', 's', 'cc', 'ca', 'ea', 'used', 'ro', 'n', 'at', 'au')
+return redis.call('HMGET', KEYS[1], 'c', 'u', 'ru', 's', 'cc', 'ca', 'ea', 'used', 'ro', 'n', 'at', 'au', 'ge')

@@ -16,6 +16,6 @@ if f[2] ~= '1' and tonumber(f[3]) > now then
   end
   redis.call('HSET', KEYS[1], 'lp', now, 'iv', iv)
 end
-local out = redis.call('HMGET', KEYS[1], 'n', 'c', 's', 'st', 'u', 'iv', 'lp', 'ca', 'ea', 'used', 'at', 'au')
+local out = redis.call('HMGET', KEYS[1], 'n', 'c', 's', 'st', 'u', 'iv', 'lp', 'ca', 'ea', 'used', 'at', 'au', 'ge')
 table.insert(out, 1, soon)
 return out

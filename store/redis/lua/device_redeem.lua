@@ -11,4 +11,4 @@ if f[3] ~= 'approved' or tonumber(f[4]) <= tonumber(ARGV[3]) then
   return 'NOTFOUND'
 end
 redis.call('HSET', KEYS[1], 'used', 1)
-return redis.call('HMGET', KEYS[1], 'n', 'c', 's', 'st', 'u', 'iv', 'lp', 'ca', 'ea', 'used', 'at', 'au')
+return redis.call('HMGET', KEYS[1], 'n', 'c', 's', 'st', 'u', 'iv', 'lp', 'ca', 'ea', 'used', 'at', 'au', 'ge')
