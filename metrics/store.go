@@ -26,6 +26,7 @@ func WrapStore(s *models.Store, m *Metrics) *models.Store {
 	w.Sessions = timedSessions{s.Sessions, m}
 	w.SigningKeys = timedSigningKeys{s.SigningKeys, m}
 	w.Revocations = timedRevocations{s.Revocations, m}
+	w.PersonalTokens = timedPersonalTokens{s.PersonalTokens, m}
 	return &w
 }
 
@@ -40,6 +41,8 @@ var (
 	_ models.SessionRepository    = timedSessions{}
 	_ models.SigningKeyRepository = timedSigningKeys{}
 	_ models.RevocationRepository = timedRevocations{}
+
+	_ models.PersonalTokenRepository = timedPersonalTokens{}
 )
 
 type timedUsers struct {
@@ -359,5 +362,45 @@ func (r timedRevocations) ListSince(ctx context.Context, since, now time.Time) (
 
 func (r timedRevocations) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	defer r.m.ObserveDB("revocations.deleteExpired", time.Now())
+	return r.next.DeleteExpired(ctx, now)
+}
+
+type timedPersonalTokens struct {
+	next models.PersonalTokenRepository
+	m    *Metrics
+}
+
+func (r timedPersonalTokens) Create(ctx context.Context, t *models.PersonalToken) error {
+	defer r.m.ObserveDB("personalTokens.create", time.Now())
+	return r.next.Create(ctx, t)
+}
+
+func (r timedPersonalTokens) GetByHash(ctx context.Context, hash string, now time.Time) (*models.PersonalToken, error) {
+	defer r.m.ObserveDB("personalTokens.getByHash", time.Now())
+	return r.next.GetByHash(ctx, hash, now)
+}
+
+func (r timedPersonalTokens) List(ctx context.Context, userID string) ([]*models.PersonalToken, error) {
+	defer r.m.ObserveDB("personalTokens.list", time.Now())
+	return r.next.List(ctx, userID)
+}
+
+func (r timedPersonalTokens) Delete(ctx context.Context, userID, id string) error {
+	defer r.m.ObserveDB("personalTokens.delete", time.Now())
+	return r.next.Delete(ctx, userID, id)
+}
+
+func (r timedPersonalTokens) DeleteUser(ctx context.Context, userID string) error {
+	defer r.m.ObserveDB("personalTokens.deleteUser", time.Now())
+	return r.next.DeleteUser(ctx, userID)
+}
+
+func (r timedPersonalTokens) Touch(ctx context.Context, hash string, at time.Time) error {
+	defer r.m.ObserveDB("personalTokens.touch", time.Now())
+	return r.next.Touch(ctx, hash, at)
+}
+
+func (r timedPersonalTokens) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	defer r.m.ObserveDB("personalTokens.deleteExpired", time.Now())
 	return r.next.DeleteExpired(ctx, now)
 }

@@ -27,6 +27,8 @@ type Store struct {
 	SigningKeys SigningKeyRepository
 	// Revocations ends sealed access tokens, which are not stored.
 	Revocations RevocationRepository
+	// PersonalTokens holds users' personal access tokens (API.md §11).
+	PersonalTokens PersonalTokenRepository
 
 	DB Database
 }

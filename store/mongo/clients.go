@@ -77,19 +77,25 @@ func (r *clientRepo) insert(ctx context.Context, doc clientDoc) error {
 // freeSlot returns the lowest slot the owner does not use, or -1 if every
 // slot is taken (by clients being deleted, too: they free theirs when gone).
 func (r *clientRepo) freeSlot(ctx context.Context, ownerID string) (int32, error) {
+	return freeSlot(ctx, r.d.clients, "owner_id", ownerID, models.MaxClientsPerUser)
+}
+
+// freeSlot returns the lowest slot in [0, n) that no document of c whose
+// field is owner uses, or -1 if every one is taken.
+func freeSlot(ctx context.Context, c *mongo.Collection, field, owner string, n int) (int32, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	type slotDoc struct {
 		Slot int32 `bson:"slot"`
 	}
-	docs, err := findAll[slotDoc](ctx, r.d.clients, bson.D{{Key: "owner_id", Value: ownerID}},
-		options.Find().SetProjection(bson.D{{Key: "slot", Value: 1}}).SetLimit(models.MaxClientsPerUser))
+	docs, err := findAll[slotDoc](ctx, c, bson.D{{Key: field, Value: owner}},
+		options.Find().SetProjection(bson.D{{Key: "slot", Value: 1}}).SetLimit(int64(n)))
 	if err != nil {
 		return 0, err
 	}
-	var used [models.MaxClientsPerUser]bool
+	used := make([]bool, n)
 	for _, d := range docs {
-		if d.Slot >= 0 && d.Slot < models.MaxClientsPerUser {
+		if d.Slot >= 0 && int(d.Slot) < n {
 			used[d.Slot] = true
 		}
 	}

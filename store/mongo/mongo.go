@@ -10,7 +10,8 @@
 //   - one-shot operations (Codes.Consume, Tokens.Rotate) are a
 //     FindOneAndUpdate whose filter requires the object to be unused, backed
 //     up by the insert of a claim document with a unique _id (see claim);
-//   - the bound on clients per user is a unique (owner_id, slot) index;
+//   - the bounds on clients and on personal access tokens per user are
+//     unique (owner_id, slot) and (user_id, slot) indexes;
 //   - a consent's scopes are documents of their own, so that granting more
 //     scopes is a set of inserts (see consentRepo.Grant);
 //   - a signing key's _id is its slot, algorithm and generation, so that
@@ -94,6 +95,8 @@ type db struct {
 	pending     *mongo.Collection
 	signingKeys *mongo.Collection // see signingkeys.go
 	revocations *mongo.Collection // see revocations.go
+
+	personalTokens *mongo.Collection // see personaltokens.go
 }
 
 var _ models.Database = (*db)(nil)
@@ -149,6 +152,7 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 	d.sessions, d.pending = mdb.Collection(colSessions), mdb.Collection(colPending)
 	d.signingKeys = mdb.Collection(colSigningKeys)
 	d.revocations = mdb.Collection(colRevocations)
+	d.personalTokens = mdb.Collection(colPersonalTokens)
 
 	if err := d.Ping(ctx); err != nil {
 		_ = d.Close()
@@ -171,6 +175,8 @@ func Open(ctx context.Context, uri, database string, opts ...Options) (*models.S
 		Sessions:    &sessionRepo{d},
 		SigningKeys: &signingKeyRepo{d},
 		Revocations: &revocationRepo{d},
+
+		PersonalTokens: &personalTokenRepo{d},
 	}, nil
 }
 
@@ -232,6 +238,7 @@ func (d *db) createIndexes(ctx context.Context) error {
 	indexes = append(indexes, d.sessionIndexes()...)
 	indexes = append(indexes, d.signingKeyIndexes()...)
 	indexes = append(indexes, d.revocationIndexes()...)
+	indexes = append(indexes, d.personalTokenIndexes()...)
 	for _, ix := range indexes {
 		opts := options.Index().SetName(ix.name)
 		if ix.unique {

@@ -72,8 +72,9 @@ func (r *userRepo) UpdatePassword(ctx context.Context, id, passwordHash string, 
 //
 //  1. The user document goes first, so the user can no longer sign in or
 //     be granted anything new, and the username is free again.
-//  2. Then every browser session, token, code and consent of the user (a
-//     consent's scopes before its head; see consentRepo.Delete).
+//  2. Then every browser session, token, personal access token, code and
+//     consent of the user (a consent's scopes before its head; see
+//     consentRepo.Delete).
 //  3. Then the user's clients, each through deleteClient: marked, stripped
 //     of the tokens, codes and consents others hold through it, removed.
 //  4. Then the user's beers.
@@ -103,6 +104,7 @@ func (r *userRepo) Delete(ctx context.Context, id string) error {
 		}},
 		{"delete user's sessions", func(ctx context.Context) error { return r.d.deleteUserSessions(ctx, id) }},
 		{"delete user's tokens", deleteMany(r.d.tokens, byUser)},
+		{"delete user's personal tokens", deleteMany(r.d.personalTokens, byUser)},
 		{"delete user's codes", deleteMany(r.d.codes, byUser)},
 		{"delete user's device codes", deleteMany(r.d.devices, byUser)},
 		{"delete user's consent scopes", deleteMany(r.d.scopes, byUser)},

@@ -8,8 +8,8 @@ import (
 	"beerlocker/models"
 )
 
-// Compose returns primary with its codes, tokens and device codes kept in
-// s instead. Everything else stays in the primary, the signing keys too:
+// Compose returns primary with its codes, tokens, device codes and
+// personal access tokens kept in s instead. Everything else stays in the primary, the signing keys too:
 // they are long-lived and nothing in Redis refers to them. The deletions
 // that cascade to codes and tokens in the primary store
 // (revoking an app, deleting a client, deleting an account) cascade into
@@ -22,6 +22,7 @@ func (s *Store) Compose(primary *models.Store) *models.Store {
 	c.Consents = &consents{next: primary.Consents, s: s}
 	c.Clients = &clients{next: primary.Clients, s: s}
 	c.Users = &users{next: primary.Users, clients: primary.Clients, s: s}
+	c.PersonalTokens = &personalTokens{s: s, users: primary.Users}
 	c.DB = databases{primary.DB, s}
 	return &c
 }
@@ -47,9 +48,10 @@ func ofClient(clientID string) []dropSpec {
 	return []dropSpec{{"t", "tc:" + clientID, ""}, {"c", "cc:" + clientID, ""}, {"d", "dc:" + clientID, ""}}
 }
 
-// ofUser is everything a user holds through any client.
+// ofUser is everything a user holds through any client, and the user's
+// personal access tokens.
 func ofUser(userID string) []dropSpec {
-	return []dropSpec{{"t", "tu:" + userID, ""}, {"c", "cu:" + userID, ""}, {"d", "du:" + userID, ""}}
+	return []dropSpec{{"t", "tu:" + userID, ""}, {"c", "cu:" + userID, ""}, {"d", "du:" + userID, ""}, {"p", "pu:" + userID, ""}}
 }
 
 // cascade drops specs in Redis, then runs del in the primary, then drops

@@ -1,6 +1,7 @@
 // Package redis keeps the hot, short-lived OAuth data in Redis: authorization
 // codes, access and refresh tokens (with their families), device codes and
-// the rate limiter's buckets. Users, beers, clients and consents stay in the
+// the rate limiter's buckets; and, beside the other tokens, the users'
+// personal access tokens. Users, beers, clients and consents stay in the
 // primary store (MongoDB or the embedded database); Compose joins the two
 // into one models.Store.
 //
@@ -15,6 +16,8 @@
 //	P d:<hash>      device code                 P dx  device codes by expiry
 //	P dn:<userhash> user code → device hash     P du:<user> decided by a user
 //	P dc:<client>   device codes of a client
+//	P p:<hash>      personal access token       P px  by expiry
+//	P pu:<user>     personal tokens of a user
 //	P rl:<name>:<hash>  rate-limit bucket
 //
 // An object's key lives ExpiresAt−CreatedAt from when it is written, which

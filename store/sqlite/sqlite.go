@@ -110,6 +110,8 @@ func Open(ctx context.Context, dir string) (*models.Store, error) {
 		Sessions:    &sessions{d},
 		SigningKeys: &signingKeys{d},
 		Revocations: &revocations{d},
+
+		PersonalTokens: &personalTokens{d},
 	}, nil
 }
 

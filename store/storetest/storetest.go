@@ -24,9 +24,10 @@ import (
 
 // Run runs the conformance suite as named subtests (Users/..., Beers/...,
 // Clients/..., Consents/..., Codes/..., Tokens/..., DeviceCodes/...,
-// Sessions/..., SigningKeys/..., Concurrency/...). open is called once per
-// subtest and must return a fresh, empty store; the backend's test
-// registers its cleanup with t.Cleanup.
+// Sessions/..., SigningKeys/..., Revocations/..., PersonalTokens/...,
+// Concurrency/...). open is called once per subtest and must return a
+// fresh, empty store; the backend's test registers its cleanup with
+// t.Cleanup.
 func Run(t *testing.T, open func(t *testing.T) *models.Store) {
 	groups := []struct {
 		name  string
@@ -42,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) *models.Store) {
 		{"Sessions", sessionTests},
 		{"SigningKeys", signingKeyTests},
 		{"Revocations", revocationTests},
+		{"PersonalTokens", personalTokenTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

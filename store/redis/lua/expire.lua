@@ -1,2 +1,2 @@
--- expire: ARGV = P, kind ('t', 'c' or 'd'), now ms, batch size.
+-- expire: ARGV = P, kind ('t', 'c', 'd' or 'p'), now ms, batch size.
 return drop_expired(ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))

@@ -17,11 +17,13 @@ local function index(idx, member, ea, now, life)
 end
 
 -- listed names, for each kind of object ('t' token, 'c' code, 'd' device
--- code), the indexes it is listed in, by the field that holds the id.
+-- code, 'p' personal access token), the indexes it is listed in, by the
+-- field that holds the id.
 local listed = {
   t = {c = 'tc:', u = 'tu:', f = 'tf:'},
   c = {c = 'cc:', u = 'cu:'},
   d = {c = 'dc:', u = 'du:'},
+  p = {u = 'pu:'},
 }
 
 -- drop deletes the object of kind with hash h, its index entries and, for
@@ -45,7 +47,7 @@ local function drop(kind, h)
   return 1
 end
 
--- drop_all drops every object of kind ('t', 'c' or 'd') listed in the
+-- drop_all drops every object of kind ('t', 'c', 'd' or 'p') listed in the
 -- index idx, or only those whose client field is `client` when that is
 -- not empty, and returns how many existed.
 local function drop_all(kind, idx, client)
