@@ -244,9 +244,9 @@ func refreshRevocations(ctx context.Context, l *revoked.List, period time.Durati
 	})
 }
 
-// sweep deletes expired codes, device codes, tokens, browser sessions,
-// consent pages and revocations, and the self-registered apps nobody
-// approved, every sweepEvery until ctx ends.
+// sweep deletes expired codes, device codes, tokens, personal access
+// tokens, browser sessions, consent pages and revocations, and the
+// self-registered apps nobody approved, every sweepEvery until ctx ends.
 func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
 	everyUntil(ctx, sweepEvery, func() {
 		now := time.Now()
@@ -258,13 +258,14 @@ func sweep(ctx context.Context, store *models.Store, log *slog.Logger) {
 		// API.md §10: an app that registered itself and that no user
 		// approved within a day is deleted.
 		unapproved, err6 := store.Clients.DeleteUnapproved(ctx, now.Add(-models.SelfRegisteredTTL))
-		if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil && ctx.Err() == nil {
+		personal, err7 := store.PersonalTokens.DeleteExpired(ctx, now)
+		if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil && ctx.Err() == nil {
 			log.Warn("sweep of expired codes, tokens, sessions, revocations and unapproved apps failed", "err", err)
 			return
 		}
-		if codes+tokens+devices+sessions+revocations+unapproved > 0 {
+		if codes+tokens+devices+sessions+revocations+unapproved+personal > 0 {
 			log.Info("swept expired", "codes", codes, "tokens", tokens, "device_codes", devices, "sessions", sessions,
-				"revocations", revocations, "unapproved_apps", unapproved)
+				"revocations", revocations, "unapproved_apps", unapproved, "personal_tokens", personal)
 		}
 	})
 }

@@ -48,6 +48,8 @@ func conflictDetail(c *gin.Context, err error) string {
 		return "That username is taken."
 	case "/api/clients":
 		return "You have registered the most apps one account may have."
+	case "/api/users/me/tokens":
+		return "You have the most personal access tokens one account may have; delete one first."
 	}
 	return ""
 }

@@ -86,6 +86,9 @@ func TestOnRedis(t *testing.T) {
 		{"LastUsed", TestLastUsed},
 		{"RefreshReuseGrace", TestRefreshReuseGrace},
 		{"RefreshRaceWithinGrace", TestRefreshRaceWithinGrace},
+		{"PersonalAccessTokens", TestPersonalAccessTokens},
+		{"PersonalAccessTokenRefusals", TestPersonalAccessTokenRefusals},
+		{"PersonalAccessTokensOnAccountPage", TestPersonalAccessTokensOnAccountPage},
 		{"DeviceConsentPerScope", TestDeviceConsentPerScope},
 		{"MCPWithGoSDKAgentByMetadataDocument", TestMCPWithGoSDKAgentByMetadataDocument},
 	} {
@@ -96,6 +99,10 @@ func TestOnRedis(t *testing.T) {
 	defer rc.Close()
 	if n, err := rc.DBSize(t.Context()).Result(); err != nil || n == 0 {
 		t.Errorf("Redis holds %d keys (%v) after the tests: they did not use it", n, err)
+	}
+	// Personal access tokens live beside the other tokens (API.md §11).
+	if keys, _, err := rc.Scan(t.Context(), 0, "*:p:*", 1_000_000).Result(); err != nil || len(keys) == 0 {
+		t.Errorf("Redis holds no personal access token (%v) after the tests: they did not go there", err)
 	}
 }
 

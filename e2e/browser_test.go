@@ -171,7 +171,28 @@ func TestBrowserConsentFlow(t *testing.T) {
 		t.Errorf("GET /api/beers with the revoked token: status = %d, want 401", status)
 	}
 
-	// 6. After logging out, the account page sends the browser to log in.
+	// 6. A personal access token for her scripts (API.md §11), made on
+	// the account page with her password typed again, shown once.
+	b.do("fill the token form",
+		chromedp.SendKeys(chromedp.CSS(`form.new-token input[name=name]`), "my scripts"),
+		chromedp.Click(chromedp.CSS(`form.new-token input[type=checkbox][value="beers:read"]`)),
+		chromedp.SendKeys(chromedp.CSS(`form.new-token input[name=password]`), userPass))
+	b.submit("click Make token", chromedp.CSS(`form.new-token button[type=submit]`))
+	b.wantText("main", "is ready. Copy it now", "my scripts")
+	b.screenshot("account-token.png")
+	pat := b.text("#new-token")
+	if !strings.HasPrefix(pat, "blpat_") {
+		t.Fatalf("the page shows %q as the new token", pat)
+	}
+	if status := getWithToken(t, base+"/api/beers", pat); status != 200 {
+		t.Errorf("GET /api/beers with the personal access token: status = %d, want 200", status)
+	}
+	b.navigate(base + "/account")
+	if strings.Contains(b.text("main"), pat) {
+		t.Error("the account page shows the token a second time")
+	}
+
+	// 7. After logging out, the account page sends the browser to log in.
 	b.logOut()
 	b.navigate(base + "/account")
 	b.wantLocationPrefix(base + "/login?")

@@ -45,6 +45,10 @@ func (e *Ender) EndUserGrants(ctx context.Context, userID string) error {
 	if err := e.store.DeviceCodes.DeleteUser(ctx, userID); err != nil {
 		return err
 	}
+	// API.md §11: a password change ends the personal access tokens too.
+	if err := e.store.PersonalTokens.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
 	return e.store.Tokens.RevokeUser(ctx, userID)
 }
 
@@ -77,6 +81,10 @@ func (e *Ender) DeleteClient(ctx context.Context, ownerID, clientID string) erro
 // browser acts for the account while the rest goes.
 func (e *Ender) DeleteUser(ctx context.Context, userID string) error {
 	if err := e.store.Sessions.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
+	// Stores that keep them apart from the user (Redis) need telling.
+	if err := e.store.PersonalTokens.DeleteUser(ctx, userID); err != nil {
 		return err
 	}
 	return e.store.Users.Delete(ctx, userID)

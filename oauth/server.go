@@ -94,6 +94,9 @@ func (s *Server) now() time.Time { return s.Now().UTC().Truncate(time.Millisecon
 // revocation made here takes effect on the next request. A token meant
 // for another resource is no token there (RFC 8707, API.md §10).
 func (s *Server) VerifyAccessToken(ctx context.Context, token string, resource models.Audience) (*models.Token, error) {
+	if isPersonalToken(token) {
+		return s.verifyPersonalToken(ctx, token, resource)
+	}
 	t, err := s.lookupToken(ctx, token)
 	if err != nil {
 		return nil, err

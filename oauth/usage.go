@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"beerlocker/httperr"
+	"beerlocker/models"
 )
 
 // An app's last use of a user's grant is shown on /account (API.md §11),
@@ -18,6 +19,8 @@ import (
 // over, which costs one more write per grant at worst.
 const maxUsageKeys = 100_000
 
+// usageKey is a grant (a user and a client) or a personal access token
+// (its hash, with no user).
 type usageKey struct{ userID, clientID string }
 
 // usage is the hours already recorded, per grant.
@@ -32,8 +35,26 @@ func (s *Server) recordUse(ctx context.Context, userID, clientID string) {
 	if userID == "" || clientID == "" {
 		return
 	}
+	s.recordOnce(ctx, usageKey{userID, clientID}, "record an app's last use", func(hour time.Time) error {
+		return s.Store.Consents.Touch(ctx, userID, clientID, hour)
+	})
+}
+
+// recordPersonalUse records the use of a personal access token now, to
+// the hour, as recordUse does for a grant.
+func (s *Server) recordPersonalUse(ctx context.Context, t *models.PersonalToken) {
+	if !t.LastUsedAt.Before(s.now().Truncate(time.Hour)) {
+		return // the token as read says this hour already
+	}
+	s.recordOnce(ctx, usageKey{clientID: t.Hash}, "record a personal access token's use", func(hour time.Time) error {
+		return s.Store.PersonalTokens.Touch(ctx, t.Hash, hour)
+	})
+}
+
+// recordOnce calls touch with the current hour unless this instance did
+// so for k within the hour already.
+func (s *Server) recordOnce(ctx context.Context, k usageKey, what string, touch func(hour time.Time) error) {
 	hour := s.now().Truncate(time.Hour)
-	k := usageKey{userID, clientID}
 	u := &s.usage
 	u.mu.Lock()
 	if u.seen[k].Equal(hour) {
@@ -45,11 +66,11 @@ func (s *Server) recordUse(ctx context.Context, userID, clientID string) {
 	}
 	u.seen[k] = hour
 	u.mu.Unlock()
-	if err := s.Store.Consents.Touch(ctx, userID, clientID, hour); err != nil {
+	if err := touch(hour); err != nil {
 		// Not the request's failure: the next use tries again.
 		u.mu.Lock()
 		delete(u.seen, k)
 		u.mu.Unlock()
-		s.Log.Warn("record an app's last use", "request_id", httperr.RequestID(ctx), "err", err)
+		s.Log.Warn(what, "request_id", httperr.RequestID(ctx), "err", err)
 	}
 }

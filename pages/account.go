@@ -19,7 +19,7 @@ type AppRevoker interface {
 }
 
 // Account is GET /account: the apps the signed-in user has allowed.
-func (r *Renderer) Account(consents models.ConsentRepository, clients models.ClientRepository) gin.HandlerFunc {
+func (r *Renderer) Account(consents models.ConsentRepository, clients models.ClientRepository, tokens models.PersonalTokenRepository) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		u := r.SignedInUser(c, "/account")
 		if u == nil {
@@ -30,8 +30,13 @@ func (r *Renderer) Account(consents models.ConsentRepository, clients models.Cli
 			r.Fail(c, err)
 			return
 		}
+		list, err := personalTokens(c.Request.Context(), tokens, u.ID)
+		if err != nil {
+			r.Fail(c, err)
+			return
+		}
 		r.page(c, http.StatusOK, "account", "Your account", func(b templates.Base) any {
-			return templates.AccountData{Base: b, Apps: apps}
+			return templates.AccountData{Base: b, Apps: apps, Tokens: list, TokenScopes: describeScopes(models.PersonalTokenScopes())}
 		})
 	}
 }

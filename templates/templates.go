@@ -83,6 +83,32 @@ type RegisterData struct {
 type AccountData struct {
 	Base
 	Apps []App
+	// Tokens are the user's personal access tokens (API.md §11), and
+	// TokenScopes the scopes the form to make one offers.
+	Tokens      []PersonalToken
+	TokenScopes []Scope
+	// NewToken is the token just made, shown this once; TokenProblem
+	// says why one was not made, and TokenName keeps what was typed.
+	NewToken     *NewPersonalToken
+	TokenProblem string
+	TokenName    string
+}
+
+// PersonalToken is one personal access token on the account page.
+type PersonalToken struct {
+	ID        string
+	Name      string
+	Scopes    []Scope
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	LastUsed  time.Time // to the hour; zero for never
+}
+
+// NewPersonalToken is a token just made, with its value.
+type NewPersonalToken struct {
+	Name      string
+	Value     string
+	ExpiresAt time.Time
 }
 
 // App is one connected app on the account page.
