@@ -73,37 +73,60 @@ func (v *Verifier) Cache() *CredentialCache { return v.cache }
 // under this verifier's key).
 func (v *Verifier) Pseudonym(username string) string { return security.Pseudonym(v.logKey, username) }
 
+// ErrPasswordChanged: the password a request was let in with stopped
+// being the user's before what it made with it (a personal access token)
+// was finished, so that was undone.
+var ErrPasswordChanged = errors.New("accounts: the password changed meanwhile")
+
+// Verified is a user whose password was just checked.
+type Verified struct {
+	UserID string
+	// PasswordHash is the hash the password matched, for a Fresh attempt:
+	// a caller that makes something lasting with the password (a personal
+	// access token) compares it with the user's hash afterwards, to tell
+	// whether the password changed meanwhile. "" for an answer from the
+	// credential cache.
+	PasswordHash string
+}
+
 // VerifyPassword returns the id of the user with that username and
-// password, or models.ErrNotFound, or a *limits.LimitedError without
-// checking anything when the address or the account has failed too often
-// (see limits.Guard), or the Guard's error (models.ErrUnavailable when its
+// password, as Verify does.
+func (v *Verifier) VerifyPassword(ctx context.Context, at PasswordAttempt) (string, error) {
+	u, err := v.Verify(ctx, at)
+	return u.UserID, err
+}
+
+// Verify returns the user with that username and password, or
+// models.ErrNotFound, or a *limits.LimitedError without checking anything
+// when the address or the account has failed too often (see
+// limits.Guard), or the Guard's error (models.ErrUnavailable when its
 // store is down) instead of an answer it could not limit. A pair verified
 // in the last minute is answered from the credential cache, unless the
 // attempt is Fresh; otherwise it costs one argon2id hash.
-func (v *Verifier) VerifyPassword(ctx context.Context, at PasswordAttempt) (string, error) {
+func (v *Verifier) Verify(ctx context.Context, at PasswordAttempt) (Verified, error) {
 	account := limits.UserAccount(at.Username)
 	// The limit comes before the cache too: a cache hit would otherwise
 	// confirm a guess that matches a password used in the last minute.
 	attempt, err := v.limits.Begin(ctx, at.Address, account)
 	if err != nil {
-		return "", err
+		return Verified{}, err
 	}
 	defer attempt.Done()
 	key := v.cache.Key(at.Username, at.Password)
 	if !at.Fresh {
 		userID, ok, err := v.cache.Get(ctx, key)
 		if err != nil {
-			return "", err
+			return Verified{}, err
 		}
 		v.obs.CacheLookup("credentials", ok)
 		if ok {
-			return userID, nil
+			return Verified{UserID: userID}, nil
 		}
 	}
 	gen := v.cache.Generation()
 	u, ok, err := checkPassword(ctx, v.users, v.hasher, at.Username, at.Password)
 	if err != nil {
-		return "", err
+		return Verified{}, err
 	}
 	if !ok {
 		who := slog.String("username_hash", v.Pseudonym(at.Username))
@@ -114,12 +137,12 @@ func (v *Verifier) VerifyPassword(ctx context.Context, at PasswordAttempt) (stri
 		security.LogFailure(ctx, v.log, security.EventLoginFailed, lo,
 			slog.String("via", at.Via), slog.String("address", at.Address), who)
 		if err != nil {
-			return "", err // a guess not paid for is not answered: see limits.Guard
+			return Verified{}, err // a guess not paid for is not answered: see limits.Guard
 		}
-		return "", models.ErrNotFound
+		return Verified{}, models.ErrNotFound
 	}
 	v.cache.Put(key, u, gen)
-	return u.ID, nil
+	return Verified{UserID: u.ID, PasswordHash: u.PasswordHash}, nil
 }
 
 // CheckPassword verifies a username and password and returns the user, or

@@ -47,6 +47,7 @@ func TestOnMongo(t *testing.T) {
 		{"PersonalAccessTokens", TestPersonalAccessTokens},
 		{"PersonalAccessTokenRefusals", TestPersonalAccessTokenRefusals},
 		{"PersonalAccessTokensOnAccountPage", TestPersonalAccessTokensOnAccountPage},
+		{"PersonalAccessTokenPasswordChangeRace", TestPersonalAccessTokenPasswordChangeRace},
 		{"DeviceConsentPerScope", TestDeviceConsentPerScope},
 		{"MCPWithGoSDKAgentByMetadataDocument", TestMCPWithGoSDKAgentByMetadataDocument},
 		{"JWKSSameOnTwoInstances", TestJWKSSameOnTwoInstances},

@@ -1,12 +1,14 @@
 package controllers
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"beerlocker/accounts"
 	"beerlocker/middleware"
 	"beerlocker/models"
 	"beerlocker/oauth"
@@ -41,7 +43,7 @@ type personalTokenRequest struct {
 	ExpiresInDays *int     `json:"expires_in_days"`
 }
 
-func createPersonalToken(o *oauth.Server, log *slog.Logger) gin.HandlerFunc {
+func createPersonalToken(o *oauth.Server, auth *middleware.Authenticator, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in personalTokenRequest
 		if err := decodeJSON(c, &in); err != nil {
@@ -56,14 +58,18 @@ func createPersonalToken(o *oauth.Server, log *slog.Logger) gin.HandlerFunc {
 		if in.ExpiresInDays != nil {
 			days = *in.ExpiresInDays
 		}
-		value, t, err := o.CreatePersonalToken(c.Request.Context(), middleware.GetPrincipal(c).UserID, name, in.Scopes, days)
+		p := middleware.GetPrincipal(c)
+		value, t, err := o.CreatePersonalToken(c.Request.Context(), p.UserID, p.PasswordHash, name, in.Scopes, days)
+		if errors.Is(err, accounts.ErrPasswordChanged) {
+			auth.RejectPassword(c, "The password changed while the token was being made; nothing was made.")
+			return
+		}
 		if err != nil {
 			writeProblem(c, log, err)
 			return
 		}
 		out := toPersonalTokenResponse(t)
 		out.Token = value // shown only here
-		c.Header("Location", "/api/users/me/tokens/"+t.ID)
 		c.Header("Cache-Control", "no-store")
 		c.JSON(http.StatusCreated, out)
 	}
@@ -88,9 +94,9 @@ func listPersonalTokens(tokens models.PersonalTokenRepository, log *slog.Logger)
 	}
 }
 
-func deletePersonalToken(tokens models.PersonalTokenRepository, log *slog.Logger) gin.HandlerFunc {
+func deletePersonalToken(o *oauth.Server, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := tokens.Delete(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id")); err != nil {
+		if err := o.RevokePersonalToken(c.Request.Context(), middleware.GetPrincipal(c).UserID, c.Param("id")); err != nil {
 			writeProblem(c, log, err)
 			return
 		}

@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"beerlocker/models"
+	"beerlocker/security"
 )
 
 // TestPersonalAccessTokens (API.md §11): made with the password, shown
@@ -96,6 +100,14 @@ func TestPersonalAccessTokens(t *testing.T) {
 	wantStatus(t, e.request("DELETE", "/api/users/me/tokens/"+id, nil, alice), http.StatusNoContent)
 	wantStatus(t, e.request("GET", "/api/beers", nil, pat), http.StatusUnauthorized)
 	wantProblem(t, e.request("DELETE", "/api/users/me/tokens/"+id, nil, alice), http.StatusNotFound)
+
+	// Both are in the security log, with the ids and never the value.
+	ev := e.securityEvents(t)
+	wantEvent(t, ev, security.EventPersonalTokenCreated, map[string]string{"token_id": id})
+	wantEvent(t, ev, security.EventPersonalTokenRevoked, map[string]string{"token_id": id})
+	if strings.Contains(e.logs.String(), value) {
+		t.Error("the log holds the token's value")
+	}
 
 	// A password change ends every one of them.
 	r = e.request("POST", "/api/users/me/tokens", map[string]any{"name": "a", "scopes": []string{"beers:read"}, "expires_in_days": 1}, alice)
@@ -188,4 +200,75 @@ func TestPersonalAccessTokensOnAccountPage(t *testing.T) {
 	// Without the CSRF token nothing is made.
 	r = b.post("/account/tokens", url.Values{"name": {"x"}, "scope": {"profile"}, "days": {"7"}, "password": {"alices password"}})
 	wantStatus(t, r, http.StatusForbidden)
+}
+
+// racingTokens runs hook, once, just before the first Create it passes
+// on: a password change landing between a request's password check and
+// its insert.
+type racingTokens struct {
+	models.PersonalTokenRepository
+	hook func()
+}
+
+func (r *racingTokens) Create(ctx context.Context, t *models.PersonalToken) error {
+	if h := r.hook; h != nil {
+		r.hook = nil
+		h()
+	}
+	return r.PersonalTokenRepository.Create(ctx, t)
+}
+
+// TestPersonalAccessTokenPasswordChangeRace: a token asked for with the
+// old password while the password changes is not made, through the API
+// or on /account: a password change ends every token (API.md §11),
+// including one that was being made at that moment.
+func TestPersonalAccessTokenPasswordChangeRace(t *testing.T) {
+	store := openTestStore(t)
+	racing := &racingTokens{PersonalTokenRepository: store.PersonalTokens}
+	store.PersonalTokens = racing
+	e := newTestEnvWith(t, store)
+	e.mustRegister("alice", "alices password")
+	password := "alices password"
+	change := func(to string) func() {
+		return func() {
+			wantStatus(t, e.request("PATCH", "/api/users/me", map[string]string{"password": to}, basic("alice", password)), http.StatusOK)
+			password = to
+		}
+	}
+	wantNoTokens := func(what string) {
+		t.Helper()
+		r := e.request("GET", "/api/users/me/tokens", nil, basic("alice", password))
+		wantStatus(t, r, http.StatusOK)
+		if n := len(r.json(t)["tokens"].([]any)); n != 0 {
+			t.Errorf("%s: %d tokens outlive the password change: %s", what, n, r.body)
+		}
+	}
+
+	racing.hook = change("alices second password")
+	r := e.request("POST", "/api/users/me/tokens", map[string]any{"name": "raced", "scopes": []string{"beers:read"}},
+		basic("alice", "alices password"))
+	wantProblem(t, r, http.StatusUnauthorized)
+	if ch := strings.Join(r.Header.Values("WWW-Authenticate"), ", "); !strings.Contains(ch, "Basic") {
+		t.Errorf("WWW-Authenticate = %q, want a Basic challenge", ch)
+	}
+	if strings.Contains(string(r.body), "blpat_") {
+		t.Errorf("the refusal shows a token: %s", r.body)
+	}
+	wantNoTokens("API")
+
+	b := e.newBrowser()
+	b.mustLogIn("alice", password)
+	csrf := b.csrfToken("/account")
+	racing.hook = change("alices third password")
+	r = b.post("/account/tokens", url.Values{"csrf_token": {csrf}, "name": {"raced"}, "scope": {"beers:read"},
+		"days": {"7"}, "password": {"alices second password"}})
+	wantStatus(t, r, http.StatusUnauthorized)
+	if strings.Contains(string(r.body), "blpat_") {
+		t.Errorf("the page shows a token made with the old password:\n%s", r.body)
+	}
+	wantNoTokens("/account")
+
+	// Without a change in between, the same request makes one.
+	r = e.request("POST", "/api/users/me/tokens", map[string]any{"name": "calm", "scopes": []string{"beers:read"}}, basic("alice", password))
+	wantStatus(t, r, http.StatusCreated)
 }

@@ -89,6 +89,7 @@ func TestOnRedis(t *testing.T) {
 		{"PersonalAccessTokens", TestPersonalAccessTokens},
 		{"PersonalAccessTokenRefusals", TestPersonalAccessTokenRefusals},
 		{"PersonalAccessTokensOnAccountPage", TestPersonalAccessTokensOnAccountPage},
+		{"PersonalAccessTokenPasswordChangeRace", TestPersonalAccessTokenPasswordChangeRace},
 		{"DeviceConsentPerScope", TestDeviceConsentPerScope},
 		{"MCPWithGoSDKAgentByMetadataDocument", TestMCPWithGoSDKAgentByMetadataDocument},
 	} {

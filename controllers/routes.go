@@ -120,9 +120,9 @@ func addRoutes(r *gin.Engine, s Services) {
 	api.GET("/users/me", auth.Require(models.ScopeProfile), getMe(store.Users, log))
 	api.PATCH("/users/me", auth.RequireBasic(), changePassword(s.Accounts, log))
 	api.DELETE("/users/me", auth.RequireBasic(), deleteMe(s.Accounts, log))
-	api.POST("/users/me/tokens", auth.RequireBasic(), createPersonalToken(s.OAuth, log))
+	api.POST("/users/me/tokens", auth.RequireBasic(), createPersonalToken(s.OAuth, auth, log))
 	api.GET("/users/me/tokens", auth.RequireBasic(), listPersonalTokens(store.PersonalTokens, log))
-	api.DELETE("/users/me/tokens/:id", auth.RequireBasic(), deletePersonalToken(store.PersonalTokens, log))
+	api.DELETE("/users/me/tokens/:id", auth.RequireBasic(), deletePersonalToken(s.OAuth, log))
 
 	api.POST("/beers", auth.Require(models.ScopeBeersWrite), createBeer(store.Beers, log, now))
 	api.GET("/beers", auth.Require(models.ScopeBeersRead), listBeers(store.Beers, s.BeerPages, log))
@@ -185,7 +185,7 @@ func addRoutes(r *gin.Engine, s Services) {
 	browser.POST("/register", p.Register(s.Accounts))
 	browser.GET("/account", p.Account(store.Consents, store.Clients, store.PersonalTokens))
 	browser.POST("/account/tokens", p.CreatePersonalToken(s.OAuth, s.Verifier, store.Consents, store.Clients, store.PersonalTokens))
-	browser.POST("/account/tokens/:id/revoke", p.RevokePersonalToken(store.PersonalTokens))
+	browser.POST("/account/tokens/:id/revoke", p.RevokePersonalToken(s.OAuth))
 	browser.POST("/account/apps/:client_id/revoke", p.RevokeApp(s.Grants, store.Consents, store.Clients))
 	browser.GET(pages.DemoCallbackPath, p.DemoCallback(s.PublicURL))
 }

@@ -92,8 +92,11 @@ func TestUnavailableWhenRedisStops(t *testing.T) {
 		})
 	}
 	// What needs only the database still works: the account page reads
-	// consents and clients, which Redis does not hold.
-	wantStatus(t, o.signedIn.get("/account"), http.StatusOK)
+	// consents and clients, which Redis does not hold, and says that the
+	// personal access tokens, which it does, cannot be shown.
+	page := o.signedIn.get("/account")
+	wantStatus(t, page, http.StatusOK)
+	wantBodyContains(t, page, "Your personal access tokens cannot be shown right now.")
 	wantProblem(t, e.request("GET", "/readyz", nil), http.StatusServiceUnavailable)
 }
 

@@ -22,6 +22,9 @@ type Principal struct {
 	ClientID string   // "" with Basic auth
 	Scopes   []string // every scope with Basic auth
 	Basic    bool
+	// PasswordHash is, with Basic auth on a RequireBasic route, the hash
+	// the password matched (see accounts.Verified).
+	PasswordHash string
 }
 
 // TokenVerifier resolves a bearer access token.
@@ -35,10 +38,10 @@ type TokenVerifier interface {
 // PasswordVerifier checks a user's own username and password;
 // *accounts.Verifier is the one.
 type PasswordVerifier interface {
-	// VerifyPassword returns the user's id, or models.ErrNotFound when the
-	// username or the password is wrong, or a *limits.LimitedError when
-	// there were too many failures to check it.
-	VerifyPassword(ctx context.Context, at accounts.PasswordAttempt) (string, error)
+	// Verify returns the user, or models.ErrNotFound when the username or
+	// the password is wrong, or a *limits.LimitedError when there were
+	// too many failures to check it.
+	Verify(ctx context.Context, at accounts.PasswordAttempt) (accounts.Verified, error)
 }
 
 // AuthObserver counts rejected bearer tokens; *metrics.Metrics is one. Its
@@ -204,14 +207,14 @@ func (a *Authenticator) basic(ctx context.Context, addr, cred string, fresh bool
 	if !ok {
 		return nil, errUnauthorized
 	}
-	userID, err := a.passwords.VerifyPassword(ctx, accounts.PasswordAttempt{Username: username, Password: password, Address: addr, Via: "basic", Fresh: fresh})
+	u, err := a.passwords.Verify(ctx, accounts.PasswordAttempt{Username: username, Password: password, Address: addr, Via: "basic", Fresh: fresh})
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, errUnauthorized
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{UserID: userID, Scopes: models.AllScopes(), Basic: true}, nil
+	return &Principal{UserID: u.UserID, Scopes: models.AllScopes(), Basic: true, PasswordHash: u.PasswordHash}, nil
 }
 
 func (a *Authenticator) bearer(ctx context.Context, token string) (*Principal, error) {
@@ -237,6 +240,13 @@ func parseBasic(cred string) (username, password string, ok bool) {
 	}
 	username, password, ok = strings.Cut(string(raw), ":")
 	return username, password, ok && username != "" && password != ""
+}
+
+// RejectPassword answers 401 as for a wrong password, with detail: for a
+// handler that finds, after the fact, that the password it was let in
+// with is no longer the user's.
+func (a *Authenticator) RejectPassword(c *gin.Context, detail string) {
+	a.challenge(c, false, false, detail)
 }
 
 // challenge answers 401 with both challenges of API.md §1: Bearer (with

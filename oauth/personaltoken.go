@@ -2,11 +2,15 @@ package oauth
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
+	"beerlocker/accounts"
 	"beerlocker/models"
+	"beerlocker/security"
 )
 
 // Personal access tokens (API.md §11) are tokens users make for their own
@@ -25,9 +29,16 @@ const maxPersonalTokenLen = 64
 // CreatePersonalToken makes a token named name for userID's scripts,
 // with scopes, working for days days, and returns its value, shown only
 // this once, and the token as stored (its hash, never the value).
+// passwordHash is the hash the user's password matched when it was
+// checked for this request: a password change ends every token (API.md
+// §11), and one that lands between that check and the insert must end
+// this one too. So the token stands only if, read again once the token
+// exists, the user still has that hash. Either the change's deletion of
+// the user's tokens comes after the insert, and deletes it, or the second
+// read comes after the change, and sees it.
 // Errors: a *models.ValidationError, models.ErrConflict at the per-user
-// limit, the store's.
-func (s *Server) CreatePersonalToken(ctx context.Context, userID, name string, scopes []string, days int) (string, *models.PersonalToken, error) {
+// limit, accounts.ErrPasswordChanged, the store's.
+func (s *Server) CreatePersonalToken(ctx context.Context, userID, passwordHash, name string, scopes []string, days int) (string, *models.PersonalToken, error) {
 	if err := models.ValidatePersonalToken(name, scopes, days); err != nil {
 		return "", nil, err
 	}
@@ -44,7 +55,30 @@ func (s *Server) CreatePersonalToken(ctx context.Context, userID, name string, s
 	if err := s.Store.PersonalTokens.Create(ctx, t); err != nil {
 		return "", nil, err
 	}
-	return value, t, nil
+	u, err := s.Store.Users.Get(ctx, userID)
+	if err == nil && passwordHash != "" && u.PasswordHash == passwordHash {
+		security.Log(ctx, s.Log, security.EventPersonalTokenCreated, slog.String("user_id", userID), slog.String("token_id", t.ID))
+		return value, t, nil
+	}
+	if err == nil || errors.Is(err, models.ErrNotFound) {
+		err = accounts.ErrPasswordChanged
+	}
+	// Never seen by anyone, so gone at once; what cannot be deleted now
+	// the password change or the sweep deletes.
+	if derr := s.Store.PersonalTokens.Delete(ctx, userID, t.ID); derr != nil && !errors.Is(derr, models.ErrNotFound) {
+		err = errors.Join(err, derr)
+	}
+	return "", nil, err
+}
+
+// RevokePersonalToken deletes the user's token with that id, or returns
+// models.ErrNotFound (also for another user's token).
+func (s *Server) RevokePersonalToken(ctx context.Context, userID, id string) error {
+	if err := s.Store.PersonalTokens.Delete(ctx, userID, id); err != nil {
+		return err
+	}
+	security.Log(ctx, s.Log, security.EventPersonalTokenRevoked, slog.String("user_id", userID), slog.String("token_id", id))
+	return nil
 }
 
 // verifyPersonalToken returns the live personal access token with that

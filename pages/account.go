@@ -30,13 +30,16 @@ func (r *Renderer) Account(consents models.ConsentRepository, clients models.Cli
 			r.Fail(c, err)
 			return
 		}
+		// With REDIS_URL the tokens are in Redis, and the rest of the
+		// page needs only the database: it stays up while Redis is down.
 		list, err := personalTokens(c.Request.Context(), tokens, u.ID)
-		if err != nil {
+		if err != nil && !errors.Is(err, models.ErrUnavailable) {
 			r.Fail(c, err)
 			return
 		}
 		r.page(c, http.StatusOK, "account", "Your account", func(b templates.Base) any {
-			return templates.AccountData{Base: b, Apps: apps, Tokens: list, TokenScopes: describeScopes(models.PersonalTokenScopes())}
+			return templates.AccountData{Base: b, Apps: apps, Tokens: list, TokenScopes: describeScopes(models.PersonalTokenScopes()),
+				TokensUnavailable: err != nil}
 		})
 	}
 }

@@ -21,7 +21,19 @@ import (
 
 // PersonalTokenMaker makes personal access tokens; *oauth.Server is the one.
 type PersonalTokenMaker interface {
-	CreatePersonalToken(ctx context.Context, userID, name string, scopes []string, days int) (string, *models.PersonalToken, error)
+	CreatePersonalToken(ctx context.Context, userID, passwordHash, name string, scopes []string, days int) (string, *models.PersonalToken, error)
+}
+
+// PersonalTokenRevoker revokes a user's personal access token by its id;
+// *oauth.Server is the one.
+type PersonalTokenRevoker interface {
+	RevokePersonalToken(ctx context.Context, userID, id string) error
+}
+
+// PasswordChecker checks the password typed again on a form and returns
+// the hash it matched; *accounts.Verifier is the one.
+type PasswordChecker interface {
+	Verify(ctx context.Context, at accounts.PasswordAttempt) (accounts.Verified, error)
 }
 
 // personalTokens is the account page's list of the user's tokens.
@@ -41,7 +53,7 @@ func personalTokens(ctx context.Context, tokens models.PersonalTokenRepository, 
 // CreatePersonalToken handles POST /account/tokens: name, scope (one
 // field each), days and the password; the new token's value is shown on
 // the page it answers with, and nowhere else, ever.
-func (r *Renderer) CreatePersonalToken(maker PersonalTokenMaker, passwords PasswordVerifier, consents models.ConsentRepository,
+func (r *Renderer) CreatePersonalToken(maker PersonalTokenMaker, passwords PasswordChecker, consents models.ConsentRepository,
 	clients models.ClientRepository, tokens models.PersonalTokenRepository) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !r.ReadForm(c) || !r.CheckCSRF(c) {
@@ -60,9 +72,14 @@ func (r *Renderer) CreatePersonalToken(maker PersonalTokenMaker, passwords Passw
 				return
 			}
 			list, err := personalTokens(ctx, tokens, u.ID)
-			if err != nil {
-				r.Fail(c, err)
-				return
+			if err != nil && (created != nil || !errors.Is(err, models.ErrUnavailable)) {
+				// A token just made is shown whatever else fails: it
+				// cannot be shown again.
+				if created == nil {
+					r.Fail(c, err)
+					return
+				}
+				list = nil
 			}
 			typed := form.Get("name") // kept for another try, not after a success
 			if created != nil {
@@ -71,10 +88,10 @@ func (r *Renderer) CreatePersonalToken(maker PersonalTokenMaker, passwords Passw
 			c.Header("Cache-Control", "no-store")
 			r.page(c, status, "account", "Your account", func(b templates.Base) any {
 				return templates.AccountData{Base: b, Apps: apps, Tokens: list, TokenScopes: describeScopes(models.PersonalTokenScopes()),
-					NewToken: created, TokenProblem: problem, TokenName: typed}
+					NewToken: created, TokenProblem: problem, TokenName: typed, TokensUnavailable: err != nil && created == nil}
 			})
 		}
-		_, err := passwords.VerifyPassword(ctx, accounts.PasswordAttempt{Username: u.Username, Password: form.Get("password"),
+		checked, err := passwords.Verify(ctx, accounts.PasswordAttempt{Username: u.Username, Password: form.Get("password"),
 			Address: c.ClientIP(), Via: "account", Fresh: true})
 		if errors.Is(err, models.ErrNotFound) {
 			show(http.StatusUnauthorized, nil, "The password is wrong.")
@@ -89,9 +106,12 @@ func (r *Renderer) CreatePersonalToken(maker PersonalTokenMaker, passwords Passw
 			days = 0 // not a number: as out of range
 		}
 		scopes := slices.Compact(slices.Clone(form["scope"]))
-		value, t, err := maker.CreatePersonalToken(ctx, u.ID, form.Get("name"), scopes, days)
+		value, t, err := maker.CreatePersonalToken(ctx, u.ID, checked.PasswordHash, form.Get("name"), scopes, days)
 		var invalid *models.ValidationError
 		switch {
+		case errors.Is(err, accounts.ErrPasswordChanged):
+			show(http.StatusUnauthorized, nil, "Your password changed meanwhile; nothing was made.")
+			return
 		case errors.As(err, &invalid):
 			show(http.StatusBadRequest, nil, fieldsProblem(invalid))
 			return
@@ -122,7 +142,7 @@ func fieldsProblem(v *models.ValidationError) string {
 
 // RevokePersonalToken handles POST /account/tokens/:id/revoke. Another
 // user's id, or one already gone, changes nothing.
-func (r *Renderer) RevokePersonalToken(tokens models.PersonalTokenRepository) gin.HandlerFunc {
+func (r *Renderer) RevokePersonalToken(tokens PersonalTokenRevoker) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !r.ReadForm(c) || !r.CheckCSRF(c) {
 			return
@@ -131,7 +151,7 @@ func (r *Renderer) RevokePersonalToken(tokens models.PersonalTokenRepository) gi
 		if u == nil {
 			return
 		}
-		if err := tokens.Delete(c.Request.Context(), u.ID, c.Param("id")); err != nil && !errors.Is(err, models.ErrNotFound) {
+		if err := tokens.RevokePersonalToken(c.Request.Context(), u.ID, c.Param("id")); err != nil && !errors.Is(err, models.ErrNotFound) {
 			r.Fail(c, err)
 			return
 		}

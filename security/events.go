@@ -30,6 +30,9 @@ const (
 	EventSecretRotated    = "client_secret_rotated"   // an owner rotated a client's secret
 	EventAppRevoked       = "app_revoked"             // a user revoked an app on the account page
 	EventUserCodeFailed   = "device_user_code_failed" // a device user code typed on /device was wrong
+
+	EventPersonalTokenCreated = "personal_token_created" // a user made a personal access token
+	EventPersonalTokenRevoked = "personal_token_revoked" // a user revoked one
 )
 
 // Log writes one security event with the request id found in ctx.
@@ -39,7 +42,8 @@ func Log(ctx context.Context, log *slog.Logger, event string, attrs ...slog.Attr
 		return
 	}
 	level := slog.LevelWarn
-	if event == EventSecretRotated || event == EventAppRevoked {
+	switch event {
+	case EventSecretRotated, EventAppRevoked, EventPersonalTokenCreated, EventPersonalTokenRevoked:
 		level = slog.LevelInfo
 	}
 	all := make([]slog.Attr, 0, len(attrs)+2)

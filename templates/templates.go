@@ -92,6 +92,9 @@ type AccountData struct {
 	NewToken     *NewPersonalToken
 	TokenProblem string
 	TokenName    string
+	// TokensUnavailable: the store of the tokens (Redis, with REDIS_URL)
+	// does not answer; the rest of the page does not need it.
+	TokensUnavailable bool
 }
 
 // PersonalToken is one personal access token on the account page.

@@ -124,18 +124,23 @@ func (r *personalTokenRepo) insert(ctx context.Context, doc personalTokenDoc) er
 }
 
 // keepIfUserExists removes the token just inserted, and returns
-// ErrNotFound, if its user was deleted meanwhile.
+// ErrNotFound, if its user was deleted meanwhile; and removes it too when
+// that cannot be told, since the caller then hears of a failure and the
+// token must not stay behind, unseen, against the limit.
 func (r *personalTokenRepo) keepIfUserExists(ctx context.Context, t *models.PersonalToken) error {
 	err := r.d.userExists(ctx, t.UserID)
-	if !errors.Is(err, mongo.ErrNoDocuments) {
-		return err
+	if err == nil {
+		return nil
 	}
-	ctx, cancel := withTimeout(ctx)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		err = models.ErrNotFound
+	}
+	dctx, cancel := withTimeout(ctx)
 	defer cancel()
-	if _, err := r.d.personalTokens.DeleteOne(ctx, bson.D{{Key: "_id", Value: t.ID}}); err != nil {
-		return err
+	if _, derr := r.d.personalTokens.DeleteOne(dctx, bson.D{{Key: "_id", Value: t.ID}}); derr != nil {
+		return errors.Join(err, derr)
 	}
-	return models.ErrNotFound
+	return err
 }
 
 // taken reports whether a token with t's id or hash exists.

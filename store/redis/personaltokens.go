@@ -57,10 +57,10 @@ func (r *personalTokens) Create(ctx context.Context, t *models.PersonalToken) er
 		return err
 	}
 	if _, err := r.users.Get(ctx, t.UserID); err != nil {
-		if errors.Is(err, models.ErrNotFound) {
-			if derr := r.Delete(ctx, t.UserID, t.ID); derr != nil && !errors.Is(derr, models.ErrNotFound) {
-				return derr
-			}
+		// Gone, or not known to be there: the caller hears of a failure,
+		// so the token must not stay behind, unseen, against the limit.
+		if derr := r.Delete(ctx, t.UserID, t.ID); derr != nil && !errors.Is(derr, models.ErrNotFound) {
+			return errors.Join(err, derr)
 		}
 		return err
 	}
