@@ -180,6 +180,9 @@ func TestBrowserConsentFlow(t *testing.T) {
 	b.submit("click Make token", chromedp.CSS(`form.new-token button[type=submit]`))
 	b.wantText("main", "is ready. Copy it now", "my scripts")
 	b.screenshot("account-token.png")
+	b.do("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile))
+	b.screenshot("account-token-390x844.png")
+	b.desktop()
 	pat := b.text("#new-token")
 	if !strings.HasPrefix(pat, "blpat_") {
 		t.Fatalf("the page shows %q as the new token", pat)
@@ -190,6 +193,13 @@ func TestBrowserConsentFlow(t *testing.T) {
 	b.navigate(base + "/account")
 	if strings.Contains(b.text("main"), pat) {
 		t.Error("the account page shows the token a second time")
+	}
+	b.wantText("main", "my scripts", "last used")
+	b.submit("click the token's Revoke", chromedp.CSS(`form[action^="/account/tokens/"] button`))
+	b.wantLocation(base + "/account")
+	b.wantText("main", "You have no personal access tokens.")
+	if status := getWithToken(t, base+"/api/beers", pat); status != 401 {
+		t.Errorf("GET /api/beers with the revoked personal access token: status = %d, want 401", status)
 	}
 
 	// 7. After logging out, the account page sends the browser to log in.
