@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -86,5 +87,14 @@ func TestSecurityHeadersAndRequestID(t *testing.T) {
 	r = e.request("GET", "/healthz", nil, "X-Request-ID: "+strings.Repeat("x", 65))
 	if got := r.Header.Get("X-Request-Id"); len(got) == 0 || len(got) > 64 {
 		t.Errorf("an overlong request id was echoed: %q", got)
+	}
+	// Without one, each request gets an id of its own: 24 hex digits.
+	seen := map[string]bool{}
+	for range 100 {
+		id := e.request("GET", "/healthz", nil).Header.Get("X-Request-Id")
+		if !regexp.MustCompile(`^[0-9a-f]{24}$`).MatchString(id) || seen[id] {
+			t.Fatalf("request id %q: want 24 hex digits, new each time", id)
+		}
+		seen[id] = true
 	}
 }

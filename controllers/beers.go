@@ -86,7 +86,7 @@ func listBeers(beers models.BeerRepository, pages *cache.Pages, log *slog.Logger
 		owner := middleware.GetPrincipal(c).UserID
 		if pages != nil {
 			if body, ok := pages.Get(owner, page); ok {
-				c.Data(http.StatusOK, jsonContentType, body)
+				writeJSONBytes(c, body)
 				return
 			}
 		}
@@ -111,12 +111,22 @@ func listBeers(beers models.BeerRepository, pages *cache.Pages, log *slog.Logger
 		if pages != nil {
 			pages.Put(owner, page, body, gen)
 		}
-		c.Data(http.StatusOK, jsonContentType, body)
+		writeJSONBytes(c, body)
 	}
 }
 
-// jsonContentType is what c.JSON sends.
-const jsonContentType = "application/json; charset=utf-8"
+// jsonContentType is what c.JSON sends, in the form a header map holds.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
+// writeJSONBytes answers 200 with body, JSON already encoded. It is
+// c.Data without Header.Set, whose canonicalizing of the name and slice
+// per call show in the profile of the busiest route; nothing appends to
+// the shared value.
+func writeJSONBytes(c *gin.Context, body []byte) {
+	c.Writer.Header()["Content-Type"] = jsonContentType
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.Write(body)
+}
 
 func getBeer(beers models.BeerRepository, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {

@@ -151,7 +151,10 @@ const (
 // what the httperr table says of a failure (429, 503, 500), and returns
 // false.
 func (a *Authenticator) authenticate(c *gin.Context, mode authMode) (*Principal, bool) {
-	header := c.GetHeader("Authorization")
+	var header string // "Authorization" is canonical already: no Header.Get
+	if v := c.Request.Header["Authorization"]; len(v) > 0 {
+		header = v[0]
+	}
 	scheme, cred, _ := strings.Cut(header, " ")
 	bearerOnly := mode == authBearerOnly
 	var p *Principal
