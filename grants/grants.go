@@ -77,14 +77,11 @@ func (e *Ender) DeleteClient(ctx context.Context, ownerID, clientID string) erro
 
 // DeleteUser deletes the account and everything it owns or gave: browser
 // sessions, beers, clients with their grants, consents, codes, device
-// codes and tokens (API.md §3). The sessions end first, so that no
+// codes, tokens and personal access tokens (API.md §3; every store's
+// Users.Delete cascades to them). The sessions end first, so that no
 // browser acts for the account while the rest goes.
 func (e *Ender) DeleteUser(ctx context.Context, userID string) error {
 	if err := e.store.Sessions.DeleteUser(ctx, userID); err != nil {
-		return err
-	}
-	// Stores that keep them apart from the user (Redis) need telling.
-	if err := e.store.PersonalTokens.DeleteUser(ctx, userID); err != nil {
 		return err
 	}
 	return e.store.Users.Delete(ctx, userID)

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -51,20 +52,11 @@ func ValidatePersonalToken(name string, scopes []string, days int) error {
 	allowed := PersonalTokenScopes()
 	ok := len(scopes) > 0
 	for _, s := range scopes {
-		ok = ok && contains(allowed, s)
+		ok = ok && slices.Contains(allowed, s)
 	}
 	v.check(ok, "scopes", "must be a non-empty list of profile, beers:read, beers:write and clients")
 	v.check(days >= MinPersonalTokenDays && days <= MaxPersonalTokenDays, "expires_in_days", "must be a whole number from 1 to 366")
 	return v.err()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // PersonalTokenRepository stores personal access tokens.

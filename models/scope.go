@@ -65,12 +65,19 @@ func ParseScope(s string) (scopes []string, ok bool) {
 			return nil, false
 		}
 	}
+	return CanonicalScopes(strings.Fields(s)), true
+}
+
+// CanonicalScopes returns the known scopes among list in canonical order
+// (the order of AllScopes), once each.
+func CanonicalScopes(list []string) []string {
+	var scopes []string
 	for _, known := range allScopes {
-		if slices.Contains(strings.Fields(s), known) {
+		if slices.Contains(list, known) {
 			scopes = append(scopes, known)
 		}
 	}
-	return scopes, true
+	return scopes
 }
 
 // ScopeString joins scopes with single spaces.

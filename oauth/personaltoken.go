@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -44,13 +43,7 @@ func (s *Server) CreatePersonalToken(ctx context.Context, userID, passwordHash, 
 	}
 	value, hash := newSecret(prefixPersonalToken)
 	now := s.now()
-	var canonical []string // the scope order of the API, once each
-	for _, sc := range models.PersonalTokenScopes() {
-		if slices.Contains(scopes, sc) {
-			canonical = append(canonical, sc)
-		}
-	}
-	t := &models.PersonalToken{ID: models.NewID(now), UserID: userID, Name: name, Hash: hash, Scopes: canonical,
+	t := &models.PersonalToken{ID: models.NewID(now), UserID: userID, Name: name, Hash: hash, Scopes: models.CanonicalScopes(scopes),
 		CreatedAt: now, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour)}
 	if err := s.Store.PersonalTokens.Create(ctx, t); err != nil {
 		return "", nil, err

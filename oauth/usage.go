@@ -20,8 +20,8 @@ import (
 const maxUsageKeys = 100_000
 
 // usageKey is a grant (a user and a client) or a personal access token
-// (its hash, with no user).
-type usageKey struct{ userID, clientID string }
+// (its hash).
+type usageKey struct{ userID, clientID, tokenHash string }
 
 // usage is the hours already recorded, per grant.
 type usage struct {
@@ -35,7 +35,7 @@ func (s *Server) recordUse(ctx context.Context, userID, clientID string) {
 	if userID == "" || clientID == "" {
 		return
 	}
-	s.recordOnce(ctx, usageKey{userID, clientID}, "record an app's last use", func(hour time.Time) error {
+	s.recordOnce(ctx, usageKey{userID: userID, clientID: clientID}, "record an app's last use", func(hour time.Time) error {
 		return s.Store.Consents.Touch(ctx, userID, clientID, hour)
 	})
 }
@@ -46,7 +46,7 @@ func (s *Server) recordPersonalUse(ctx context.Context, t *models.PersonalToken)
 	if !t.LastUsedAt.Before(s.now().Truncate(time.Hour)) {
 		return // the token as read says this hour already
 	}
-	s.recordOnce(ctx, usageKey{clientID: t.Hash}, "record a personal access token's use", func(hour time.Time) error {
+	s.recordOnce(ctx, usageKey{tokenHash: t.Hash}, "record a personal access token's use", func(hour time.Time) error {
 		return s.Store.PersonalTokens.Touch(ctx, t.Hash, hour)
 	})
 }

@@ -18,30 +18,44 @@ type AppRevoker interface {
 	EndAppGrant(ctx context.Context, userID, clientID string) error
 }
 
-// Account is GET /account: the apps the signed-in user has allowed.
+// Account is GET /account: the apps the signed-in user has allowed and
+// their personal access tokens.
 func (r *Renderer) Account(consents models.ConsentRepository, clients models.ClientRepository, tokens models.PersonalTokenRepository) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		u := r.SignedInUser(c, "/account")
 		if u == nil {
 			return
 		}
-		apps, err := connectedApps(c.Request.Context(), consents, clients, u.ID, r.now())
+		data, err := r.accountData(c.Request.Context(), consents, clients, tokens, u.ID, false)
 		if err != nil {
 			r.Fail(c, err)
 			return
 		}
-		// With REDIS_URL the tokens are in Redis, and the rest of the
-		// page needs only the database: it stays up while Redis is down.
-		list, err := personalTokens(c.Request.Context(), tokens, u.ID)
-		if err != nil && !errors.Is(err, models.ErrUnavailable) {
-			r.Fail(c, err)
-			return
-		}
 		r.page(c, http.StatusOK, "account", "Your account", func(b templates.Base) any {
-			return templates.AccountData{Base: b, Apps: apps, Tokens: list, TokenScopes: describeScopes(models.PersonalTokenScopes()),
-				TokensUnavailable: err != nil}
+			data.Base = b
+			return data
 		})
 	}
+}
+
+// accountData gathers the lists of /account. Without the apps there is no
+// page. Without the personal access tokens there is, saying they cannot be
+// shown: with REDIS_URL they are in Redis, and the rest needs only the
+// database, so the page stays up while Redis is down; and a token just
+// made (justMade) must be shown whatever the list does, since it cannot
+// be shown again.
+func (r *Renderer) accountData(ctx context.Context, consents models.ConsentRepository, clients models.ClientRepository,
+	tokens models.PersonalTokenRepository, userID string, justMade bool) (templates.AccountData, error) {
+	apps, err := connectedApps(ctx, consents, clients, userID, r.now())
+	if err != nil {
+		return templates.AccountData{}, err
+	}
+	list, err := personalTokens(ctx, tokens, userID)
+	if err != nil && !justMade && !errors.Is(err, models.ErrUnavailable) {
+		return templates.AccountData{}, err
+	}
+	return templates.AccountData{Apps: apps, Tokens: list, TokenScopes: describeScopes(models.PersonalTokenScopes()),
+		TokensUnavailable: err != nil}, nil
 }
 
 // connectedApps lists the apps the user allowed, oldest first, with

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -66,29 +65,19 @@ func (r *Renderer) CreatePersonalToken(maker PersonalTokenMaker, passwords Passw
 		form := c.Request.PostForm
 		ctx := c.Request.Context()
 		show := func(status int, created *templates.NewPersonalToken, problem string) {
-			apps, err := connectedApps(ctx, consents, clients, u.ID, r.now())
+			data, err := r.accountData(ctx, consents, clients, tokens, u.ID, created != nil)
 			if err != nil {
 				r.Fail(c, err)
 				return
 			}
-			list, err := personalTokens(ctx, tokens, u.ID)
-			if err != nil && (created != nil || !errors.Is(err, models.ErrUnavailable)) {
-				// A token just made is shown whatever else fails: it
-				// cannot be shown again.
-				if created == nil {
-					r.Fail(c, err)
-					return
-				}
-				list = nil
-			}
-			typed := form.Get("name") // kept for another try, not after a success
-			if created != nil {
-				typed = ""
+			data.NewToken, data.TokenProblem = created, problem
+			if created == nil {
+				data.TokenName = form.Get("name") // kept for another try, not after a success
 			}
 			c.Header("Cache-Control", "no-store")
 			r.page(c, status, "account", "Your account", func(b templates.Base) any {
-				return templates.AccountData{Base: b, Apps: apps, Tokens: list, TokenScopes: describeScopes(models.PersonalTokenScopes()),
-					NewToken: created, TokenProblem: problem, TokenName: typed, TokensUnavailable: err != nil && created == nil}
+				data.Base = b
+				return data
 			})
 		}
 		checked, err := passwords.Verify(ctx, accounts.PasswordAttempt{Username: u.Username, Password: form.Get("password"),
@@ -105,8 +94,7 @@ func (r *Renderer) CreatePersonalToken(maker PersonalTokenMaker, passwords Passw
 		if err != nil {
 			days = 0 // not a number: as out of range
 		}
-		scopes := slices.Compact(slices.Clone(form["scope"]))
-		value, t, err := maker.CreatePersonalToken(ctx, u.ID, checked.PasswordHash, form.Get("name"), scopes, days)
+		value, t, err := maker.CreatePersonalToken(ctx, u.ID, checked.PasswordHash, form.Get("name"), form["scope"], days)
 		var invalid *models.ValidationError
 		switch {
 		case errors.Is(err, accounts.ErrPasswordChanged):

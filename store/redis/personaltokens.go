@@ -105,13 +105,13 @@ func (r *personalTokens) List(ctx context.Context, userID string) ([]*models.Per
 	if err != nil {
 		return nil, translate("list personal tokens", err)
 	}
-	pipe := r.s.client.Pipeline()
-	for _, h := range hashes {
-		pipe.HMGet(ctx, r.s.key("p:", h), patFields...)
-	}
 	list := []*models.PersonalToken{}
 	if len(hashes) == 0 {
 		return list, nil
+	}
+	pipe := r.s.client.Pipeline()
+	for _, h := range hashes {
+		pipe.HMGet(ctx, r.s.key("p:", h), patFields...)
 	}
 	cmds, err := pipe.Exec(ctx)
 	if err != nil {
@@ -123,7 +123,7 @@ func (r *personalTokens) List(ctx context.Context, userID string) ([]*models.Per
 			return nil, translate("list personal tokens", err)
 		}
 		t, err := personalToken(hashes[i], v)
-		if errors.Is(err, models.ErrNotFound) || (err == nil && t.UserID != userID) {
+		if err != nil || t.UserID != userID { // dropped meanwhile: ErrNotFound
 			continue
 		}
 		list = append(list, t)
