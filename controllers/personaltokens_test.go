@@ -47,6 +47,7 @@ func TestPersonalAccessTokens(t *testing.T) {
 	}
 	id := made["id"].(string)
 	pat := "Authorization: Bearer " + value
+	wantPersonalTokenInRedis(t, value)
 
 	// Listed, without its value.
 	r = e.request("GET", "/api/users/me/tokens", nil, alice)
@@ -126,6 +127,15 @@ func TestPersonalAccessTokens(t *testing.T) {
 	short := "Authorization: Bearer " + r.json(t)["token"].(string)
 	e.clock.Advance(24*time.Hour + time.Second)
 	wantStatus(t, e.request("GET", "/api/beers", nil, short), http.StatusUnauthorized)
+
+	// Deleting the account ends them too.
+	r = e.request("POST", "/api/users/me/tokens", map[string]any{"name": "last", "scopes": []string{"beers:read"}},
+		basic("alice", "alices new password"))
+	wantStatus(t, r, http.StatusCreated)
+	last := "Authorization: Bearer " + r.json(t)["token"].(string)
+	wantStatus(t, e.request("GET", "/api/beers", nil, last), http.StatusOK)
+	wantStatus(t, e.request("DELETE", "/api/users/me", nil, basic("alice", "alices new password")), http.StatusNoContent)
+	wantStatus(t, e.request("GET", "/api/beers", nil, last), http.StatusUnauthorized)
 }
 
 // TestPersonalAccessTokenRefusals: bad input is a 400 with errors[], and
