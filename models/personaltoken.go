@@ -23,9 +23,6 @@ type PersonalToken struct {
 	LastUsedAt time.Time
 }
 
-// Live reports whether the token still works at now.
-func (t *PersonalToken) Live(now time.Time) bool { return now.Before(t.ExpiresAt) }
-
 // PersonalTokenScopes are the scopes a personal access token may have:
 // every scope of the API (API.md §11), none of OpenID Connect's.
 func PersonalTokenScopes() []string {
@@ -73,8 +70,9 @@ type PersonalTokenRepository interface {
 	// Delete removes the user's token with that id, or returns
 	// ErrNotFound (also for another user's token).
 	Delete(ctx context.Context, userID, id string) error
-	// DeleteUser removes every token of the user: a password change or
-	// the account's deletion ends them.
+	// DeleteUser removes every token of the user: a password change ends
+	// them. (The account's deletion does too, through Users.Delete,
+	// which cascades to them in every store.)
 	DeleteUser(ctx context.Context, userID string) error
 	// Touch records a use at the hour of at: LastUsedAt becomes at
 	// truncated to the hour unless it is that or later already. An
